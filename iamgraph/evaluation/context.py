@@ -1,0 +1,104 @@
+"""Request context: case-insensitive keys, single or multivalued, with declared unknown keys.
+
+``lookup(key)`` returns the value (a string, or a tuple for a multivalued key), ``None`` when the key
+is absent, or ``UNKNOWN`` when the key is declared unknown (partial evaluation). Keys matching a
+``known`` pattern are definitive: absent means absent even when every other key is unknown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from iamgraph.policy.variables import UNKNOWN, _Marker
+
+__all__ = ["UNKNOWN", "Context", "KeyPatterns"]
+
+
+@dataclass(frozen=True, slots=True)
+class KeyPatterns:
+    """Key names (lower case) and prefixes (``aws:requesttag/*``); ``everything`` for ``"*"``."""
+
+    names: frozenset[str] = frozenset()
+    prefixes: tuple[str, ...] = ()
+    everything: bool = False
+
+    @classmethod
+    def of(cls, patterns: Iterable[str] | str | None) -> KeyPatterns:
+        if patterns is None:
+            return cls()
+        if isinstance(patterns, str):
+            patterns = [patterns]
+        names: set[str] = set()
+        prefixes: list[str] = []
+        everything = False
+        for p in patterns:
+            p = p.strip().lower()
+            if p == "*":
+                everything = True
+            elif p.endswith("*"):
+                prefixes.append(p[:-1])
+            else:
+                names.add(p)
+        return cls(frozenset(names), tuple(prefixes), everything)
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str):
+            return False
+        return self.everything or key in self.names or key.startswith(self.prefixes)
+
+    def __bool__(self) -> bool:
+        return self.everything or bool(self.names) or bool(self.prefixes)
+
+
+Value = str | tuple[str, ...]
+
+
+def _normalise(value: object) -> Value:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, Sequence):
+        return tuple(v if isinstance(v, str) else str(_normalise(v)) for v in value)
+    return str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    values: Mapping[str, Value] = field(default_factory=dict)
+    unknown: KeyPatterns = field(default_factory=KeyPatterns)
+    known: KeyPatterns = field(default_factory=KeyPatterns)
+
+    @classmethod
+    def build(
+        cls,
+        values: Mapping[str, object] | None = None,
+        *,
+        unknown: Iterable[str] | str | None = None,
+        known: Iterable[str] | str | None = None,
+    ) -> Context:
+        norm = {k.lower(): _normalise(v) for k, v in (values or {}).items()}
+        return cls(norm, KeyPatterns.of(unknown), KeyPatterns.of(known))
+
+    def lookup(self, key: str) -> Value | _Marker | None:
+        """``key`` must already be lower case."""
+        v = self.values.get(key)
+        if v is not None:
+            return v
+        if self.unknown and key in self.unknown and key not in self.known:
+            return UNKNOWN
+        return None
+
+    def with_values(self, extra: Mapping[str, object], *, overwrite: bool = False) -> Context:
+        merged = dict(self.values)
+        for k, v in extra.items():
+            if overwrite or k.lower() not in merged:
+                merged[k.lower()] = _normalise(v)
+        return Context(merged, self.unknown, self.known)
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.unknown)

@@ -1,0 +1,263 @@
+"""Simulation documents (docs/simulate-format.md): JSON in, Decision out.
+
+Shared by ``iamgraph simulate``, ``POST /simulate`` and the test-suite.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from iamgraph.errors import InputError, PolicyError
+from iamgraph.evaluation.context import Context
+from iamgraph.evaluation.decision import Decision
+from iamgraph.evaluation.engine import evaluate
+from iamgraph.evaluation.keys import principal_keys
+from iamgraph.evaluation.policyset import OrgLevel, PolicySet
+from iamgraph.evaluation.request import Principal, PrincipalKind, Request, principal_from_arn
+from iamgraph.model.policy import Policy, PolicyKind
+from iamgraph.policy.parse import parse_policy
+
+__all__ = ["DocumentResult", "build_request", "evaluate_document", "iter_documents"]
+
+_DOC_KEYS = {
+    "id",
+    "name",
+    "source",
+    "request",
+    "identityPolicies",
+    "permissionBoundaries",
+    "sessionPolicy",
+    "resourcePolicy",
+    "scps",
+    "rcps",
+    "vpcEndpointPolicies",
+    "principalInfo",
+    "unknownKeys",
+    "exactContext",
+    "expected",
+    "expectedBlockedBy",
+    "expectWarning",
+    "expectedDetail",
+    "kind",
+    "mode",
+    "entryPoint",
+    "settings",
+    "policyNames",
+    "notes",
+    "discoveryContextKeyConstraints",
+}
+_REQUEST_KEYS = {"principal", "action", "resource", "resourceAccount", "context", "wildcardOnlyAction"}
+_FEDERATED_ACTIONS = {"sts:assumerolewithwebidentity", "sts:assumerolewithsaml"}
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentResult:
+    id: str
+    decision: Decision
+
+    @property
+    def result(self) -> str:
+        return self.decision.result.value
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, **self.decision.to_json()}
+
+
+def iter_documents(text: str, *, where: str = "input") -> Iterator[tuple[int, Any]]:
+    """Documents of a JSON object, a JSON array, or JSON Lines; yields (index, raw)."""
+    stripped = text.strip()
+    if not stripped:
+        return
+    try:
+        data = json.loads(stripped)
+    except json.JSONDecodeError:
+        data = None
+        for n, line in enumerate(text.splitlines()):
+            if not line.strip():
+                continue
+            try:
+                yield n, json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield n, InputError(f"not valid JSON ({exc.msg})", where=f"{where} line {n + 1}")
+        return
+    if isinstance(data, list):
+        yield from enumerate(data)
+    else:
+        yield 0, data
+
+
+def _named(raw: Any, default: str) -> tuple[str, Any]:
+    if isinstance(raw, Mapping) and "document" in raw and "Statement" not in raw:
+        return str(raw.get("name") or default), raw["document"]
+    return default, raw
+
+
+def _policy(raw: Any, default: str, kind: PolicyKind) -> Policy:
+    name, doc = _named(raw, default)
+    return parse_policy(doc, name=name, kind=kind)
+
+
+def _policies(raw: Any, element: str, kind: PolicyKind) -> tuple[Policy, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raw = [raw]
+    return tuple(_policy(r, f"{element}[{i}]", kind) for i, r in enumerate(raw))
+
+
+def _levels(raw: Any, element: str, kind: PolicyKind) -> tuple[OrgLevel, ...]:
+    if not raw:
+        return ()
+    if not isinstance(raw, list):
+        raise InputError("must be an array of levels", element=element)
+    out = []
+    for i, level in enumerate(raw):
+        if not isinstance(level, Mapping) or "policies" not in level:
+            raise InputError('each level needs "policies"', element=f"{element}[{i}]")
+        name = str(level.get("orgIdentifier") or f"{element}[{i}]")
+        out.append(OrgLevel(name=name, policies=_policies(level["policies"], f"{element}[{i}].policies", kind)))
+    return tuple(out)
+
+
+def _principal(raw: Any, info: Mapping[str, Any], action: str, has_boundary: bool) -> Principal:
+    if isinstance(raw, Mapping):
+        kind = str(raw.get("type", "")).lower()
+        if kind == "anonymous":
+            return Principal(kind=PrincipalKind.ANONYMOUS, arn=None)
+        if kind in ("webidentity", "saml", "federated"):
+            return Principal(kind=PrincipalKind.WEB_IDENTITY, arn=None, provider=str(raw.get("provider", "")))
+        raise InputError(
+            'an object principal needs "type": "Anonymous", "WebIdentity" or "SAML"', element="request.principal"
+        )
+    if not isinstance(raw, str) or not raw:
+        raise InputError("missing or not a string", element="request.principal")
+    if action in _FEDERATED_ACTIONS and ":iam::" not in raw.replace(":oidc-provider/", "").replace(
+        ":saml-provider/", ""
+    ):
+        return Principal(kind=PrincipalKind.WEB_IDENTITY, arn=None, provider=raw)
+    if action in _FEDERATED_ACTIONS and (":oidc-provider/" in raw or ":saml-provider/" in raw):
+        return Principal(kind=PrincipalKind.WEB_IDENTITY, arn=None, provider=raw)
+    try:
+        p = principal_from_arn(raw, session_name=info.get("sessionName"), role_arn=info.get("roleArn"))
+    except InputError as exc:
+        raise InputError(exc.reason, element="request.principal") from None
+    tags = dict(info.get("tags") or {})
+    tags.update({k: v for k, v in (info.get("sessionTags") or {}).items()})
+    return Principal(
+        kind=p.kind,
+        arn=p.arn,
+        partition=p.partition,
+        account=p.account,
+        entity_arn=info.get("federatedBy") or p.entity_arn,
+        unique_id=info.get("uniqueId"),
+        session_name=p.session_name,
+        service=p.service,
+        provider=p.provider,
+        tags=tags,
+        org_id=info.get("orgId"),
+        org_paths=tuple(info.get("orgPaths") or ()),
+        service_linked=bool(info.get("serviceLinked", p.service_linked)),
+        has_boundary=has_boundary,
+    )
+
+
+def build_request(doc: Mapping[str, Any], *, exact_context: bool = False) -> tuple[Request, PolicySet]:
+    """Turn a document into a request and its policies; raises InputError naming the element."""
+    if not isinstance(doc, Mapping):
+        raise InputError("a simulation document must be a JSON object")
+    extra = set(doc) - _DOC_KEYS
+    if extra:
+        raise InputError("unknown document element", element=sorted(extra)[0])
+    req = doc.get("request")
+    if not isinstance(req, Mapping):
+        raise InputError("missing or not an object", element="request")
+    extra = set(req) - _REQUEST_KEYS
+    if extra:
+        raise InputError("unknown request element", element=f"request.{sorted(extra)[0]}")
+    action = req.get("action")
+    if not isinstance(action, str) or ":" not in action:
+        raise InputError('must be "service:Action"', element="request.action")
+    resource = req.get("resource", "*")
+    if not isinstance(resource, str) or not resource:
+        raise InputError("must be an ARN or *", element="request.resource")
+    try:
+        policies = PolicySet(
+            identity=_policies(doc.get("identityPolicies"), "identityPolicies", PolicyKind.IDENTITY),
+            boundaries=_policies(doc.get("permissionBoundaries"), "permissionBoundaries", PolicyKind.BOUNDARY),
+            session=(
+                _policies(doc["sessionPolicy"], "sessionPolicy", PolicyKind.SESSION)
+                if doc.get("sessionPolicy") is not None
+                else None
+            ),
+            resource=(
+                _policy(
+                    doc["resourcePolicy"],
+                    "resourcePolicy",
+                    PolicyKind.TRUST
+                    if action.lower().startswith("sts:") and ":role/" in resource
+                    else PolicyKind.RESOURCE,
+                )
+                if doc.get("resourcePolicy") is not None
+                else None
+            ),
+            scps=_levels(doc.get("scps"), "scps", PolicyKind.SCP),
+            rcps=_levels(doc.get("rcps"), "rcps", PolicyKind.RCP),
+            vpce=_policies(doc.get("vpcEndpointPolicies"), "vpcEndpointPolicies", PolicyKind.VPCE),
+        )
+    except PolicyError:
+        raise
+    info = doc.get("principalInfo") or {}
+    if not isinstance(info, Mapping):
+        raise InputError("must be an object", element="principalInfo")
+    principal = _principal(req.get("principal"), info, action.lower(), bool(policies.boundaries))
+    resource_account = req.get("resourceAccount") or _arn_account(resource) or principal.account
+    raw_context = req.get("context") or {}
+    if not isinstance(raw_context, Mapping):
+        raise InputError("must be an object", element="request.context")
+    exact = exact_context or bool(doc.get("exactContext"))
+    context = Context.build(raw_context, unknown=doc.get("unknownKeys"))
+    if not exact:
+        derived = principal_keys(principal, resource_account)
+        context = context.with_values(derived)
+        if context.partial:
+            context = Context(context.values, context.unknown, _known_principal_keys())
+    return Request(
+        principal=principal,
+        action=action,
+        resource=resource,
+        resource_account=str(resource_account) if resource_account else None,
+        context=context,
+    ), policies
+
+
+def _known_principal_keys() -> Any:
+    from iamgraph.evaluation.context import KeyPatterns
+    from iamgraph.evaluation.keys import PRINCIPAL_KEY_PATTERNS
+
+    return KeyPatterns.of(PRINCIPAL_KEY_PATTERNS)
+
+
+def _arn_account(arn: str) -> str | None:
+    parts = arn.split(":", 5)
+    if len(parts) == 6 and parts[4].isdigit():
+        return parts[4]
+    return None
+
+
+def evaluate_document(doc: Mapping[str, Any], *, index: int = 0, exact_context: bool = False) -> DocumentResult:
+    """Evaluate one document; InputError/PolicyError name the document and the element."""
+    doc_id = str(doc.get("id", index)) if isinstance(doc, Mapping) else str(index)
+    try:
+        request, policies = build_request(doc, exact_context=exact_context)
+    except InputError as exc:
+        where = f"document {index}" + (f" ({doc_id})" if doc_id != str(index) else "")
+        element = ".".join(x for x in (exc.where, exc.element) if x)
+        raise InputError(exc.reason, where=where, element=element) from None
+    return DocumentResult(id=doc_id, decision=evaluate(request, policies))
+
+
+def evaluate_documents(docs: Sequence[Mapping[str, Any]]) -> list[DocumentResult]:
+    return [evaluate_document(d, index=i) for i, d in enumerate(docs)]

@@ -1,0 +1,274 @@
+"""The decision procedure (spec §5, Appendix A), evaluated three-valued.
+
+Every step is a boolean expression over statement applicabilities, so an unknown context key flows
+through to a residual condition instead of a guess. Same-account and cross-account requests follow
+the enforcement-logic page; trust policies and KMS key policies are the documented exceptions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from iamgraph.evaluation.decision import Decision, MatchedStatement, Result
+from iamgraph.evaluation.policyset import EngineOptions, PolicySet
+from iamgraph.evaluation.principals import Form, match_block, not_principal_applies
+from iamgraph.evaluation.request import IAM_KINDS, PrincipalKind, Request
+from iamgraph.model.policy import Effect, Policy, PolicyKind, Statement
+from iamgraph.policy.conditions import evaluate_block
+from iamgraph.policy.logic import Atom, Expr, atoms, conj, disj, neg
+
+__all__ = ["evaluate"]
+
+ASSUME_ACTIONS = frozenset(
+    {
+        "sts:assumerole",
+        "sts:assumerolewithwebidentity",
+        "sts:assumerolewithsaml",
+        "sts:tagsession",
+        "sts:setsourceidentity",
+    }
+)
+NO_PERMISSION_NEEDED = frozenset({"sts:getcalleridentity"})
+DIRECT_FORMS = frozenset({Form.USER, Form.SESSION, Form.FEDERATED_USER, Form.SERVICE, Form.FEDERATED})
+ROLEISH_FORMS = frozenset({Form.ROLE, Form.FEDERATING_USER})
+DEFAULT_OPTIONS = EngineOptions()
+
+
+@dataclass(slots=True)
+class _Layer:
+    """Applicability of the statements of one layer, split by effect (and by principal form)."""
+
+    allows: list[Expr] = field(default_factory=list)
+    denies: list[Expr] = field(default_factory=list)
+    grants: dict[Form, list[tuple[Expr, Statement]]] = field(default_factory=dict)
+
+    def allow(self) -> Expr:
+        return disj(self.allows)
+
+    def deny(self) -> Expr:
+        return disj(self.denies)
+
+
+class _Run:
+    """One evaluation: statement results, matched statements, warnings."""
+
+    def __init__(self, request: Request, options: EngineOptions) -> None:
+        self.req = request
+        self.options = options
+        self.p = request.principal
+        self.lookup = request.context.lookup
+        self.matched: list[MatchedStatement] = []
+        self.deny_layers: dict[str, list[Expr]] = {}
+
+    def layer(self, policies: Iterable[Policy], name: str) -> _Layer:
+        out = _Layer()
+        for policy in policies:
+            for st in policy.statements:
+                expr, forms = self.statement(st, policy)
+                if expr is False:
+                    continue
+                self.matched.append(
+                    MatchedStatement(ref=st.ref, conditional=expr is not True, forms=tuple(sorted(forms)))
+                )
+                if st.effect is Effect.DENY:
+                    out.denies.append(expr)
+                    self.deny_layers.setdefault(name, []).append(expr)
+                else:
+                    out.allows.append(expr)
+                    for f in forms:
+                        out.grants.setdefault(f, []).append((expr, st))
+        return out
+
+    def statement(self, st: Statement, policy: Policy) -> tuple[Expr, frozenset[Form]]:
+        req = self.req
+        if not st.action_matcher.matches(req.action):
+            return False, frozenset()
+        forms: frozenset[Form] = frozenset()
+        parts: list[Expr] = []
+        if st.principal is not None:
+            forms = match_block(st.principal, self.p)
+            if not forms:
+                return False, forms
+        elif st.not_principal is not None:
+            np = not_principal_applies(st.not_principal, self.p, st.ref)
+            if np is False:
+                return False, forms
+            parts.append(np)
+        elif policy.kind in (PolicyKind.RESOURCE, PolicyKind.TRUST):
+            return False, forms  # parse rejects this; never let a principal-less RBP grant
+        if st.resource_matcher is not None:
+            r = st.resource_matcher.match(req.resource, self.lookup, deny=st.effect is Effect.DENY)
+            if r.unknown_keys:
+                parts.append(
+                    Atom(source=st.ref, clause=None, reason=f"Resource uses ${{{r.unknown_keys[0]}}}, not known")
+                )
+            elif not r.matched:
+                return False, forms
+        parts.append(evaluate_block(st.conditions, self.lookup, variables=policy.variables_enabled, source=st.ref))
+        return conj(parts), forms
+
+
+def evaluate(request: Request, policies: PolicySet, options: EngineOptions = DEFAULT_OPTIONS) -> Decision:
+    """Decide one request against the policies of every layer."""
+    p = request.principal
+    action = request.action.lower()
+    warnings = [w for pol in policies.all_policies() for w in pol.warnings]
+    if action in NO_PERMISSION_NEEDED:
+        return Decision(
+            result=Result.ALLOWED,
+            warnings=tuple(warnings),
+            notes=(f"{request.action} needs no permission and ignores explicit denies",),
+        )
+    restriction = _credential_restriction(p.kind, action)
+    if restriction:
+        return Decision(
+            result=Result.IMPLICITLY_DENIED, blocked_by=("credential",), warnings=tuple(warnings), notes=(restriction,)
+        )
+    run = _Run(request, options)
+    principal_policies = p.kind in (PrincipalKind.USER, PrincipalKind.ROLE_SESSION, PrincipalKind.FEDERATED_USER)
+    ident = run.layer(policies.identity if principal_policies else (), "identity")
+    bounds = [run.layer((b,), "boundary") for b in (policies.boundaries if principal_policies else ())]
+    session_pols = policies.session if p.kind in (PrincipalKind.ROLE_SESSION, PrincipalKind.FEDERATED_USER) else None
+    sess = run.layer(session_pols, "session") if session_pols is not None else None
+    rbp = run.layer((policies.resource,), "resource") if policies.resource is not None else _Layer()
+    scp_gate: Expr = True
+    if policies.scps and p.kind in IAM_KINDS and not p.service_linked:
+        scp_gate = conj(run.layer(level.policies, "scp").allow() for level in policies.scps)
+    if policies.rcps and _rcp_applies(request, options):
+        for level in policies.rcps:
+            run.layer(level.policies, "rcp")  # RCPFullAWSAccess sits at every level: RCPs only deny
+    vpce_gate = conj(run.layer((v,), "vpce").allow() for v in policies.vpce)
+
+    deny = disj(e for exprs in run.deny_layers.values() for e in exprs)
+    pb_ok: Expr = conj(b.allow() for b in bounds)
+    if p.kind is PrincipalKind.FEDERATED_USER:
+        sp_ok: Expr = sess.allow() if sess is not None else False
+    else:
+        sp_ok = sess.allow() if sess is not None else True
+    id_ok: Expr = True if p.kind is PrincipalKind.ROOT else ident.allow()
+    if p.kind in (PrincipalKind.SERVICE, PrincipalKind.ANONYMOUS, PrincipalKind.WEB_IDENTITY):
+        id_ok, pb_ok, sp_ok = True, True, True  # only the resource policy can authorize them (§5.9)
+
+    def side(need_identity: bool) -> Expr:
+        return conj([id_ok if need_identity else True, pb_ok, sp_ok])
+
+    def grants(forms: Iterable[Form]) -> Expr:
+        return disj(e for f in forms for e, _ in rbp.grants.get(f, ()))
+
+    same = p.account is not None and p.account == request.resource_account
+    service = action.split(":", 1)[0]
+    trust = action in ASSUME_ACTIONS and ":role/" in request.resource
+    kms = service == "kms" and ":key/" in request.resource
+    rbp_required = trust or kms or service in options.rbp_required_services
+    any_grant = grants(Form)
+
+    if not same:
+        base = conj([any_grant, side(True)])
+        components = {"resource": any_grant, "identity": id_ok, "boundary": pb_ok, "session": sp_ok}
+    elif trust:
+        specific = grants(f for f in Form if f is not Form.ACCOUNT)
+        base = disj([conj([specific, side(False)]), conj([grants([Form.ACCOUNT]), side(True)])])
+        components = {"resource": any_grant, "boundary": pb_ok, "session": sp_ok}
+        if specific is False:
+            components["identity"] = id_ok
+    else:
+        wildcard = _wildcard_grants(rbp, pb_ok, sp_ok, p.kind)
+        direct = disj([grants(DIRECT_FORMS), wildcard])
+        roleish = conj([grants(ROLEISH_FORMS), side(False)])
+        via_identity = conj([grants([Form.ACCOUNT]), side(True)]) if rbp_required else side(True)
+        base = disj([direct, roleish, via_identity])
+        components = {"boundary": pb_ok, "session": sp_ok}
+        if direct is False and grants(ROLEISH_FORMS) is False:
+            components = {"identity": id_ok, **components}
+        if rbp_required:
+            components = {"resource": any_grant, **components}
+
+    allowed = conj([neg(deny), scp_gate, vpce_gate, base])
+    return _decide(run, deny, allowed, {"scp": scp_gate, "vpce": vpce_gate, **components}, warnings, request, options)
+
+
+def _wildcard_grants(rbp: _Layer, pb_ok: Expr, sp_ok: Expr, kind: PrincipalKind) -> Expr:
+    """Same-account ``Principal: "*"`` grants (errata 3).
+
+    With an ``aws:PrincipalArn`` condition they are not limited by boundary or session policy. Plain
+    ``*`` is not limited by an identity implicit deny; whether a boundary or session policy limits it is
+    undocumented, so the result is undecidable exactly when they would deny.
+    """
+    terms: list[Expr] = []
+    for expr, st in rbp.grants.get(Form.WILDCARD, ()):
+        if any(
+            c.key_lc == "aws:principalarn" and not c.base.startswith(("StringNot", "ArnNot")) for c in st.conditions
+        ):
+            terms.append(expr)
+            continue
+        limits = conj([pb_ok, sp_ok])
+        if kind is PrincipalKind.FEDERATED_USER or limits is not True:
+            gap = Atom(
+                source=st.ref,
+                clause=None,
+                undecidable=True,
+                reason='a plain "*" resource-policy grant meets a boundary or session policy (undocumented)',
+            )
+            limits = disj([limits, gap]) if kind is not PrincipalKind.FEDERATED_USER else gap
+        terms.append(conj([expr, limits]))
+    return disj(terms)
+
+
+def _rcp_applies(request: Request, options: EngineOptions) -> bool:
+    p = request.principal
+    if p.service_linked:
+        return False
+    action = request.action.lower()
+    if action == "kms:retiregrant":
+        return False
+    services = options.rcp_services
+    if services is None:
+        from iamgraph.catalog import get_catalog
+
+        services = get_catalog().rcp_supported_services()
+    return action.split(":", 1)[0] in services
+
+
+def _credential_restriction(kind: PrincipalKind, action: str) -> str | None:
+    if kind is PrincipalKind.FEDERATED_USER and (action.startswith("iam:") or action.startswith("sts:")):
+        return "GetFederationToken sessions cannot call IAM, nor STS except GetCallerIdentity"
+    if kind is PrincipalKind.ROLE_SESSION and action in ("sts:getfederationtoken", "sts:getsessiontoken"):
+        return "role sessions cannot call GetFederationToken or GetSessionToken"
+    return None
+
+
+def _decide(
+    run: _Run,
+    deny: Expr,
+    allowed: Expr,
+    components: dict[str, Expr],
+    warnings: list[str],
+    request: Request,
+    options: EngineOptions,
+) -> Decision:
+    matched = tuple(run.matched)
+    if options.flag_unknown_actions:
+        warnings = warnings + _unknown_action(request.action)
+    common = {"matched": matched, "warnings": tuple(dict.fromkeys(warnings))}
+    if deny is True:
+        layers = tuple(n for n, exprs in run.deny_layers.items() if any(e is True for e in exprs))
+        return Decision(result=Result.EXPLICITLY_DENIED, blocked_by=layers, **common)  # type: ignore[arg-type]
+    if allowed is True:
+        return Decision(result=Result.ALLOWED, **common)  # type: ignore[arg-type]
+    if allowed is False:
+        blocked = tuple(n for n, e in components.items() if e is False)
+        return Decision(result=Result.IMPLICITLY_DENIED, blocked_by=blocked or ("identity",), **common)  # type: ignore[arg-type]
+    undecidable = any(a.undecidable for a in atoms(allowed))
+    result = Result.UNKNOWN if undecidable else Result.CONDITIONAL
+    return Decision(result=result, residual=allowed, **common)  # type: ignore[arg-type]
+
+
+def _unknown_action(action: str) -> list[str]:
+    from iamgraph.catalog import get_catalog
+
+    try:
+        known = get_catalog().is_known_action(action)
+    except Exception:  # the catalogue is advisory here; never fail a decision on it
+        return []
+    return [] if known else [f'unknown action "{action}" (not in the AWS action catalogue)']

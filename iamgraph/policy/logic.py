@@ -1,0 +1,140 @@
+"""Three-valued results: ``True``, ``False`` or a residual boolean expression over atoms.
+
+An :class:`Atom` is a condition (or another undecidable element) whose truth the engine could not
+establish: either its context key is declared unknown (partial evaluation) or AWS documentation leaves
+the outcome open (``undecidable``). Constants fold away, so fully known inputs always give a bool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+from iamgraph.model.policy import ConditionClause, StatementRef
+
+__all__ = ["And", "Atom", "Expr", "Not", "Or", "atoms", "conj", "disj", "expr_to_json", "neg", "substitute"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Atom:
+    """A condition that stayed open; ``source`` is the statement it belongs to."""
+
+    source: StatementRef
+    clause: ConditionClause | None
+    reason: str
+    undecidable: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"source": self.source.to_json(), "reason": self.reason}
+        if self.clause is not None:
+            out["condition"] = self.clause.to_json()
+        if self.undecidable:
+            out["undecidable"] = True
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    item: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    items: frozenset[Expr]
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    items: frozenset[Expr]
+
+
+Expr: TypeAlias = "bool | Atom | Not | And | Or"
+
+
+def neg(x: Expr) -> Expr:
+    if x is True:
+        return False
+    if x is False:
+        return True
+    if isinstance(x, Not):
+        return x.item
+    return Not(x)
+
+
+def conj(items: Iterable[Expr]) -> Expr:
+    """Logical AND with constant folding and flattening."""
+    acc: set[Expr] = set()
+    for x in items:
+        if x is False:
+            return False
+        if x is True:
+            continue
+        if isinstance(x, And):
+            acc.update(x.items)
+        else:
+            acc.add(x)
+    if not acc:
+        return True
+    if len(acc) == 1:
+        return next(iter(acc))
+    return And(frozenset(acc))
+
+
+def disj(items: Iterable[Expr]) -> Expr:
+    """Logical OR with constant folding and flattening."""
+    acc: set[Expr] = set()
+    for x in items:
+        if x is True:
+            return True
+        if x is False:
+            continue
+        if isinstance(x, Or):
+            acc.update(x.items)
+        else:
+            acc.add(x)
+    if not acc:
+        return False
+    if len(acc) == 1:
+        return next(iter(acc))
+    return Or(frozenset(acc))
+
+
+def atoms(x: Expr) -> Iterator[Atom]:
+    """Every atom of an expression (depth first)."""
+    if isinstance(x, Atom):
+        yield x
+    elif isinstance(x, Not):
+        yield from atoms(x.item)
+    elif isinstance(x, And | Or):
+        for item in x.items:
+            yield from atoms(item)
+
+
+def substitute(x: Expr, value_of: Callable[[Atom], Expr]) -> Expr:
+    """Replace every atom by ``value_of(atom)`` and fold constants (used for what-if contexts)."""
+    if isinstance(x, bool):
+        return x
+    if isinstance(x, Atom):
+        return value_of(x)
+    if isinstance(x, Not):
+        return neg(substitute(x.item, value_of))
+    if isinstance(x, And):
+        return conj(substitute(i, value_of) for i in x.items)
+    return disj(substitute(i, value_of) for i in x.items)
+
+
+def _sort_key(x: Expr) -> str:
+    return repr(x)
+
+
+def expr_to_json(x: Expr) -> Any:
+    """A stable JSON form: atoms as objects, ``{"all": [...]}``, ``{"any": [...]}``, ``{"not": ...}``."""
+    if isinstance(x, bool):
+        return x
+    if isinstance(x, Atom):
+        return x.to_json()
+    if isinstance(x, Not):
+        return {"not": expr_to_json(x.item)}
+    key = "all" if isinstance(x, And) else "any"
+    return {key: [expr_to_json(i) for i in sorted(x.items, key=_sort_key)]}
