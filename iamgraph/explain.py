@@ -53,7 +53,8 @@ def render_decision(console: Console, doc_id: str, d: Decision, request: str) ->
             r = s.ref
             cond = " [yellow](conditional)[/]" if s.conditional else ""
             forms = f" as {', '.join(s.forms)}" if s.forms else ""
-            m.add(escape(f"{r.layer.value}: {r.policy} / {r.label}: {r.effect.value}{forms}") + cond)
+            layer = f"{r.layer.value} at {s.level}" if s.level else r.layer.value
+            m.add(escape(f"{layer}: {r.policy} / {r.label}: {r.effect.value}{forms}") + cond)
     if not isinstance(d.residual, bool):
         tree.add("allowed if: " + escape(describe_expr(d.residual)))
     for note in d.notes:

@@ -27,6 +27,7 @@ _VARIABLE = re.compile(r"\$\{([^}]*)\}")
 _LEADING_SEGMENTS = 5  # arn, partition, service, region, account; the resource part follows
 _CACHE_SIZE = 1 << 18
 _ANY_SERVICE = ""  # group of templates whose service segment is itself a placeholder
+_NOTHING: frozenset[TypeKey] = frozenset()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -105,6 +106,7 @@ class ArnTypeIndex:
                 raw[_service_group(template)].append((key, template))
         self._raw = dict(raw)
         self._compiled: dict[str, tuple[CompiledTemplate, ...]] = {}
+        self._interned: dict[frozenset[TypeKey], frozenset[TypeKey]] = {}
         self.classify = functools.lru_cache(maxsize=_CACHE_SIZE)(self._classify)
 
     def _group(self, arn_service: str) -> tuple[CompiledTemplate, ...]:
@@ -118,7 +120,7 @@ class ArnTypeIndex:
         """The resource types a concrete ARN is of: the matching templates with the most literal text."""
         arn_service = parse_arn_service(arn)
         if arn_service is None:
-            return frozenset()
+            return _NOTHING
         best = -1
         found: set[TypeKey] = set()
         for template in (*self._group(arn_service), *self._group(_ANY_SERVICE)):
@@ -128,7 +130,8 @@ class ArnTypeIndex:
                 best = template.specificity
                 found = set()
             found.add(template.key)
-        return frozenset(found)
+        result = frozenset(found)
+        return self._interned.setdefault(result, result)  # few distinct sets; callers key memos on them
 
     def type_of(self, arn: str) -> TypeKey | None:
         """One resource type for an ARN; among equally specific types prefer the ARN's own service."""

@@ -12,7 +12,7 @@ import functools
 from collections.abc import Iterable
 
 from iamgraph.catalog.actions import ServiceActions, compile_action_glob, has_wildcard
-from iamgraph.catalog.arns import ArnTypeIndex
+from iamgraph.catalog.arns import ArnTypeIndex, TypeKey
 from iamgraph.catalog.condition_keys import ConditionKeyIndex
 from iamgraph.catalog.records import AccessLevel, ActionInfo, ResourceTypeRef
 from iamgraph.catalog.source import DataSource, RawResourceType
@@ -35,6 +35,7 @@ class Catalog:
         self._all_actions: tuple[str, ...] | None = None
         self._arn_index: ArnTypeIndex | None = None
         self._rcp_services: frozenset[str] | None = None
+        self._types_for_memo: dict[tuple[str, frozenset[TypeKey]], tuple[ResourceTypeRef, ...]] = {}
         self._keys = ConditionKeyIndex(
             services=self._services,
             load=self._source.condition_keys,
@@ -166,14 +167,17 @@ class Catalog:
         ``arn:aws:s3:::b/k`` is an object and not a bucket: ``s3:ListBucket`` gets ``()`` for it.
         Wildcard-only and unknown actions give ``()``.
         """
-        info = self.action(action)
-        if info is None or not info.resource_types:
-            return ()
         keys = self._arn_types().classify(arn)
-        if not keys:
-            return ()
-        service = info.service
-        return tuple(ref for ref in info.resource_types if (service, ref.name) in keys)
+        memo_key = (action, keys)
+        found = self._types_for_memo.get(memo_key)
+        if found is None:
+            info = self.action(action)
+            if info is None or not keys:
+                found = ()
+            else:
+                found = tuple(ref for ref in info.resource_types if (info.service, ref.name) in keys)
+            self._types_for_memo[memo_key] = found
+        return found
 
     def resource_type_of_arn(self, arn: str) -> tuple[str, str] | None:
         """``(service prefix, resource type name)`` of a concrete ARN, or None if no template matches.

