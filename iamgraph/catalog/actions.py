@@ -38,9 +38,7 @@ class ServiceActions:
         self.service = service
         self._raw = raw
         self._resource_types = resource_types
-        self.canonical: dict[str, str] = {
-            lowered: f"{service}:{entry['name']}" for lowered, entry in raw.items()
-        }
+        self.canonical: dict[str, str] = {lowered: f"{service}:{entry['name']}" for lowered, entry in raw.items()}
         """Lowercased action name without prefix -> canonical full name."""
         self.sorted_names: tuple[str, ...] = tuple(sorted(self.canonical.values()))
         levels: dict[str, AccessLevel] = {}

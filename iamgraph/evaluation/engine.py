@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from iamgraph.evaluation.decision import Decision, MatchedStatement, Result
 from iamgraph.evaluation.policyset import EngineOptions, PolicySet
@@ -32,6 +33,9 @@ ASSUME_ACTIONS = frozenset(
 NO_PERMISSION_NEEDED = frozenset({"sts:getcalleridentity"})
 DIRECT_FORMS = frozenset({Form.USER, Form.SESSION, Form.FEDERATED_USER, Form.SERVICE, Form.FEDERATED})
 ROLEISH_FORMS = frozenset({Form.ROLE, Form.FEDERATING_USER})
+ALL_FORMS = tuple(Form)
+_NO_FORMS: frozenset[Form] = frozenset()
+NON_ACCOUNT_FORMS = tuple(f for f in Form if f is not Form.ACCOUNT)
 DEFAULT_OPTIONS = EngineOptions()
 
 
@@ -63,8 +67,11 @@ class _Run:
 
     def layer(self, policies: Iterable[Policy], name: str, level: str | None = None) -> _Layer:
         out = _Layer()
+        action = self.req.action
         for policy in policies:
             for st in policy.statements:
+                if not st.action_matcher.matches(action):
+                    continue
                 expr, forms = self.statement(st, policy)
                 if expr is False:
                     continue
@@ -81,10 +88,9 @@ class _Run:
         return out
 
     def statement(self, st: Statement, policy: Policy) -> tuple[Expr, frozenset[Form]]:
+        """Applicability of a statement whose Action element already matched."""
         req = self.req
-        if not st.action_matcher.matches(req.action):
-            return False, frozenset()
-        forms: frozenset[Form] = frozenset()
+        forms: frozenset[Form] = _NO_FORMS
         parts: list[Expr] = []
         if st.principal is not None:
             forms = match_block(st.principal, self.p)
@@ -113,7 +119,7 @@ def evaluate(request: Request, policies: PolicySet, options: EngineOptions = DEF
     """Decide one request against the policies of every layer."""
     p = request.principal
     action = request.action.lower()
-    warnings = [w for pol in policies.all_policies() for w in pol.warnings]
+    warnings = _policy_warnings(policies)
     if action in NO_PERMISSION_NEEDED:
         return Decision(
             result=Result.ALLOWED,
@@ -154,6 +160,8 @@ def evaluate(request: Request, policies: PolicySet, options: EngineOptions = DEF
         return conj([id_ok if need_identity else True, pb_ok, sp_ok])
 
     def grants(forms: Iterable[Form]) -> Expr:
+        if not rbp.grants:
+            return False
         return disj(e for f in forms for e, _ in rbp.grants.get(f, ()))
 
     same = p.account is not None and p.account == request.resource_account
@@ -161,13 +169,13 @@ def evaluate(request: Request, policies: PolicySet, options: EngineOptions = DEF
     trust = action in ASSUME_ACTIONS and ":role/" in request.resource
     kms = service == "kms" and ":key/" in request.resource
     rbp_required = trust or kms or service in options.rbp_required_services
-    any_grant = grants(Form)
+    any_grant = grants(ALL_FORMS)
 
     if not same:
         base = conj([any_grant, side(True)])
         components = {"resource": any_grant, "identity": id_ok, "boundary": pb_ok, "session": sp_ok}
     elif trust:
-        specific = grants(f for f in Form if f is not Form.ACCOUNT)
+        specific = grants(NON_ACCOUNT_FORMS)
         base = disj([conj([specific, side(False)]), conj([grants([Form.ACCOUNT]), side(True)])])
         components = {"resource": any_grant, "boundary": pb_ok, "session": sp_ok}
         if specific is False:
@@ -186,6 +194,10 @@ def evaluate(request: Request, policies: PolicySet, options: EngineOptions = DEF
 
     allowed = conj([neg(deny), scp_gate, vpce_gate, base])
     return _decide(run, deny, allowed, {"scp": scp_gate, "vpce": vpce_gate, **components}, warnings, request, options)
+
+
+def _policy_warnings(policies: PolicySet) -> list[str]:
+    return [w for pol in policies.all_policies() if pol.warnings for w in pol.warnings]
 
 
 def _wildcard_grants(rbp: _Layer, pb_ok: Expr, sp_ok: Expr, kind: PrincipalKind) -> Expr:
@@ -249,7 +261,7 @@ def _decide(
 ) -> Decision:
     matched = tuple(run.matched)
     if options.flag_unknown_actions:
-        warnings = warnings + _unknown_action(request.action)
+        warnings = warnings + _unknown_action(request.action.lower())
     common = {"matched": matched, "warnings": tuple(dict.fromkeys(warnings))}
     if deny is True:
         layers = tuple(n for n, exprs in run.deny_layers.items() if any(e is True for e in exprs))
@@ -264,6 +276,7 @@ def _decide(
     return Decision(result=result, residual=allowed, **common)  # type: ignore[arg-type]
 
 
+@lru_cache(maxsize=8192)
 def _unknown_action(action: str) -> list[str]:
     from iamgraph.catalog import get_catalog
 
