@@ -64,6 +64,7 @@ class _Run:
         self.lookup = request.context.lookup
         self.matched: list[MatchedStatement] = []
         self.deny_layers: dict[str, list[Expr]] = {}
+        self.flags: list[str] = []
 
     def layer(self, policies: Iterable[Policy], name: str, level: str | None = None) -> _Layer:
         out = _Layer()
@@ -78,6 +79,8 @@ class _Run:
                 self.matched.append(
                     MatchedStatement(ref=st.ref, conditional=expr is not True, forms=tuple(sorted(forms)), level=level)
                 )
+                if self.options.flag_unknown_actions and not st.not_action:
+                    self.flags.extend(_unknown_actions(st.actions, f"{policy.name}/{st.ref.label}: "))
                 if st.effect is Effect.DENY:
                     out.denies.append(expr)
                     self.deny_layers.setdefault(name, []).append(expr)
@@ -261,7 +264,7 @@ def _decide(
 ) -> Decision:
     matched = tuple(run.matched)
     if options.flag_unknown_actions:
-        warnings = warnings + _unknown_action(request.action.lower())
+        warnings = [*warnings, *_unknown_actions((request.action,), "request: "), *run.flags]
     common = {"matched": matched, "warnings": tuple(dict.fromkeys(warnings))}
     if deny is True:
         layers = tuple(n for n, exprs in run.deny_layers.items() if any(e is True for e in exprs))
@@ -276,12 +279,22 @@ def _decide(
     return Decision(result=result, residual=allowed, **common)  # type: ignore[arg-type]
 
 
-@lru_cache(maxsize=8192)
-def _unknown_action(action: str) -> list[str]:
+@lru_cache(maxsize=65536)
+def _unknown_actions(patterns: tuple[str, ...], label: str) -> tuple[str, ...]:
+    """Flags actions and action patterns that name nothing in the AWS action catalogue."""
     from iamgraph.catalog import get_catalog
 
-    try:
-        known = get_catalog().is_known_action(action)
-    except Exception:  # the catalogue is advisory here; never fail a decision on it
-        return []
-    return [] if known else [f'unknown action "{action}" (not in the AWS action catalogue)']
+    cat = get_catalog()
+    out = []
+    for pattern in patterns:
+        if pattern == "*":
+            continue
+        try:
+            known = (
+                cat.is_known_action(pattern) if "*" not in pattern and "?" not in pattern else bool(cat.expand(pattern))
+            )
+        except Exception:  # the catalogue is advisory here; never fail a decision on it
+            continue
+        if not known:
+            out.append(f'{label}unknown action "{pattern}" (not in the AWS action catalogue)')
+    return tuple(out)
