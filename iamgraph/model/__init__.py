@@ -1,5 +1,6 @@
-"""Frozen, keyword-only data model of policies, principals and requests."""
+"""Frozen, keyword-only data model of policies, principals, requests, organizations and snapshots."""
 
+from iamgraph.model.organization import OrgAccount, Organization, OrgPolicy, OrgPolicyType, OrgRoot, OrgUnit
 from iamgraph.model.policy import (
     ConditionClause,
     Effect,
@@ -9,13 +10,45 @@ from iamgraph.model.policy import (
     Statement,
     StatementRef,
 )
+from iamgraph.model.snapshot import (
+    Account,
+    CredentialReportRow,
+    Group,
+    InlinePolicy,
+    InstanceProfile,
+    ManagedPolicy,
+    PolicyVersion,
+    Resource,
+    Role,
+    RoleLastUsed,
+    Snapshot,
+    User,
+)
 
 __all__ = [
+    "Account",
     "ConditionClause",
+    "CredentialReportRow",
     "Effect",
+    "Group",
+    "InlinePolicy",
+    "InstanceProfile",
+    "ManagedPolicy",
+    "OrgAccount",
+    "OrgPolicy",
+    "OrgPolicyType",
+    "OrgRoot",
+    "OrgUnit",
+    "Organization",
     "Policy",
     "PolicyKind",
+    "PolicyVersion",
     "PrincipalBlock",
+    "Resource",
+    "Role",
+    "RoleLastUsed",
+    "Snapshot",
     "Statement",
     "StatementRef",
+    "User",
 ]

@@ -6,6 +6,10 @@ part it runs across ``/`` and ``:`` (spec §2.2). Patterns are compiled once, pe
 
 A request resource that itself contains wildcards is a *pattern request* ("some resource like this"):
 an Allow matches when the two patterns overlap, a Deny only when it covers the whole request pattern.
+
+A pattern with fewer than six ARN segments (``arn:aws:sqs``, ``arn:aws:sqs:*:111122223333``) is read as
+written (spec errata 5); when the answer would change if AWS completed it with wildcard segments, the
+element is *ambiguous* and the engine reports it undecidable instead of guessing.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ __all__ = [
     "ResourceResult",
     "compile_arn_pattern",
     "is_pattern",
+    "part_named",
     "pattern_covers",
     "patterns_overlap",
 ]
@@ -43,6 +48,13 @@ def _action_regex(pattern: str) -> str:
     return "".join(out)
 
 
+@lru_cache(maxsize=65536)
+def _actions_regex(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """One alternation per Action element; shared by every statement with the same patterns."""
+    alts = "|".join(_action_regex(p) for p in patterns) or "(?!)"
+    return re.compile(f"(?:{alts})", re.IGNORECASE | re.DOTALL)
+
+
 @dataclass(slots=True, eq=False)
 class ActionMatcher:
     """Matches an action name against the patterns of one Action or NotAction element."""
@@ -53,8 +65,7 @@ class ActionMatcher:
     _cache: dict[str, bool] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
-        alts = "|".join(_action_regex(p) for p in self.patterns) or "(?!)"
-        self._regex = re.compile(f"(?:{alts})", re.IGNORECASE | re.DOTALL)
+        self._regex = _actions_regex(self.patterns)
 
     def matches(self, action: str) -> bool:
         hit = self._cache.get(action)
@@ -69,6 +80,8 @@ class ActionMatcher:
 
 _ANY, _SEG, _ONE, _ONESEG = "any", "seg", "one", "oneseg"
 Token = tuple[str, str]  # (kind, char); kind "lit" carries the char
+_Compiled = tuple[re.Pattern[str], tuple[Token, ...]]
+_LEADING_COLONS = 5  # arn:partition:service:region:account: -- the resource part follows
 
 
 def _arn_tokens(parts: Resolved) -> list[Token]:
@@ -122,6 +135,19 @@ def compile_arn_pattern(parts: Resolved) -> tuple[re.Pattern[str], tuple[Token, 
 def is_pattern(resource: str) -> bool:
     """A request resource with wildcards (other than the bare ``*`` pseudo-resource)."""
     return resource != "*" and ("*" in resource or "?" in resource)
+
+
+def part_named(pattern: str, request: str) -> str | None:
+    """The part of the pattern request ``request`` that the static Resource pattern ``pattern`` names:
+    ``pattern`` itself when every resource it matches is inside the request, the whole request when the
+    two only overlap (or ``pattern`` is ``*`` or a short ARN), None when they share no resource."""
+    if pattern == MATCH_ALL or _is_short(pattern):
+        return request
+    req_tokens = _request_tokens(request)
+    _, tokens = _compile_static(pattern)
+    if pattern_covers(req_tokens, tokens):
+        return pattern
+    return request if patterns_overlap(tokens, req_tokens) else None
 
 
 def _request_tokens(resource: str) -> tuple[Token, ...]:
@@ -209,10 +235,12 @@ MATCH_ALL: Final = "*"
 
 @dataclass(frozen=True, slots=True)
 class ResourceResult:
-    """Outcome of a Resource element: matched, or open because a variable's key is unknown."""
+    """Outcome of a Resource element: matched, or open because a variable's key is unknown or because
+    a short pattern (fewer than six segments) decides differently depending on how it is completed."""
 
     matched: bool
     unknown_keys: tuple[str, ...] = ()
+    ambiguous: tuple[str, ...] = ()
 
 
 _NO = ResourceResult(False)
@@ -227,6 +255,7 @@ class ResourceMatcher:
     negated: bool
     variables: bool
     _static: list[tuple[re.Pattern[str], tuple[Token, ...]]] = field(init=False, default_factory=list)
+    _short: list[tuple[str, _Compiled, _Compiled]] = field(init=False, default_factory=list)
     _templated: list[tuple[str, tuple[object, ...]]] = field(init=False, default_factory=list)
     _all: bool = field(init=False, default=False)
 
@@ -234,6 +263,9 @@ class ResourceMatcher:
         for p in self.patterns:
             if p == MATCH_ALL:
                 self._all = True
+                continue
+            if _is_short(p):
+                self._short.append((p, _compile_static(p), _compile_static(_completed(p))))
                 continue
             head, tail = _split_resource_part(p)
             template = parse_template(tail) if self.variables and "${" in tail else (tail,)
@@ -244,21 +276,29 @@ class ResourceMatcher:
 
     def match(self, resource: str, lookup: Lookup, *, deny: bool) -> ResourceResult:
         """Does the element apply to ``resource``? (NotResource already inverted)"""
-        hit, unknown = self._positive(resource, lookup, deny=deny)
-        if unknown and not hit:
-            return ResourceResult(False, tuple(unknown))
+        hit, unknown, ambiguous = self._positive(resource, lookup, deny=deny)
+        if (unknown or ambiguous) and not hit:
+            return ResourceResult(False, tuple(unknown), tuple(ambiguous))
         return _YES if hit != self.negated else _NO
 
-    def _positive(self, resource: str, lookup: Lookup, *, deny: bool) -> tuple[bool, list[str]]:
+    def _positive(self, resource: str, lookup: Lookup, *, deny: bool) -> tuple[bool, list[str], list[str]]:
         if self._all:
-            return True, []
+            return True, [], []
         pattern_request = is_pattern(resource)
         req_tokens = _request_tokens(resource) if pattern_request else ()
         # A NotResource matches when the request is *not* covered: flip the overlap/cover test.
         use_cover = deny != self.negated
         for regex, tokens in self._static:
             if self._one(resource, regex, tokens, req_tokens, pattern_request, use_cover):
-                return True, []
+                return True, [], []
+        ambiguous: list[str] = []
+        for pattern, (regex, tokens), (alt_regex, alt_tokens) in self._short:
+            as_written = self._one(resource, regex, tokens, req_tokens, pattern_request, use_cover)
+            completed = self._one(resource, alt_regex, alt_tokens, req_tokens, pattern_request, use_cover)
+            if as_written and completed:
+                return True, [], []
+            if as_written != completed:
+                ambiguous.append(pattern)
         unknown: list[str] = []
         for head, template in self._templated:
             resolved = resolve(template, lookup)  # type: ignore[arg-type]
@@ -270,8 +310,8 @@ class ResourceMatcher:
             assert isinstance(resolved, tuple)
             regex, tokens = compile_arn_pattern((head, *resolved))
             if self._one(resource, regex, tokens, req_tokens, pattern_request, use_cover):
-                return True, []
-        return False, unknown
+                return True, [], []
+        return False, unknown, ambiguous
 
     @staticmethod
     def _one(
@@ -287,6 +327,16 @@ class ResourceMatcher:
         if use_cover:
             return pattern_covers(tokens, req_tokens)
         return patterns_overlap(tokens, req_tokens)
+
+
+def _is_short(pattern: str) -> bool:
+    """An ARN pattern with fewer than six colon-separated segments."""
+    return pattern.startswith("arn:") and pattern.count(":") < _LEADING_COLONS
+
+
+def _completed(pattern: str) -> str:
+    """The short pattern with its missing segments filled by wildcards (one reading AWS might apply)."""
+    return pattern + ":*" * (_LEADING_COLONS - pattern.count(":"))
 
 
 def _split_resource_part(pattern: str) -> tuple[str, str]:
