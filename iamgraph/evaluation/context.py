@@ -55,6 +55,8 @@ Value = str | tuple[str, ...]
 
 
 def _normalise(value: object) -> Value:
+    if value is None:
+        return ""  # present with a null value: the Null operator treats it as null (§3.6)
     if isinstance(value, str):
         return value
     if isinstance(value, bool):

@@ -50,6 +50,7 @@ _DOC_KEYS = {
     "discoveryContextKeyConstraints",
 }
 _REQUEST_KEYS = {"principal", "action", "resource", "resourceAccount", "context", "wildcardOnlyAction"}
+_SETTINGS_KEYS = {"s3BlockPublicAccess"}
 _FEDERATED_ACTIONS = {"sts:assumerolewithwebidentity", "sts:assumerolewithsaml"}
 
 
@@ -206,6 +207,7 @@ def build_request(doc: Mapping[str, Any], *, exact_context: bool = False) -> tup
             scps=_levels(doc.get("scps"), "scps", PolicyKind.SCP),
             rcps=_levels(doc.get("rcps"), "rcps", PolicyKind.RCP),
             vpce=_policies(doc.get("vpcEndpointPolicies"), "vpcEndpointPolicies", PolicyKind.VPCE),
+            s3_restrict_public_buckets=_settings(doc.get("settings")),
         )
     except PolicyError:
         raise
@@ -231,6 +233,21 @@ def build_request(doc: Mapping[str, Any], *, exact_context: bool = False) -> tup
         resource_account=str(resource_account) if resource_account else None,
         context=context,
     ), policies
+
+
+def _settings(raw: Any) -> bool:
+    """``settings``: only ``s3BlockPublicAccess`` (S3 Block Public Access, RestrictPublicBuckets) is known."""
+    if raw is None:
+        return False
+    if not isinstance(raw, Mapping):
+        raise InputError("must be an object", element="settings")
+    extra = set(raw) - _SETTINGS_KEYS
+    if extra:
+        raise InputError("unknown setting", element=f"settings.{sorted(extra)[0]}")
+    value = raw.get("s3BlockPublicAccess", False)
+    if not isinstance(value, bool):
+        raise InputError("must be true or false", element="settings.s3BlockPublicAccess")
+    return value
 
 
 def _known_principal_keys() -> Any:

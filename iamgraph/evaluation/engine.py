@@ -8,16 +8,19 @@ the enforcement-logic page; trust policies and KMS key policies are the document
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from iamgraph.evaluation.decision import Decision, MatchedStatement, Result
+from iamgraph.evaluation.patterns import best_of, pattern_parts
 from iamgraph.evaluation.policyset import EngineOptions, PolicySet
 from iamgraph.evaluation.principals import Form, match_block, not_principal_applies
 from iamgraph.evaluation.request import IAM_KINDS, PrincipalKind, Request
 from iamgraph.model.policy import Effect, Policy, PolicyKind, Statement
 from iamgraph.policy.conditions import evaluate_block
 from iamgraph.policy.logic import Atom, Expr, atoms, conj, disj, neg
+from iamgraph.policy.match import is_pattern
+from iamgraph.policy.public import is_public
 
 __all__ = ["evaluate"]
 
@@ -31,6 +34,7 @@ ASSUME_ACTIONS = frozenset(
     }
 )
 NO_PERMISSION_NEEDED = frozenset({"sts:getcalleridentity"})
+_LONG_TERM = frozenset({PrincipalKind.USER, PrincipalKind.ROOT})  # GetSessionToken callers (§5.9)
 DIRECT_FORMS = frozenset({Form.USER, Form.SESSION, Form.FEDERATED_USER, Form.SERVICE, Form.FEDERATED})
 ROLEISH_FORMS = frozenset({Form.ROLE, Form.FEDERATING_USER})
 ALL_FORMS = tuple(Form)
@@ -108,7 +112,10 @@ class _Run:
             return False, forms  # parse rejects this; never let a principal-less RBP grant
         if st.resource_matcher is not None:
             r = st.resource_matcher.match(req.resource, self.lookup, deny=st.effect is Effect.DENY)
-            if r.unknown_keys:
+            if r.ambiguous:
+                reason = f'Resource "{r.ambiguous[0]}" has fewer than six ARN segments; AWS does not document it'
+                parts.append(Atom(source=st.ref, clause=None, reason=reason, undecidable=True))
+            elif r.unknown_keys:
                 parts.append(
                     Atom(source=st.ref, clause=None, reason=f"Resource uses ${{{r.unknown_keys[0]}}}, not known")
                 )
@@ -119,11 +126,22 @@ class _Run:
 
 
 def evaluate(request: Request, policies: PolicySet, options: EngineOptions = DEFAULT_OPTIONS) -> Decision:
-    """Decide one request against the policies of every layer."""
+    """Decide one request against the policies of every layer.
+
+    A pattern request (a resource with wildcards) is split into the parts its grants name (patterns.py).
+    """
+    if is_pattern(request.resource):
+        parts = pattern_parts(request, policies)
+        if parts != (request.resource,):
+            return best_of([_evaluate(replace(request, resource=part), policies, options) for part in parts])
+    return _evaluate(request, policies, options)
+
+
+def _evaluate(request: Request, policies: PolicySet, options: EngineOptions) -> Decision:
     p = request.principal
     action = request.action.lower()
     warnings = _policy_warnings(policies)
-    if action in NO_PERMISSION_NEEDED:
+    if action in NO_PERMISSION_NEEDED or (action == "sts:getsessiontoken" and p.kind in _LONG_TERM):
         return Decision(
             result=Result.ALLOWED,
             warnings=tuple(warnings),
@@ -148,6 +166,8 @@ def evaluate(request: Request, policies: PolicySet, options: EngineOptions = DEF
         for level in policies.rcps:
             run.layer(level.policies, "rcp", level.name)  # RCPFullAWSAccess sits at every level: RCPs only deny
     vpce_gate = conj(run.layer((v,), "vpce").allow() for v in policies.vpce)
+    if policies.s3_restrict_public_buckets and _public_bucket_blocks(request, policies.resource):
+        run.deny_layers.setdefault("s3-bpa", []).append(True)
 
     deny = disj(e for exprs in run.deny_layers.values() for e in exprs)
     pb_ok: Expr = conj(b.allow() for b in bounds)
@@ -228,6 +248,18 @@ def _wildcard_grants(rbp: _Layer, pb_ok: Expr, sp_ok: Expr, kind: PrincipalKind)
             limits = disj([limits, gap]) if kind is not PrincipalKind.FEDERATED_USER else gap
         terms.append(conj([expr, limits]))
     return disj(terms)
+
+
+def _public_bucket_blocks(request: Request, bucket_policy: Policy | None) -> bool:
+    """S3 Block Public Access, RestrictPublicBuckets ("Blocking public access to your Amazon S3 storage"):
+    when the bucket policy is public, only AWS service principals and principals of the bucket owner's
+    account keep access; every other request is blocked, whatever grants it (an override, like a deny)."""
+    if bucket_policy is None or not request.action.lower().startswith("s3:"):
+        return False
+    p = request.principal
+    if p.kind is PrincipalKind.SERVICE or (p.account is not None and p.account == request.resource_account):
+        return False
+    return is_public(bucket_policy)[0]
 
 
 def _rcp_applies(request: Request, options: EngineOptions) -> bool:

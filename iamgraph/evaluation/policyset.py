@@ -26,6 +26,9 @@ class PolicySet:
     scps: tuple[OrgLevel, ...] = ()
     rcps: tuple[OrgLevel, ...] = ()
     vpce: tuple[Policy, ...] = ()
+    # S3 Block Public Access "RestrictPublicBuckets" is on for the bucket (bucket or account setting):
+    # a public bucket policy then serves only AWS service principals and the bucket owner's account.
+    s3_restrict_public_buckets: bool = False
 
     def all_policies(self) -> tuple[Policy, ...]:
         out = [*self.identity, *self.boundaries, *(self.session or ())]

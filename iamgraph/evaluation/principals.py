@@ -47,7 +47,7 @@ def _match_aws(entry: str, p: Principal) -> Form | None:
     a = _ACCOUNT.match(entry)
     if a:
         acct = a.group(1) or a.group(3)
-        part = a.group(2) or "aws"
+        part = a.group(2) or p.partition  # a bare account id means that account's root, in its partition
         if p.kind in IAM_KINDS and p.account == acct and p.partition == part:
             return Form.ACCOUNT
         return None

@@ -78,9 +78,7 @@ def evaluate_clause(clause: ConditionClause, lookup: Lookup, *, variables: bool,
     assert isinstance(value, str | tuple)
     if clause.qualifier is None:
         if isinstance(value, tuple):
-            if len(value) != 1:
-                return _gap(clause, source, f"multivalued key {clause.key} used without ForAllValues/ForAnyValue")
-            value = value[0]
+            return _gap(clause, source, f"multivalued key {clause.key} used without ForAllValues/ForAnyValue")
         m = spec.match(value, values)
         if m is None:
             return _gap(clause, source, f"{clause.operator} cannot interpret the values of {clause.key}")

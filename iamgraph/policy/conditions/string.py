@@ -16,9 +16,14 @@ def equals(value: str, values: Sequence[PolicyValue]) -> bool | None:
     return any_match(value, values, lambda v, p: v == resolved_text(p))
 
 
+def _fold(text: str) -> str:
+    """Simple case folding (G8): one character to one character, so "ß" never equals "ss"."""
+    return text.lower() if text.isascii() else "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+
+
 def equals_ignore_case(value: str, values: Sequence[PolicyValue]) -> bool | None:
-    folded = value.casefold()
-    return any_match(value, values, lambda _v, p: folded == resolved_text(p).casefold())
+    folded = _fold(value)
+    return any_match(value, values, lambda _v, p: folded == _fold(resolved_text(p)))
 
 
 @lru_cache(maxsize=65536)
