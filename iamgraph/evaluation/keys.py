@@ -62,7 +62,7 @@ def principal_keys(p: Principal, resource_account: str | None) -> dict[str, obje
             keys["aws:userid"] = p.unique_id
     elif p.kind is PrincipalKind.ROOT and p.account:
         keys["aws:userid"] = p.account
-    elif p.kind is PrincipalKind.ROLE_SESSION and p.unique_id:
+    elif p.kind is PrincipalKind.ROLE_SESSION and p.unique_id and p.session_name:
         keys["aws:userid"] = f"{p.unique_id}:{p.session_name}"
     elif p.kind is PrincipalKind.FEDERATED_USER and p.account and p.arn:
         keys["aws:userid"] = f"{p.account}:{p.arn.rsplit('/', 1)[-1]}"

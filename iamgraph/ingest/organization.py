@@ -15,13 +15,13 @@ from dataclasses import replace
 from typing import Any
 
 from iamgraph.evaluation.policyset import OrgLevel
-from iamgraph.ingest.reader import Loc, array, check_keys, member, parse_document, string
+from iamgraph.ingest.reader import Loc, array, check_keys, member, opt_string, parse_document, string
 from iamgraph.model.organization import OrgAccount, Organization, OrgPolicy, OrgPolicyType, OrgRoot, OrgUnit
 from iamgraph.model.policy import PolicyKind
 
 __all__ = ["read_organization"]
 
-_TOP_KEYS = ("management_account", "roots", "organizational_units", "accounts", "policies")
+_TOP_KEYS = ("id", "management_account", "roots", "organizational_units", "accounts", "policies")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _KINDS = {OrgPolicyType.SCP: PolicyKind.SCP, OrgPolicyType.RCP: PolicyKind.RCP}
 
@@ -40,6 +40,9 @@ def read_organization(doc: Any, *, where: str) -> tuple[Organization, tuple[str,
     for node_id, parent in parents.items():
         if parent not in roots and parent not in units:
             raise seen[node_id].at("parent").error(f'parent "{parent}" is neither a root nor an OU')
+    org_id = opt_string(top, "id", loc)
+    if org_id is not None and not re.fullmatch(r"o-[a-z0-9]{10,32}", org_id):
+        raise loc.at("id").error(f'"{org_id}" is not an organization id (o-…)')
     management = string(top, "management_account", loc)
     if management not in {a.id for a, _ in members}:
         raise loc.at("management_account").error(f"{management} is not in accounts")
@@ -57,7 +60,9 @@ def read_organization(doc: Any, *, where: str) -> tuple[Organization, tuple[str,
             draft, path=path, scps=() if exempt else _chain(path, scps), rcps=() if exempt else _chain(path, rcps)
         )
     warnings = tuple(f"{where}: {w}" for p in policies.values() for w in p.policy.warnings)
-    org = Organization(management_account=management, roots=roots, units=units, accounts=accounts, policies=policies)
+    org = Organization(
+        id=org_id, management_account=management, roots=roots, units=units, accounts=accounts, policies=policies
+    )
     return org, warnings
 
 

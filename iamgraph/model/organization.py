@@ -74,13 +74,14 @@ class OrgAccount:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Organization:
-    """Roots, OUs, accounts and policies, each keyed by id in file order."""
+    """Roots, OUs, accounts and policies, each keyed by id in file order; ``id`` is o-… when known."""
 
     management_account: str
     roots: Mapping[str, OrgRoot]
     units: Mapping[str, OrgUnit]
     accounts: Mapping[str, OrgAccount]
     policies: Mapping[str, OrgPolicy]
+    id: str | None = None
 
     def account(self, account_id: str) -> OrgAccount | None:
         return self.accounts.get(account_id)

@@ -1,0 +1,113 @@
+"""Derived edges: what an edge technique yields, with the proof that decided it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from iamgraph.evaluation.decision import Decision, MatchedStatement
+from iamgraph.policy.logic import Expr, expr_to_json
+
+if TYPE_CHECKING:
+    from iamgraph.graph.estate import Estate
+
+__all__ = ["DerivedEdge", "EdgeKind", "EdgeTechnique", "edge_from_decisions", "proof_of"]
+
+
+class EdgeKind(StrEnum):
+    MEMBER = "member"  # user -> group
+    ASSUME = "assume"  # principal -> role (sts:AssumeRole*)
+    ESCALATE = "escalate"  # principal -> principal it can act as (credentials, PassRole, takeover, trust rewrite)
+    GRANT = "grant"  # principal -> principal whose permissions it can change (self-grant = admin)
+    ACCESS = "access"  # principal -> resource, actions grouped by access level
+
+
+TRAVERSABLE = frozenset({EdgeKind.MEMBER, EdgeKind.ASSUME, EdgeKind.ESCALATE})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DerivedEdge:
+    """One edge with its proof (deciding statements) and residual conditions (``True``: none)."""
+
+    source: str
+    target: str
+    kind: EdgeKind
+    technique: str
+    actions: tuple[str, ...] = ()
+    proof: tuple[MatchedStatement, ...] = ()
+    conditions: Expr = True
+    access: Mapping[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
+    via: tuple[str, ...] = ()  # intermediate resources (e.g. the Lambda function taken over)
+    note: str = ""
+
+    @property
+    def conditional(self) -> bool:
+        return self.conditions is not True
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "source": self.source,
+            "target": self.target,
+            "kind": self.kind.value,
+            "technique": self.technique,
+            "actions": list(self.actions),
+            "conditions": [] if self.conditions is True else [expr_to_json(self.conditions)],
+            "proof": [m.to_json() for m in self.proof],
+        }
+        if self.access:
+            out["access"] = {k: list(v) for k, v in self.access.items()}
+        if self.via:
+            out["via"] = list(self.via)
+        if self.note:
+            out["note"] = self.note
+        return out
+
+
+def proof_of(decisions: Iterable[Decision]) -> tuple[MatchedStatement, ...]:
+    """The deciding statements of several decisions, each once, in order."""
+    seen: dict[tuple[str, str, int, str | None], MatchedStatement] = {}
+    for d in decisions:
+        for m in d.deciding():
+            key = (m.ref.layer.value, m.ref.policy, m.ref.index, m.level)
+            seen.setdefault(key, m)
+    return tuple(seen.values())
+
+
+def edge_from_decisions(
+    source: str,
+    target: str,
+    kind: EdgeKind,
+    technique: str,
+    decisions: Mapping[str, Decision],
+    **extra: Any,
+) -> DerivedEdge | None:
+    """An edge when every required action is possible; conditions are the AND of their residuals."""
+    from iamgraph.policy.logic import conj
+
+    if not decisions or not all(d.possible for d in decisions.values()):
+        return None
+    conditions = conj(d.residual for d in decisions.values())
+    if conditions is False:
+        return None
+    return DerivedEdge(
+        source=source,
+        target=target,
+        kind=kind,
+        technique=technique,
+        actions=tuple(decisions),
+        proof=proof_of(decisions.values()),
+        conditions=conditions,
+        **extra,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeTechnique:
+    """A registered technique family: ``derive`` yields every edge of the family for an estate."""
+
+    name: str
+    family: str
+    derive: Callable[[Estate], Iterable[DerivedEdge]]
+    description: str = ""

@@ -1,0 +1,5 @@
+"""Edge technique modules; importing this package registers every technique family."""
+
+from iamgraph.edges.techniques import assume_role, membership
+
+__all__ = ["assume_role", "membership"]

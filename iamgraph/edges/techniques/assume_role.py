@@ -1,0 +1,114 @@
+"""Role assumption, started from trust policies (they name who they trust).
+
+For every Allow statement of a role's trust policy the named principals become candidates: users and
+roles of the snapshot, every principal of a trusted account (delegation: their identity policies must
+allow), accounts outside the snapshot, ``*``, services and federated providers. Each candidate is then
+evaluated with the full decision procedure (identity, boundary, SCPs of the caller, trust, RCPs of the
+role's account); conditions that depend on the request stay on the edge.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from iamgraph.edges.base import DerivedEdge, EdgeKind, proof_of
+from iamgraph.edges.registry import register
+from iamgraph.evaluation.request import Principal
+from iamgraph.graph.estate import Estate, PrincipalEntry
+from iamgraph.graph.outside import (
+    ALLOW_ALL,
+    ANYONE,
+    anyone_principal,
+    external_principal,
+    provider_principal,
+    service_principal,
+)
+from iamgraph.model.policy import Effect, Statement
+
+__all__ = ["assume_role_edges"]
+
+ASSUME = "sts:AssumeRole"
+WEB_IDENTITY = "sts:AssumeRoleWithWebIdentity"
+SAML = "sts:AssumeRoleWithSAML"
+_ACCOUNT = re.compile(r"^(?:(\d{12})|arn:[\w-]+:iam::(\d{12}):root)$")
+_ENTITY = re.compile(r"^arn:[\w-]+:(?:iam|sts)::(\d{12}):")
+
+Candidate = tuple[str, PrincipalEntry | Principal, str]  # (source node id, principal, action)
+
+
+def _candidates(estate: Estate, st: Statement) -> Iterator[Candidate]:
+    block = st.principal
+    if block is None:
+        return
+    if block.wildcard:
+        for p in estate.acting_principals():
+            yield p.arn, p, ASSUME
+        yield ANYONE, anyone_principal(), ASSUME
+    by_id = _ids(estate)
+    for entry in block.aws:
+        m = _ACCOUNT.match(entry)
+        if m:
+            account = m.group(1) or m.group(2)
+            local = estate.by_account.get(account)
+            if local is not None:
+                for p in local:
+                    if p.kind != "root" and estate.may_allow(p.arn, ASSUME):
+                        yield p.arn, p, ASSUME
+            else:
+                yield (
+                    f"arn:aws:iam::{account}:root",
+                    external_principal(entry if ":" in entry else f"arn:aws:iam::{account}:root"),
+                    ASSUME,
+                )
+            continue
+        local_p = estate.principals.get(entry) or by_id.get(entry)
+        if local_p is not None:
+            yield local_p.arn, local_p, ASSUME
+        elif _ENTITY.match(entry) and entry.split(":")[4] not in estate.snapshot.accounts:
+            yield entry, external_principal(entry), ASSUME
+    for service in block.service:
+        yield service, service_principal(service), ASSUME
+    for provider in block.federated:
+        action = SAML if ":saml-provider/" in provider else WEB_IDENTITY
+        yield provider, provider_principal(provider), action
+
+
+def _ids(estate: Estate) -> dict[str, PrincipalEntry]:
+    cached = getattr(estate, "_unique_ids", None)
+    if cached is None:
+        cached = {p.principal.unique_id: p for p in estate.acting_principals() if p.principal.unique_id}
+        estate._unique_ids = cached  # type: ignore[attr-defined]
+    return cached
+
+
+@register("assume-role", "assume_role", "sts:AssumeRole / AssumeRoleWithWebIdentity / AssumeRoleWithSAML")
+def assume_role_edges(estate: Estate) -> Iterator[DerivedEdge]:
+    for role in estate.roles():
+        res = estate.resources.get(role.arn)
+        trust = res.policy if res else None
+        if trust is None:
+            continue
+        seen: set[tuple[str, str]] = set()
+        for st in trust.statements:
+            if st.effect is not Effect.ALLOW:
+                continue
+            for source, principal, action in _candidates(estate, st):
+                if (source, action) in seen:
+                    continue
+                seen.add((source, action))
+                if not st.action_matcher.matches(action):
+                    continue
+                outside = not isinstance(principal, PrincipalEntry)
+                d = estate.evaluate(principal, action, role.arn, identity=(ALLOW_ALL,) if outside else None)
+                if not d.possible:
+                    continue
+                yield DerivedEdge(
+                    source=source,
+                    target=role.arn,
+                    kind=EdgeKind.ASSUME,
+                    technique=action,
+                    actions=(action,),
+                    proof=proof_of([d]),
+                    conditions=d.residual,
+                )

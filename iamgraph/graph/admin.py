@@ -1,0 +1,60 @@
+"""Admin detection: a principal whose effective permissions allow every action on every resource.
+
+Tested with a spread of privileged actions from different services on the ``*`` resource (plus one
+action no policy names, so that ``NotAction`` lists and service wildcards cannot pass); SCPs,
+boundaries and deny statements apply as in any evaluation. A principal that can grant itself such
+permissions in one step (a ``grant`` edge to itself) is admin too; that is set by the graph builder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from iamgraph.edges.base import proof_of
+from iamgraph.evaluation.decision import MatchedStatement
+from iamgraph.graph.estate import Estate, PrincipalEntry
+from iamgraph.policy.logic import Expr, conj
+
+__all__ = ["SENTINEL_ACTIONS", "AdminVerdict", "admin_verdict"]
+
+SENTINEL_ACTIONS = (
+    "iam:PutRolePolicy",
+    "iam:AttachUserPolicy",
+    "iam:CreateAccessKey",
+    "iam:PassRole",
+    "sts:AssumeRole",
+    "organizations:LeaveOrganization",
+    "s3:PutBucketPolicy",
+    "ec2:RunInstances",
+    "kms:ScheduleKeyDeletion",
+    "lambda:UpdateFunctionCode",
+    "secretsmanager:GetSecretValue",
+    "cloudtrail:StopLogging",
+    "iamgraphprobe:AnyOtherAction",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AdminVerdict:
+    admin: bool
+    conditions: Expr
+    proof: tuple[MatchedStatement, ...]
+
+
+def admin_verdict(estate: Estate, p: PrincipalEntry) -> AdminVerdict:
+    """Admin (possibly under conditions such as MFA) or not, with the deciding statements."""
+    if p.kind == "root":
+        decisions = [estate.evaluate(p, a, "*", resource_account=p.account) for a in SENTINEL_ACTIONS[:3]]
+    else:
+        if not estate.may_allow(p.arn, SENTINEL_ACTIONS[-1]):
+            return AdminVerdict(False, False, ())
+        decisions = []
+        for action in SENTINEL_ACTIONS:
+            d = estate.evaluate(p, action, "*", resource_account=p.account)
+            if not d.possible:
+                return AdminVerdict(False, False, ())
+            decisions.append(d)
+    if not all(d.possible for d in decisions):
+        return AdminVerdict(False, False, ())
+    conditions = conj(d.residual for d in decisions)
+    return AdminVerdict(conditions is not False, conditions, proof_of(decisions))

@@ -1,0 +1,168 @@
+"""Snapshot + registered edge techniques -> AccessGraph (nodes, proven edges, admin marks)."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+
+from iamgraph.edges.base import DerivedEdge, EdgeKind
+from iamgraph.edges.registry import techniques
+from iamgraph.graph.admin import admin_verdict
+from iamgraph.graph.estate import Estate
+from iamgraph.graph.model import AccessGraph, NodeKind
+from iamgraph.graph.outside import ANYONE
+from iamgraph.model.snapshot import Snapshot
+from iamgraph.policy.logic import expr_to_json
+
+__all__ = ["build_graph"]
+
+Progress = Callable[[str, int, int], None]
+_ACCOUNT_ROOT = re.compile(r"^arn:[\w-]+:iam::(\d{12}):root$")
+
+
+def build_graph(snapshot: Snapshot, *, progress: Progress | None = None) -> AccessGraph:
+    """Evaluate every technique over the estate; each edge keeps its proof and residual conditions."""
+    started = time.perf_counter()
+    estate = Estate(snapshot)
+    g = AccessGraph()
+    g.warnings.extend(snapshot.warnings)
+    _add_nodes(estate, g)
+    g.timings["index"] = time.perf_counter() - started
+    found = techniques()
+    for i, tech in enumerate(found):
+        t0 = time.perf_counter()
+        if progress:
+            progress(tech.name, i, len(found))
+        for edge in tech.derive(estate):
+            _ensure_endpoint(estate, g, edge.source)
+            _ensure_endpoint(estate, g, edge.target)
+            g.add_edge(edge)
+        g.timings[f"technique:{tech.name}"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    _mark_admins(estate, g)
+    g.timings["admin"] = time.perf_counter() - t0
+    g.timings["total"] = time.perf_counter() - started
+    if progress:
+        progress("done", len(found), len(found))
+    return g
+
+
+def _add_nodes(estate: Estate, g: AccessGraph) -> None:
+    org = estate.snapshot.organization
+    for account in estate.snapshot.accounts.values():
+        name = account.alias or (org.accounts[account.id].name if org and account.id in org.accounts else None)
+        g.add_node(f"arn:aws:iam::{account.id}:root", NodeKind.ACCOUNT, account=account.id, name=name or account.id)
+        for user in account.users.values():
+            g.add_node(
+                user.arn,
+                NodeKind.USER,
+                account=account.id,
+                name=user.name,
+                path=user.path,
+                tags=dict(user.tags),
+                policies=_policy_names(estate, user.arn),
+                boundary=user.boundary_arn,
+            )
+        for group in account.groups.values():
+            g.add_node(
+                group.arn,
+                NodeKind.GROUP,
+                account=account.id,
+                name=group.name,
+                path=group.path,
+                policies=[p.name for p in account.identity_policies(group.arn)],
+            )
+        for role in account.roles.values():
+            g.add_node(
+                role.arn,
+                NodeKind.ROLE,
+                account=account.id,
+                name=role.name,
+                path=role.path,
+                tags=dict(role.tags),
+                policies=_policy_names(estate, role.arn),
+                boundary=role.boundary_arn,
+                service_linked=role.service_linked,
+            )
+        for res in account.resources.values():
+            g.add_node(
+                res.arn,
+                NodeKind.RESOURCE,
+                account=account.id,
+                name=res.arn.split(":", 5)[-1],
+                resource_type=res.type,
+                region=res.region,
+                tags=dict(res.tags),
+                has_policy=res.policy is not None,
+            )
+
+
+def _policy_names(estate: Estate, arn: str) -> list[str]:
+    entry = estate.principals.get(arn)
+    return [p.name for p in entry.identity] if entry else []
+
+
+def _ensure_endpoint(estate: Estate, g: AccessGraph, node: str) -> None:
+    if node in g.graph:
+        return
+    if node == ANYONE:
+        g.add_node(node, NodeKind.ANYONE, name="anyone")
+        return
+    m = _ACCOUNT_ROOT.match(node)
+    org = estate.snapshot.organization
+    if m:
+        account = m.group(1)
+        in_org = bool(org and account in org.accounts)
+        g.add_node(node, NodeKind.EXTERNAL_ACCOUNT, account=account, name=account, in_organization=in_org)
+    elif node.startswith("arn:") and (":oidc-provider/" in node or ":saml-provider/" in node):
+        g.add_node(node, NodeKind.PROVIDER, name=node.split(":", 5)[-1].split("/", 1)[-1])
+    elif node.startswith("arn:"):
+        account = node.split(":")[4]
+        kind = NodeKind.EXTERNAL_PRINCIPAL if ":iam::" in node or ":sts::" in node else NodeKind.RESOURCE
+        g.add_node(node, kind, account=account, name=node.split(":", 5)[-1])
+    elif node.endswith(".amazonaws.com") and not node.startswith(("cognito-identity", "accounts.google")):
+        g.add_node(node, NodeKind.SERVICE, name=node)
+    else:
+        g.add_node(node, NodeKind.PROVIDER, name=node)
+
+
+def _mark_admins(estate: Estate, g: AccessGraph) -> None:
+    for p in estate.principals.values():
+        if p.arn not in g.graph:
+            continue
+        verdict = admin_verdict(estate, p)
+        if verdict.admin:
+            g.graph.nodes[p.arn].update(
+                admin=True,
+                admin_via="permissions",
+                admin_conditions=_conditions(verdict.conditions),
+                admin_proof=[m.to_json() for m in verdict.proof],
+            )
+    for e in list(g.edges(EdgeKind.GRANT)):
+        node = g.graph.nodes[e.source]
+        if e.source == e.target and not node.get("admin"):
+            node.update(
+                admin=True,
+                admin_via=e.technique,
+                admin_conditions=_conditions(e.conditions),
+                admin_proof=[m.to_json() for m in e.proof],
+            )
+
+
+def _conditions(expr: object) -> list[object]:
+    return [] if expr is True else [expr_to_json(expr)]  # type: ignore[arg-type]
+
+
+def summary(g: AccessGraph) -> dict[str, object]:
+    return {
+        "nodes": g.node_counts(),
+        "edges": g.edge_counts(),
+        "techniques": g.technique_counts(),
+        "admins": len(g.admins()),
+        "timings": {k: round(v, 4) for k, v in g.timings.items()},
+    }
+
+
+def edges_of(g: AccessGraph, kind: EdgeKind) -> list[DerivedEdge]:
+    return list(g.edges(kind))

@@ -1,0 +1,267 @@
+"""An estate ready for evaluation: principals and resources of a snapshot with their policy layers.
+
+The graph builder and every edge technique ask one question through this class: *may principal P
+perform action A on resource R, and why?* It answers with the evaluator's Decision under a partial
+context: keys fixed by configuration (principal ARN, account, tags, organization; resource tags and
+owner) are known, request-time keys (MFA, source IP, time, external id, request tags…) are unknown
+and come back as residual conditions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+
+from iamgraph.evaluation.context import Context, KeyPatterns
+from iamgraph.evaluation.decision import Decision
+from iamgraph.evaluation.engine import evaluate
+from iamgraph.evaluation.keys import PRINCIPAL_KEY_PATTERNS, principal_keys
+from iamgraph.evaluation.policyset import OrgLevel, PolicySet
+from iamgraph.evaluation.request import Principal, PrincipalKind, Request
+from iamgraph.model.policy import Effect, Policy
+from iamgraph.model.snapshot import Account, Resource, Role, Snapshot, User
+
+__all__ = ["Estate", "PrincipalEntry", "ResourceEntry"]
+
+_RESOURCE_KNOWN = ("aws:resourcetag/*", "aws:resourceaccount", "aws:resourceorgid", "aws:resourceorgpaths")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PrincipalEntry:
+    """A user, a role (standing for any session of it) or an account's root user."""
+
+    arn: str
+    kind: str  # "user" | "role" | "root"
+    account: str
+    principal: Principal
+    identity: tuple[Policy, ...]
+    boundaries: tuple[Policy, ...]
+    scps: tuple[OrgLevel, ...]
+    entity: User | Role | None
+    known: KeyPatterns
+    context_values: Mapping[str, object]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResourceEntry:
+    """Anything a request can name: resources.json entries and IAM users/roles (for IAM actions)."""
+
+    arn: str
+    account: str
+    type: str
+    policy: Policy | None
+    tags: Mapping[str, str]
+    rcps: tuple[OrgLevel, ...]
+    resource: Resource | None
+
+
+class Estate:
+    """Evaluation view over a snapshot, with per-principal and per-resource caches."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self.org = snapshot.organization
+        self.principals: dict[str, PrincipalEntry] = {}
+        self.resources: dict[str, ResourceEntry] = {}
+        self._allow_cache: dict[tuple[str, str], bool] = {}
+        for account in snapshot.accounts.values():
+            self._add_account(account)
+
+    # ---- construction ------------------------------------------------------------------------
+    def _org_of(
+        self, account_id: str
+    ) -> tuple[str | None, tuple[str, ...], tuple[OrgLevel, ...], tuple[OrgLevel, ...]]:
+        if self.org is None:
+            return None, (), (), ()
+        acct = self.org.accounts.get(account_id)
+        if acct is None:
+            return None, (), (), ()
+        org_id = self.org.id
+        paths = (f"{org_id}/{'/'.join(acct.path[:-1])}/",) if org_id else ()
+        return org_id, paths, acct.scps, acct.rcps
+
+    def _add_account(self, account: Account) -> None:
+        org_id, paths, scps, rcps = self._org_of(account.id)
+        root_arn = f"arn:aws:iam::{account.id}:root"
+        root = Principal(kind=PrincipalKind.ROOT, arn=root_arn, account=account.id, org_id=org_id, org_paths=paths)
+        self._add_principal(root_arn, "root", account.id, root, (), (), scps, None)
+        for user in account.users.values():
+            p = Principal(
+                kind=PrincipalKind.USER,
+                arn=user.arn,
+                account=account.id,
+                entity_arn=user.arn,
+                unique_id=user.id,
+                tags=dict(user.tags),
+                org_id=org_id,
+                org_paths=paths,
+                has_boundary=user.boundary is not None,
+            )
+            bounds = (user.boundary,) if user.boundary is not None else ()
+            self._add_principal(
+                user.arn, "user", account.id, p, account.identity_policies(user.arn), bounds, scps, user
+            )
+            self._add_resource(user.arn, account.id, "AWS::IAM::User", None, user.tags, rcps, None)
+        for role in account.roles.values():
+            p = Principal(
+                kind=PrincipalKind.ROLE_SESSION,
+                account=account.id,
+                entity_arn=role.arn,
+                unique_id=role.id,
+                arn=f"arn:aws:sts::{account.id}:assumed-role/{role.name}/*",
+                tags=dict(role.tags),
+                org_id=org_id,
+                org_paths=paths,
+                service_linked=role.service_linked,
+                has_boundary=role.boundary is not None,
+            )
+            bounds = (role.boundary,) if role.boundary is not None else ()
+            role_scps = () if role.service_linked else scps
+            self._add_principal(
+                role.arn, "role", account.id, p, account.identity_policies(role.arn), bounds, role_scps, role
+            )
+            self._add_resource(role.arn, account.id, "AWS::IAM::Role", role.trust_policy, role.tags, rcps, None)
+        for group in account.groups.values():
+            self._add_resource(group.arn, account.id, "AWS::IAM::Group", None, {}, rcps, None)
+        for mp in account.managed_policies.values():
+            if not mp.aws_managed:
+                self._add_resource(mp.arn, account.id, "AWS::IAM::ManagedPolicy", None, {}, rcps, None)
+        for res in account.resources.values():
+            self._add_resource(res.arn, account.id, res.type, res.policy, res.tags, rcps, res)
+
+    def _add_principal(
+        self,
+        arn: str,
+        kind: str,
+        account: str,
+        p: Principal,
+        identity: tuple[Policy, ...],
+        boundaries: tuple[Policy, ...],
+        scps: tuple[OrgLevel, ...],
+        entity: User | Role | None,
+    ) -> None:
+        values = principal_keys(p, None)
+        known = KeyPatterns.of([*PRINCIPAL_KEY_PATTERNS, *_RESOURCE_KNOWN])
+        if kind == "role":  # the session name is chosen by the caller: aws:userid stays unknown
+            known = KeyPatterns(known.names - {"aws:userid"}, known.prefixes, False)
+        self.principals[arn] = PrincipalEntry(
+            arn=arn,
+            kind=kind,
+            account=account,
+            principal=p,
+            identity=identity,
+            boundaries=boundaries,
+            scps=scps,
+            entity=entity,
+            known=known,
+            context_values=values,
+        )
+
+    def _add_resource(
+        self,
+        arn: str,
+        account: str,
+        rtype: str,
+        policy: Policy | None,
+        tags: Mapping[str, str],
+        rcps: tuple[OrgLevel, ...],
+        resource: Resource | None,
+    ) -> None:
+        self.resources[arn] = ResourceEntry(
+            arn=arn,
+            account=account,
+            type=rtype,
+            policy=policy,
+            tags=tags,
+            rcps=rcps,
+            resource=resource,
+        )
+
+    # ---- questions ---------------------------------------------------------------------------
+    def users(self) -> Iterator[PrincipalEntry]:
+        return (p for p in self.principals.values() if p.kind == "user")
+
+    def roles(self) -> Iterator[PrincipalEntry]:
+        return (p for p in self.principals.values() if p.kind == "role")
+
+    def acting_principals(self) -> Iterator[PrincipalEntry]:
+        """Users and roles: the principals that hold identity policies."""
+        return (p for p in self.principals.values() if p.kind in ("user", "role"))
+
+    @cached_property
+    def by_account(self) -> dict[str, list[PrincipalEntry]]:
+        out: dict[str, list[PrincipalEntry]] = {}
+        for p in self.principals.values():
+            out.setdefault(p.account, []).append(p)
+        return out
+
+    def may_allow(self, principal: str, action: str) -> bool:
+        """Cheap prefilter: does any identity Allow statement of the principal name this action?"""
+        key = (principal, action)
+        hit = self._allow_cache.get(key)
+        if hit is None:
+            entry = self.principals[principal]
+            hit = entry.kind == "root" or any(
+                st.effect is Effect.ALLOW and st.action_matcher.matches(action)
+                for pol in entry.identity
+                for st in pol.statements
+            )
+            self._allow_cache[key] = hit
+        return hit
+
+    def resource_entry(self, arn: str) -> ResourceEntry | None:
+        return self.resources.get(arn)
+
+    def evaluate(
+        self,
+        principal: PrincipalEntry | Principal,
+        action: str,
+        resource: str,
+        *,
+        resource_account: str | None = None,
+        policy: Policy | None = None,
+        extra: Mapping[str, object] | None = None,
+        identity: tuple[Policy, ...] | None = None,
+    ) -> Decision:
+        """Decision for ``principal`` doing ``action`` on ``resource`` under the partial context."""
+        res = self.resources.get(resource)
+        owner = resource_account or (res.account if res else _arn_account(resource))
+        if isinstance(principal, PrincipalEntry):
+            p, ident, bounds, scps = principal.principal, principal.identity, principal.boundaries, principal.scps
+            values: dict[str, object] = dict(principal.context_values)
+            known = principal.known
+        else:  # an outside principal (external account, service, provider, anyone)
+            p, ident, bounds, scps = principal, (), (), ()
+            values = dict(principal_keys(principal, None))
+            known = KeyPatterns.of([*PRINCIPAL_KEY_PATTERNS, *_RESOURCE_KNOWN])
+        if identity is not None:
+            ident = identity
+        if owner:
+            values["aws:ResourceAccount"] = owner
+            org_id, paths, _, _ = self._org_of(owner)
+            if org_id:
+                values["aws:ResourceOrgID"] = org_id
+                values["aws:ResourceOrgPaths"] = list(paths)
+        if res is not None:
+            for k, v in res.tags.items():
+                values[f"aws:ResourceTag/{k}"] = v
+        if extra:
+            values.update(extra)
+        ctx = Context.build(values, unknown="*")
+        ctx = Context(ctx.values, ctx.unknown, known)
+        rbp = policy if policy is not None else (res.policy if res else None)
+        policies = PolicySet(
+            identity=ident,
+            boundaries=bounds,
+            resource=rbp,
+            scps=scps,
+            rcps=res.rcps if res else (),
+        )
+        request = Request(principal=p, action=action, resource=resource, resource_account=owner, context=ctx)
+        return evaluate(request, policies)
+
+
+def _arn_account(arn: str) -> str | None:
+    parts = arn.split(":", 5)
+    return parts[4] if len(parts) == 6 and parts[4].isdigit() else None
