@@ -35,6 +35,7 @@ class Catalog:
         self._all_actions: tuple[str, ...] | None = None
         self._arn_index: ArnTypeIndex | None = None
         self._rcp_services: frozenset[str] | None = None
+        self._actions_on_memo: dict[object, tuple[str, ...]] = {}
         self._types_for_memo: dict[tuple[str, frozenset[TypeKey]], tuple[ResourceTypeRef, ...]] = {}
         self._keys = ConditionKeyIndex(
             services=self._services,
@@ -177,6 +178,21 @@ class Catalog:
             else:
                 found = tuple(ref for ref in info.resource_types if (info.service, ref.name) in keys)
             self._types_for_memo[memo_key] = found
+        return found
+
+    def actions_on(self, arn: str) -> tuple[str, ...]:
+        """Every action that can name the concrete ``arn`` as one of its resources (sorted, cached by type)."""
+        keys = self._arn_types().classify(arn)
+        found = self._actions_on_memo.get(keys)
+        if found is None:
+            names: set[str] = set()
+            for service, type_name in keys:
+                for name in self.expand(f"{service}:*"):
+                    info = self.action(name)
+                    if info is not None and any(ref.name == type_name for ref in info.resource_types):
+                        names.add(info.name)
+            found = tuple(sorted(names))
+            self._actions_on_memo[keys] = found
         return found
 
     def resource_type_of_arn(self, arn: str) -> tuple[str, str] | None:

@@ -49,6 +49,8 @@ class AccessGraph:
 
     def add_edge(self, edge: DerivedEdge) -> None:
         key = f"{edge.kind.value}:{edge.technique}"
+        if edge.conditions is not True:  # one edge per distinct residual condition
+            key += f":{abs(hash(edge.conditions)):x}"
         if self.graph.has_edge(edge.source, edge.target, key):
             return
         self.graph.add_edge(edge.source, edge.target, key=key, edge=edge)

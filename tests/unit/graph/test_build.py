@@ -1,0 +1,86 @@
+"""Graph building on the small fixtures: edges are derived by evaluation and carry proof."""
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from iamgraph.cli import app
+from iamgraph.edges.base import EdgeKind
+from iamgraph.graph import build_graph
+from iamgraph.graph.model import AccessGraph, NodeKind
+from iamgraph.ingest import load_snapshot
+
+ROOT = Path(__file__).resolve().parents[3]
+SINGLE = ROOT / "fixtures" / "small" / "single-account"
+ORG = ROOT / "fixtures" / "small" / "org"
+A = "111122223333"
+
+
+@pytest.fixture(scope="module")
+def single() -> AccessGraph:
+    return build_graph(load_snapshot(SINGLE))
+
+
+def test_membership_edges(single: AccessGraph) -> None:
+    members = {(e.source, e.target) for e in single.edges(EdgeKind.MEMBER)}
+    assert (f"arn:aws:iam::{A}:user/alice", f"arn:aws:iam::{A}:group/admins") in members
+
+
+def test_assume_edges_from_trust_policies_with_proof(single: AccessGraph) -> None:
+    edges = {(e.source, e.target): e for e in single.edges(EdgeKind.ASSUME)}
+    ci = edges[(f"arn:aws:iam::{A}:user/automation/ci-bot", f"arn:aws:iam::{A}:role/deploy")]
+    assert ci.technique == "sts:AssumeRole" and not ci.conditional
+    assert {m.ref.layer.value for m in ci.proof} >= {"trust"}
+    svc = edges[("lambda.amazonaws.com", f"arn:aws:iam::{A}:role/service-role/order-processor")]
+    assert single.node("lambda.amazonaws.com")["kind"] == NodeKind.SERVICE
+    assert svc.proof
+
+
+def test_external_id_stays_a_residual_condition(single: AccessGraph) -> None:
+    ext = [e for e in single.edges(EdgeKind.ASSUME) if e.source == "arn:aws:iam::444455556666:root"]
+    assert len(ext) == 1 and ext[0].conditional
+    text = json.dumps(ext[0].to_json())
+    assert "sts:ExternalId" in text
+    assert single.node("arn:aws:iam::444455556666:root")["kind"] == NodeKind.EXTERNAL_ACCOUNT
+
+
+def test_access_edges_grouped_by_access_level(single: AccessGraph) -> None:
+    bob = [e for e in single.edges(EdgeKind.ACCESS) if e.source.endswith(":user/engineering/bob")]
+    assert bob, "bob reads the reports bucket"
+    for e in bob:
+        assert set(e.access) <= {"List", "Read", "Write", "Permissions management", "Tagging"}
+        assert sorted(a for acts in e.access.values() for a in acts) == list(e.actions)
+        assert e.proof
+
+
+def test_admins_marked_with_proof(single: AccessGraph) -> None:
+    alice = single.node(f"arn:aws:iam::{A}:user/alice")
+    assert alice.get("admin") is True and alice["admin_proof"]
+    assert not single.node(f"arn:aws:iam::{A}:user/engineering/bob").get("admin")
+
+
+def test_every_edge_endpoint_is_a_node(single: AccessGraph) -> None:
+    for e in single.edges():
+        assert e.source in single.graph and e.target in single.graph
+
+
+def test_org_build_applies_scps() -> None:
+    g = build_graph(load_snapshot(ORG))
+    assert g.node_counts()["account"] >= 2
+
+
+def test_cli_graph_build_json() -> None:
+    result = CliRunner().invoke(app, ["graph", "build", str(SINGLE), "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["edges"]["assume"] >= 4 and out["nodes"]["user"] == 3
+    assert "total" in out["timings"] and "load" in out["timings"]
+
+
+def test_cli_graph_build_bad_input_exit_2() -> None:
+    bad = ROOT / "fixtures" / "small" / "bad" / "account-json-unknown-key"
+    result = CliRunner().invoke(app, ["graph", "build", str(bad)])
+    assert result.exit_code == 2
+    assert "account.json" in result.stderr and len(result.stderr.strip().splitlines()) == 1
