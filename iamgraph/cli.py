@@ -137,5 +137,14 @@ def main() -> None:
     app()
 
 
+def _register_queries() -> None:
+    from iamgraph.cli_query import register
+
+    register(app)
+
+
+_register_queries()
+
+
 if __name__ == "__main__":
     main()

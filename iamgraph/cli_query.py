@@ -1,0 +1,227 @@
+"""Query commands of the CLI: thin shells over iamgraph.graph.queries (docs/cli.md)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from iamgraph.errors import InputError
+from iamgraph.graph.queries import (
+    Analysis,
+    AssumeUnknown,
+    WhatIf,
+    access_levels,
+    can,
+    diff,
+    exposure,
+    find_paths,
+    parse_context_pairs,
+    privesc,
+    who_can,
+)
+from iamgraph.render import render_query
+
+__all__ = ["register"]
+
+DataOpt = Annotated[Path, typer.Option("--data", envvar="IAMGRAPH_DATA", help="Snapshot directory (env IAMGRAPH_DATA)")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON (schema: docs/cli.md)")]
+ContextOpt = Annotated[
+    list[str] | None,
+    typer.Option("--context", help="What-if context key=value (repeatable), e.g. aws:SourceIp=203.0.113.7"),
+]
+AssumeOpt = Annotated[
+    AssumeUnknown, typer.Option("--assume-unknown", help="Conditions on unknown keys: keep (conditional), allow, deny")
+]
+NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Rebuild the graph instead of using the on-disk cache")]
+
+
+def _err() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _analysis(data: Path, no_cache: bool) -> Analysis:
+    from iamgraph.store import load_analysis
+
+    err = _err()
+    if err.is_terminal:
+        with err.status("loading snapshot and building the graph"):
+            return load_analysis(data, use_cache=not no_cache)
+    return load_analysis(data, use_cache=not no_cache)
+
+
+def _run(name: str, json_out: bool, fn: Callable[[], dict[str, Any]]) -> None:
+    try:
+        result = fn()
+    except InputError as exc:
+        _err().print(f"iamgraph: {exc}", markup=False)
+        raise typer.Exit(2) from None
+    if json_out:
+        sys.stdout.write(json.dumps(result, default=str) + "\n")
+    else:
+        render_query(Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200), name, result)
+
+
+def _whatif(context: list[str] | None, assume: AssumeUnknown) -> WhatIf:
+    return WhatIf(parse_context_pairs(context), assume)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("who-can")
+    def who_can_cmd(
+        resource: Annotated[str, typer.Argument(help="Resource ARN or name")],
+        data: DataOpt,
+        action: Annotated[str | None, typer.Option("--action", help="e.g. s3:GetObject")] = None,
+        access_level: Annotated[str | None, typer.Option("--access-level", help="List, Read, Write, ...")] = None,
+        context: ContextOpt = None,
+        assume_unknown: AssumeOpt = AssumeUnknown.KEEP,
+        json_out: JsonOpt = False,
+        no_cache: NoCacheOpt = False,
+    ) -> None:
+        """Every principal (and outsider) that can act on RESOURCE, with the shortest path for each."""
+        _run(
+            "who-can",
+            json_out,
+            lambda: who_can(
+                _load(data, no_cache),
+                resource,
+                action=action,
+                access_level=access_level,
+                whatif=_whatif(context, assume_unknown),
+            ),
+        )
+
+    @app.command("can")
+    def can_cmd(
+        principal: Annotated[str, typer.Argument()],
+        resource: Annotated[str, typer.Argument()],
+        data: DataOpt,
+        action: Annotated[str, typer.Option("--action")],
+        context: ContextOpt = None,
+        assume_unknown: AssumeOpt = AssumeUnknown.KEEP,
+        json_out: JsonOpt = False,
+        no_cache: NoCacheOpt = False,
+    ) -> None:
+        """yes / no / conditional, with the path and the full decision of the last hop."""
+        _run(
+            "can",
+            json_out,
+            lambda: can(_load(data, no_cache), principal, resource, action, whatif=_whatif(context, assume_unknown)),
+        )
+
+    @app.command("path")
+    def path_cmd(
+        source: Annotated[str, typer.Argument()],
+        target: Annotated[str, typer.Argument()],
+        data: DataOpt,
+        all_paths: Annotated[bool, typer.Option("--all", help="All simple paths within the bounds")] = False,
+        max_depth: Annotated[int, typer.Option("--max-depth", min=1, max=20)] = 6,
+        limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 20,
+        context: ContextOpt = None,
+        assume_unknown: AssumeOpt = AssumeUnknown.KEEP,
+        json_out: JsonOpt = False,
+        no_cache: NoCacheOpt = False,
+    ) -> None:
+        """Shortest path from SOURCE to TARGET (or --all, bounded by --max-depth and --limit)."""
+        _run(
+            "path",
+            json_out,
+            lambda: find_paths(
+                _load(data, no_cache),
+                source,
+                target,
+                all_paths=all_paths,
+                max_depth=max_depth,
+                limit=limit,
+                whatif=_whatif(context, assume_unknown),
+            ),
+        )
+
+    @app.command("privesc")
+    def privesc_cmd(
+        data: DataOpt,
+        context: ContextOpt = None,
+        assume_unknown: AssumeOpt = AssumeUnknown.KEEP,
+        json_out: JsonOpt = False,
+        no_cache: NoCacheOpt = False,
+    ) -> None:
+        """Principals that are not admin but can reach admin, with a path each; admins listed."""
+        _run("privesc", json_out, lambda: privesc(_load(data, no_cache), whatif=_whatif(context, assume_unknown)))
+
+    @app.command("exposure")
+    def exposure_cmd(
+        data: DataOpt,
+        context: ContextOpt = None,
+        assume_unknown: AssumeOpt = AssumeUnknown.KEEP,
+        json_out: JsonOpt = False,
+        no_cache: NoCacheOpt = False,
+    ) -> None:
+        """What outside accounts, providers and anyone can reach; risky trusts; public resources."""
+        _run("exposure", json_out, lambda: exposure(_load(data, no_cache), whatif=_whatif(context, assume_unknown)))
+
+    @app.command("access-levels")
+    def access_levels_cmd(
+        principal: Annotated[str, typer.Argument()],
+        data: DataOpt,
+        context: ContextOpt = None,
+        assume_unknown: AssumeOpt = AssumeUnknown.KEEP,
+        json_out: JsonOpt = False,
+        no_cache: NoCacheOpt = False,
+    ) -> None:
+        """Effective permissions of PRINCIPAL grouped by service and access level."""
+        _run(
+            "access-levels",
+            json_out,
+            lambda: access_levels(_load(data, no_cache), principal, whatif=_whatif(context, assume_unknown)),
+        )
+
+    @app.command("diff")
+    def diff_cmd(
+        old: Annotated[Path, typer.Argument(help="Older snapshot")],
+        new: Annotated[Path, typer.Argument(help="Newer snapshot")],
+        context: ContextOpt = None,
+        assume_unknown: AssumeOpt = AssumeUnknown.KEEP,
+        json_out: JsonOpt = False,
+        no_cache: NoCacheOpt = False,
+    ) -> None:
+        """Edges, admins and escalation paths gained and lost between two snapshots."""
+        _run(
+            "diff",
+            json_out,
+            lambda: diff(_load(old, no_cache), _load(new, no_cache), whatif=_whatif(context, assume_unknown)),
+        )
+
+    @app.command("export")
+    def export_cmd(
+        data: DataOpt,
+        fmt: Annotated[str, typer.Option("--format", help="json | graphml | cypher")] = "json",
+        output: Annotated[Path | None, typer.Option("-o", "--output", help="File (default: stdout)")] = None,
+        no_cache: NoCacheOpt = False,
+    ) -> None:
+        """Export the whole graph: JSON, GraphML (Gephi/yEd) or a Cypher script (Neo4j)."""
+        from iamgraph.export import to_cypher, to_graphml, to_json
+
+        writers = {"json": to_json, "graphml": to_graphml, "cypher": to_cypher}
+        if fmt not in writers:
+            _err().print(f"iamgraph: --format: must be one of {', '.join(writers)}", markup=False)
+            raise typer.Exit(2)
+        try:
+            text = writers[fmt](_load(data, no_cache).graph)
+        except InputError as exc:
+            _err().print(f"iamgraph: {exc}", markup=False)
+            raise typer.Exit(2) from None
+        if output is None:
+            sys.stdout.write(text)
+        else:
+            output.write_text(text, encoding="utf-8")
+
+
+def _load(data: Path, no_cache: bool) -> Analysis:
+    if not data.exists():
+        raise InputError("no such file or directory", where=str(data))
+    return _analysis(data, no_cache)

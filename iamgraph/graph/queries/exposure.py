@@ -1,0 +1,124 @@
+"""exposure: what is reachable from outside, and the trusts that make it too easy.
+
+Outside = accounts outside the snapshot (flagged when also outside the organization), their named
+principals, federated identity providers and anyone. For each, what it can become and reach, with
+paths. Findings: trusts to outside accounts without ``sts:ExternalId``, OIDC trusts whose ``sub`` is
+missing or a wildcard pattern (or without ``aud``), and resources that anyone can reach.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from iamgraph.edges.base import DerivedEdge, EdgeKind
+from iamgraph.graph.model import NodeKind
+from iamgraph.graph.queries.base import Analysis, hop_json, path_conditions, usable
+from iamgraph.graph.queries.privesc import _forward
+from iamgraph.graph.queries.whatif import WhatIf
+from iamgraph.model.policy import ConditionClause
+
+__all__ = ["OUTSIDE_KINDS", "exposure"]
+
+OUTSIDE_KINDS = frozenset({NodeKind.EXTERNAL_ACCOUNT, NodeKind.EXTERNAL_PRINCIPAL, NodeKind.PROVIDER, NodeKind.ANYONE})
+
+
+def _trust_clauses(analysis: Analysis, edge: DerivedEdge) -> list[ConditionClause]:
+    res = analysis.estate.resources.get(edge.target)
+    if res is None or res.policy is None:
+        return []
+    out: list[ConditionClause] = []
+    for m in edge.proof:
+        if m.ref.layer.value == "trust" and m.ref.index < len(res.policy.statements):
+            out.extend(res.policy.statements[m.ref.index].conditions)
+    return out
+
+
+def _findings(analysis: Analysis, edge: DerivedEdge, kind: str) -> list[dict[str, Any]]:
+    if edge.kind is not EdgeKind.ASSUME:
+        return []
+    clauses = _trust_clauses(analysis, edge)
+    keys = {c.key_lc for c in clauses}
+    found: list[dict[str, Any]] = []
+    if kind in (NodeKind.EXTERNAL_ACCOUNT, NodeKind.EXTERNAL_PRINCIPAL) and "sts:externalid" not in keys:
+        found.append({"finding": "trust-without-external-id", "role": edge.target, "trusted": edge.source})
+    if (kind == NodeKind.PROVIDER and "oidc-provider/" in edge.source) or (
+        kind == NodeKind.PROVIDER and not edge.source.startswith("arn:")
+    ):
+        subs = [c for c in clauses if c.key_lc.endswith(":sub")]
+        if not subs:
+            found.append({"finding": "oidc-trust-without-sub", "role": edge.target, "provider": edge.source})
+        elif any("*" in v or "?" in v for c in subs for v in c.values if "Like" in c.base):
+            found.append(
+                {
+                    "finding": "oidc-trust-broad-sub",
+                    "role": edge.target,
+                    "provider": edge.source,
+                    "sub": sorted({v for c in subs for v in c.values}),
+                }
+            )
+        if not any(c.key_lc.endswith(":aud") for c in clauses):
+            found.append({"finding": "oidc-trust-without-aud", "role": edge.target, "provider": edge.source})
+    if kind == NodeKind.ANYONE:
+        found.append({"finding": "trust-to-anyone", "role": edge.target})
+    return found
+
+
+def exposure(analysis: Analysis, *, whatif: WhatIf | None = None, max_depth: int = 8) -> dict[str, Any]:
+    whatif = whatif or WhatIf()
+    g = analysis.graph.graph
+    outsiders = []
+    findings: list[dict[str, Any]] = []
+    public: list[dict[str, Any]] = []
+    for node in sorted(g.nodes):
+        kind = g.nodes[node].get("kind")
+        if kind not in OUTSIDE_KINDS:
+            continue
+        reach = _forward(analysis, str(node), whatif, max_depth)
+        reached: list[dict[str, Any]] = []
+        for target, path in sorted(reach.items()):
+            if target != node:
+                reached.append(
+                    {
+                        "node": target,
+                        "kind": str(g.nodes[target].get("kind")),
+                        "conditional": path_conditions(path) is not True,
+                        "path": [hop_json(e, c) for e, c in path],
+                    }
+                )
+            for _, res, data in g.out_edges(target, data=True):
+                e: DerivedEdge = data["edge"]
+                if e.kind is not EdgeKind.ACCESS:
+                    continue
+                cond = usable(e, whatif)
+                if cond is False:
+                    continue
+                full = [*path, (e, cond)]
+                item = {
+                    "node": res,
+                    "kind": "resource",
+                    "actions": list(e.actions),
+                    "conditional": path_conditions(full) is not True,
+                    "path": [hop_json(x, c) for x, c in full],
+                }
+                reached.append(item)
+                if kind == NodeKind.ANYONE and target == node:
+                    public.append(
+                        {
+                            "resource": res,
+                            "actions": list(e.actions),
+                            "conditional": item["conditional"],
+                            "path": item["path"],
+                        }
+                    )
+        for _, _, data in g.out_edges(node, data=True):
+            findings.extend(_findings(analysis, data["edge"], str(kind)))
+        info = g.nodes[node]
+        shortest: dict[str, dict[str, Any]] = {}
+        for item in reached:
+            if item["node"] not in shortest or len(item["path"]) < len(shortest[item["node"]]["path"]):
+                shortest[item["node"]] = item
+        reached = list(shortest.values())
+        outsiders.append(
+            {"node": node, "kind": str(kind), "in_organization": info.get("in_organization"), "reaches": reached}
+        )
+    return {"outsiders": outsiders, "public_resources": public, "findings": findings}

@@ -1,0 +1,147 @@
+"""path SRC DST (shortest, or all simple paths within bounds) and can PRINCIPAL RESOURCE --action A."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from typing import Any
+
+from iamgraph.edges.base import DerivedEdge, EdgeKind
+from iamgraph.errors import InputError
+from iamgraph.graph.queries.base import ACT_AS, Analysis, hop_json, path_conditions, usable
+from iamgraph.graph.queries.whatif import WhatIf
+from iamgraph.policy.logic import Expr
+
+__all__ = ["can", "find_paths"]
+
+STEP_KINDS = ACT_AS | {EdgeKind.ACCESS}
+Path = list[tuple[DerivedEdge, Expr]]
+
+
+def _out(analysis: Analysis, node: str, whatif: WhatIf, target: str) -> Iterator[tuple[DerivedEdge, Expr]]:
+    for _, _, data in analysis.graph.graph.out_edges(node, data=True):
+        e: DerivedEdge = data["edge"]
+        if e.kind not in STEP_KINDS or (e.kind is EdgeKind.ACCESS and e.target != target):
+            continue
+        cond = usable(e, whatif)
+        if cond is not False:
+            yield e, cond
+
+
+def shortest(analysis: Analysis, src: str, dst: str, whatif: WhatIf, max_depth: int) -> Path | None:
+    prev: dict[str, tuple[str, DerivedEdge, Expr] | None] = {src: None}
+    queue: deque[tuple[str, int]] = deque([(src, 0)])
+    while queue:
+        node, depth = queue.popleft()
+        if node == dst:
+            path: Path = []
+            while prev[node] is not None:
+                before, e, c = prev[node]  # type: ignore[misc]
+                path.append((e, c))
+                node = before
+            return path[::-1]
+        if depth >= max_depth:
+            continue
+        for e, c in _out(analysis, node, whatif, dst):
+            if e.target not in prev:
+                prev[e.target] = (node, e, c)
+                queue.append((e.target, depth + 1))
+    return None
+
+
+def _all(analysis: Analysis, src: str, dst: str, whatif: WhatIf, max_depth: int, limit: int) -> list[Path]:
+    found: list[Path] = []
+    stack: list[tuple[str, Path, frozenset[str]]] = [(src, [], frozenset({src}))]
+    while stack and len(found) < limit:
+        node, path, seen = stack.pop()
+        if node == dst and path:
+            found.append(path)
+            continue
+        if len(path) >= max_depth:
+            continue
+        for e, c in _out(analysis, node, whatif, dst):
+            if e.target not in seen:
+                stack.append((e.target, [*path, (e, c)], seen | {e.target}))
+    return sorted(found, key=len)
+
+
+def find_paths(
+    analysis: Analysis,
+    src: str,
+    dst: str,
+    *,
+    all_paths: bool = False,
+    max_depth: int = 6,
+    limit: int = 20,
+    whatif: WhatIf | None = None,
+) -> dict[str, Any]:
+    """Shortest path, or every simple path up to ``max_depth`` hops and ``limit`` paths (never unbounded)."""
+    if max_depth < 1 or limit < 1:
+        raise InputError("must be at least 1", element="--max-depth/--limit")
+    whatif = whatif or WhatIf()
+    s, d = analysis.resolve(src, what="source"), analysis.resolve(dst, what="target")
+    if all_paths:
+        paths = _all(analysis, s, d, whatif, max_depth, limit)
+    else:
+        one = shortest(analysis, s, d, whatif, max_depth)
+        paths = [one] if one else []
+    return {
+        "source": s,
+        "target": d,
+        "bounds": {"max_depth": max_depth, "limit": limit if all_paths else 1},
+        "truncated": all_paths and len(paths) >= limit,
+        "paths": [
+            {"conditional": path_conditions(p) is not True, "hops": [hop_json(e, c) for e, c in p]} for p in paths
+        ],
+    }
+
+
+def can(
+    analysis: Analysis, principal: str, resource: str, action: str, *, whatif: WhatIf | None = None, max_depth: int = 8
+) -> dict[str, Any]:
+    """yes / no / conditional, with the path and the full decision of the last hop."""
+    whatif = whatif or WhatIf()
+    p, r = analysis.resolve(principal, what="principal"), analysis.resolve(resource, what="resource")
+    entry = analysis.estate.principals.get(p)
+    direct = analysis.estate.evaluate(entry, action, r) if entry is not None else None
+    if direct is not None and direct.possible:
+        answer: Expr = whatif.resolve(direct.residual)
+        if answer is not False:
+            return _answer(p, r, action, answer, [], direct.to_json())
+    # through other principals: the nearest one that holds the access
+    from iamgraph.graph.queries.who_can import who_can
+
+    result = who_can(analysis, r, action=action, whatif=whatif, max_depth=max_depth)
+    for item in result["principals"]:
+        if item["arn"] == p:
+            last = item["path"][-1] if item["path"] else None
+            holder = analysis.estate.principals.get(last["source"]) if last else None
+            decision = analysis.estate.evaluate(holder, action, r).to_json() if holder else None
+            cond = "conditional" if item["conditional"] else "yes"
+            return {
+                "principal": p,
+                "resource": r,
+                "action": action,
+                "answer": cond,
+                "path": item["path"],
+                "decision": decision,
+            }
+    return {
+        "principal": p,
+        "resource": r,
+        "action": action,
+        "answer": "no",
+        "path": [],
+        "decision": direct.to_json() if direct else None,
+    }
+
+
+def _answer(p: str, r: str, action: str, cond: Expr, path: list[Any], decision: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "principal": p,
+        "resource": r,
+        "action": action,
+        "answer": "yes" if cond is True else "conditional",
+        "path": path,
+        "decision": decision,
+    }

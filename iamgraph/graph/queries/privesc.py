@@ -1,0 +1,77 @@
+"""privesc: principals that are not admin but can reach admin, with a path each; the admins listed.
+
+A principal escalates when, acting as itself or as anyone it can become (assume / escalate edges), it
+reaches an admin, or holds a ``grant`` edge onto a principal it can act as (it can give that principal
+any permission, then use it).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from iamgraph.edges.base import DerivedEdge, EdgeKind
+from iamgraph.graph.model import PRINCIPAL_KINDS
+from iamgraph.graph.queries.base import ACT_AS, Analysis, hop_json, usable
+from iamgraph.graph.queries.whatif import WhatIf
+from iamgraph.policy.logic import Expr, conj
+
+__all__ = ["privesc"]
+
+Path = list[tuple[DerivedEdge, Expr]]
+
+
+def _forward(analysis: Analysis, src: str, whatif: WhatIf, max_depth: int) -> dict[str, Path]:
+    g = analysis.graph.graph
+    best: dict[str, Path] = {src: []}
+    queue: deque[str] = deque([src])
+    while queue:
+        node = queue.popleft()
+        if len(best[node]) >= max_depth:
+            continue
+        for _, _, data in g.out_edges(node, data=True):
+            e: DerivedEdge = data["edge"]
+            if e.kind not in ACT_AS or e.target in best:
+                continue
+            cond = usable(e, whatif)
+            if cond is False:
+                continue
+            best[e.target] = [*best[node], (e, cond)]
+            queue.append(e.target)
+    return best
+
+
+def _escalation(analysis: Analysis, src: str, whatif: WhatIf, max_depth: int) -> Path | None:
+    g = analysis.graph.graph
+    reach = _forward(analysis, src, whatif, max_depth)
+    found: list[Path] = []
+    for node, path in reach.items():
+        if node != src and g.nodes[node].get("admin"):
+            found.append(path)
+        for _, target, data in g.out_edges(node, data=True):
+            e: DerivedEdge = data["edge"]
+            if e.kind is EdgeKind.GRANT and target in reach:
+                cond = usable(e, whatif)
+                if cond is not False:
+                    found.append([*path, (e, cond)])
+    if not found:
+        return None
+    return min(found, key=lambda p: (conj(c for _, c in p) is not True, len(p)))
+
+
+def privesc(analysis: Analysis, *, whatif: WhatIf | None = None, max_depth: int = 8) -> dict[str, Any]:
+    whatif = whatif or WhatIf()
+    g = analysis.graph.graph
+    admins = sorted(str(n) for n in g.nodes if g.nodes[n].get("admin"))
+    escalations = []
+    for node in sorted(g.nodes):
+        if g.nodes[node].get("kind") not in PRINCIPAL_KINDS or g.nodes[node].get("admin"):
+            continue
+        path = _escalation(analysis, str(node), whatif, max_depth)
+        if path is None:
+            continue
+        cond = conj(c for _, c in path)
+        escalations.append(
+            {"principal": node, "conditional": cond is not True, "path": [hop_json(e, c) for e, c in path]}
+        )
+    return {"admins": admins, "escalations": escalations}

@@ -1,0 +1,67 @@
+"""who-can RESOURCE [--action A | --access-level L]: every principal that can, with its shortest path."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from iamgraph.catalog import get_catalog
+from iamgraph.edges.base import DerivedEdge, EdgeKind
+from iamgraph.errors import InputError
+from iamgraph.graph.queries.base import Analysis, hop_json, path_conditions, reverse_reach, usable
+from iamgraph.graph.queries.whatif import WhatIf
+from iamgraph.policy.logic import Expr
+
+__all__ = ["who_can"]
+
+LEVELS = ("List", "Read", "Write", "Permissions management", "Tagging")
+
+
+def _grants(edge: DerivedEdge, action: str | None, level: str | None) -> bool:
+    if action is not None:
+        return action.lower() in {a.lower() for a in edge.actions}
+    if level is not None:
+        return bool(edge.access.get(level))
+    return True
+
+
+def who_can(
+    analysis: Analysis,
+    resource: str,
+    *,
+    action: str | None = None,
+    access_level: str | None = None,
+    whatif: WhatIf | None = None,
+    max_depth: int = 8,
+) -> dict[str, Any]:
+    """Principals (and outsiders) that can perform the action on the resource, directly or via a chain."""
+    whatif = whatif or WhatIf()
+    target = analysis.resolve(resource, what="resource")
+    if action is not None and not get_catalog().is_known_action(action):
+        raise InputError(f'unknown action "{action}"', element="--action")
+    if access_level is not None and access_level not in LEVELS:
+        raise InputError(f'"{access_level}" is not one of {", ".join(LEVELS)}', element="--access-level")
+    g = analysis.graph
+    starts: dict[str, list[tuple[DerivedEdge, Expr]]] = {}
+    for _, _, data in g.graph.in_edges(target, data=True):
+        e: DerivedEdge = data["edge"]
+        if e.kind is not EdgeKind.ACCESS or not _grants(e, action, access_level):
+            continue
+        cond = usable(e, whatif)
+        if cond is False:
+            continue
+        current = starts.get(e.source)
+        if current is None or (current[0][1] is not True and cond is True):
+            starts[e.source] = [(e, cond)]
+    reach = reverse_reach(g, starts.items(), whatif, max_depth)
+    principals = []
+    for node, hops in sorted(reach.items(), key=lambda kv: (len(kv[1]), kv[0])):
+        cond = path_conditions(hops)
+        principals.append(
+            {
+                "arn": node,
+                "kind": str(g.graph.nodes[node].get("kind", "")),
+                "conditional": cond is not True,
+                "path": [hop_json(e, c) for e, c in hops],
+            }
+        )
+    return {"resource": target, "action": action, "access_level": access_level, "principals": principals}

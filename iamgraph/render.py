@@ -1,0 +1,146 @@
+"""Readable rich output of query results (the JSON shapes stay the source of truth)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.tree import Tree
+
+__all__ = ["render_query"]
+
+
+def _short(arn: str) -> str:
+    if arn.startswith("arn:"):
+        parts = arn.split(":", 5)
+        return f"{parts[4] or parts[2]}:{parts[5]}" if len(parts) == 6 else arn
+    return arn
+
+
+def _hop(h: dict[str, Any]) -> str:
+    cond = " [yellow](if conditions)[/]" if h.get("conditions") else ""
+    sids = ", ".join(
+        f"{p.get('policy', '').rsplit('/', 1)[-1]}:{p.get('sid') or 'Statement[' + str(p.get('index')) + ']'}"
+        for p in h.get("proof", [])[:3]
+    )
+    proof = f"  [dim]by {escape(sids)}[/]" if sids else ""
+    via = f" via {escape(', '.join(_short(v) for v in h.get('via', [])))}" if h.get("via") else ""
+    return f"--{escape('[' + h['technique'] + ']')}{via}--> {escape(_short(h['target']))}{cond}{proof}"
+
+
+def _path_tree(parent: Tree, hops: list[dict[str, Any]]) -> None:
+    node = parent
+    for h in hops:
+        node = node.add(_hop(h))
+
+
+def _who_can(out: Console, r: dict[str, Any]) -> None:
+    what = r.get("action") or r.get("access_level") or "any action"
+    tree = Tree(f"[bold]who can {escape(str(what))} on {escape(r['resource'])}[/] ({len(r['principals'])})")
+    for p in r["principals"]:
+        flag = " [yellow]conditional[/]" if p["conditional"] else ""
+        _path_tree(tree.add(f"{escape(_short(p['arn']))} [dim]{escape(p['kind'])}[/]{flag}"), p["path"])
+    out.print(tree)
+
+
+def _privesc(out: Console, r: dict[str, Any]) -> None:
+    out.print(f"[bold]admins[/] ({len(r['admins'])}): " + ", ".join(escape(_short(a)) for a in r["admins"]))
+    tree = Tree(f"[bold]can escalate to admin[/] ({len(r['escalations'])})")
+    for e in r["escalations"]:
+        flag = " [yellow]conditional[/]" if e["conditional"] else ""
+        _path_tree(tree.add(f"{escape(_short(e['principal']))}{flag}"), e["path"])
+    out.print(tree)
+
+
+def _paths(out: Console, r: dict[str, Any]) -> None:
+    tree = Tree(f"[bold]{escape(_short(r['source']))} -> {escape(_short(r['target']))}[/] ({len(r['paths'])} path(s))")
+    for i, p in enumerate(r["paths"], 1):
+        _path_tree(tree.add(f"path {i}" + (" [yellow]conditional[/]" if p["conditional"] else "")), p["hops"])
+    if r.get("truncated"):
+        tree.add(f"[yellow]limit of {r['bounds']['limit']} paths reached[/]")
+    out.print(tree)
+
+
+def _can(out: Console, r: dict[str, Any]) -> None:
+    style = {"yes": "bold green", "no": "bold red", "conditional": "bold yellow"}[r["answer"]]
+    tree = Tree(
+        f"[{style}]{r['answer']}[/]: {escape(_short(r['principal']))} {escape(r['action'])} on {escape(r['resource'])}"
+    )
+    _path_tree(tree, r["path"])
+    d = r.get("decision")
+    if d:
+        tree.add(
+            f"last hop decision: {escape(d['decision'])}"
+            + (f", blocked by {escape(', '.join(d['blocked_by']))}" if d["blocked_by"] else "")
+        )
+    out.print(tree)
+
+
+def _exposure(out: Console, r: dict[str, Any]) -> None:
+    tree = Tree("[bold]reachable from outside[/]")
+    for o in r["outsiders"]:
+        label = f"{escape(_short(o['node']))} [dim]{escape(o['kind'])}[/]"
+        if o.get("in_organization") is False:
+            label += " [red]outside the organization[/]"
+        branch = tree.add(label)
+        for item in o["reaches"]:
+            flag = " [yellow]conditional[/]" if item["conditional"] else ""
+            branch.add(f"{escape(_short(item['node']))}{flag}")
+    out.print(tree)
+    table = Table("finding", "detail", title="findings", title_justify="left")
+    for f in r["findings"]:
+        table.add_row(escape(f["finding"]), escape(", ".join(f"{k}={v}" for k, v in f.items() if k != "finding")))
+    for p in r["public_resources"]:
+        table.add_row("public-resource", escape(f"{p['resource']} ({len(p['actions'])} actions)"))
+    out.print(table)
+
+
+def _access_levels(out: Console, r: dict[str, Any]) -> None:
+    table = Table(
+        "service",
+        "level",
+        "allowed",
+        "conditional",
+        title=f"{r['principal']}" + (" (admin)" if r.get("admin") else ""),
+        title_justify="left",
+    )
+    for svc, levels in r["services"].items():
+        for lvl, states in levels.items():
+            table.add_row(
+                escape(svc), escape(lvl), str(len(states.get("allowed", []))), str(len(states.get("conditional", [])))
+            )
+    out.print(table)
+
+
+def _diff(out: Console, r: dict[str, Any]) -> None:
+    for key in ("edges_gained", "edges_lost", "admins_gained", "admins_lost", "escalations_gained", "escalations_lost"):
+        items = r[key]
+        out.print(f"[bold]{key.replace('_', ' ')}[/] ({len(items)})")
+        for item in items[:200]:
+            if isinstance(item, str):
+                out.print(f"  {escape(item)}")
+            elif "principal" in item:
+                out.print(f"  {escape(_short(item['principal']))}")
+            else:
+                out.print(
+                    f"  {escape(_short(item['source']))} --{escape('[' + item['technique'] + ']')}--> "
+                    f"{escape(_short(item['target']))}"
+                )
+
+
+_RENDER: dict[str, Callable[[Console, dict[str, Any]], None]] = {
+    "who-can": _who_can,
+    "privesc": _privesc,
+    "path": _paths,
+    "can": _can,
+    "exposure": _exposure,
+    "access-levels": _access_levels,
+    "diff": _diff,
+}
+
+
+def render_query(out: Console, name: str, result: dict[str, Any]) -> None:
+    _RENDER[name](out, result)

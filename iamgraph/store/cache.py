@@ -1,0 +1,70 @@
+"""On-disk cache of analysed snapshots, keyed by the content hash of every input file.
+
+Repeated commands on the same snapshot start fast; any change to any input file (or to iamgraph or its
+action catalogue) gives another key, so a stale graph is never served.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from pathlib import Path
+
+from iamgraph import __version__
+from iamgraph.graph.queries.base import Analysis
+from iamgraph.ingest import load_snapshot
+
+__all__ = ["cache_dir", "load_analysis", "snapshot_hash"]
+
+_FORMAT = 1
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("IAMGRAPH_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache"), "iamgraph"
+    )
+    return Path(base)
+
+
+def snapshot_hash(path: Path) -> str:
+    """sha256 over relative names and contents of every file of the snapshot (sorted)."""
+    from iamgraph.catalog import get_catalog
+
+    h = hashlib.sha256(f"{_FORMAT}:{__version__}:{get_catalog().data_version}".encode())
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    for f in files:
+        rel = f.name if path.is_file() else f.relative_to(path).as_posix()
+        h.update(rel.encode() + b"\0")
+        with f.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def load_analysis(path: Path, *, use_cache: bool = True) -> Analysis:
+    """Load and analyse a snapshot, through the cache when allowed."""
+    path = Path(path)
+    if not use_cache:
+        return Analysis.of(load_snapshot(path))
+    key = snapshot_hash(path)
+    target = cache_dir() / f"{key}.pickle"
+    if target.exists():
+        try:
+            with target.open("rb") as fh:
+                cached = pickle.load(fh)
+            if isinstance(cached, Analysis):
+                return cached
+        except Exception:  # a corrupt or incompatible cache entry is rebuilt, never trusted
+            target.unlink(missing_ok=True)
+    analysis = Analysis.of(load_snapshot(path))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("wb", dir=target.parent, delete=False) as tmp:
+            pickle.dump(analysis, tmp, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp.name, target)
+    except OSError:
+        pass  # caching is an optimisation; a read-only home must not break queries
+    return analysis
