@@ -114,9 +114,10 @@ def exposure(analysis: Analysis, *, whatif: WhatIf | None = None, max_depth: int
             findings.extend(_findings(analysis, data["edge"], str(kind)))
         info = g.nodes[node]
         shortest: dict[str, dict[str, Any]] = {}
-        for item in reached:
-            if item["node"] not in shortest or len(item["path"]) < len(shortest[item["node"]]["path"]):
-                shortest[item["node"]] = item
+        for found in reached:
+            node_id = str(found["node"])
+            if node_id not in shortest or len(found["path"]) < len(shortest[node_id]["path"]):
+                shortest[node_id] = found
         reached = list(shortest.values())
         outsiders.append(
             {"node": node, "kind": str(kind), "in_organization": info.get("in_organization"), "reaches": reached}
