@@ -1,0 +1,171 @@
+"""The query layer on the small fixtures, directly and through the CLI (JSON shapes of docs/cli.md)."""
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from iamgraph.cli import app
+from iamgraph.graph.queries import (
+    Analysis,
+    AssumeUnknown,
+    NodeNotFound,
+    WhatIf,
+    access_levels,
+    can,
+    diff,
+    exposure,
+    find_paths,
+    privesc,
+    who_can,
+)
+from iamgraph.ingest import load_snapshot
+
+ROOT = Path(__file__).resolve().parents[3]
+SINGLE = ROOT / "fixtures" / "small" / "single-account"
+A = "111122223333"
+BUCKET = "arn:aws:s3:::acme-prod-reports"
+HOP_KEYS = {"source", "target", "kind", "technique", "actions", "conditions", "proof"}
+
+
+@pytest.fixture(scope="module")
+def analysis() -> Analysis:
+    return Analysis.of(load_snapshot(SINGLE))
+
+
+def _hops_exist(analysis: Analysis, hops: list[dict]) -> None:
+    for h in hops:
+        assert HOP_KEYS <= set(h)
+        edges = analysis.graph.edges_between(h["source"], h["target"])
+        assert any(e.technique == h["technique"] for e in edges), h
+
+
+def test_who_can_shape_and_paths_exist(analysis: Analysis) -> None:
+    r = who_can(analysis, BUCKET, action="s3:ListBucket")
+    assert set(r) == {"resource", "action", "access_level", "principals"}
+    arns = {p["arn"] for p in r["principals"]}
+    assert f"arn:aws:iam::{A}:user/engineering/bob" in arns
+    for p in r["principals"]:
+        assert p["path"][-1]["target"] == BUCKET
+        assert p["path"][0]["source"] == p["arn"]
+        _hops_exist(analysis, p["path"])
+
+
+def test_who_can_iff_path(analysis: Analysis) -> None:
+    r = who_can(analysis, BUCKET, action="s3:ListBucket")
+    holders = {p["arn"] for p in r["principals"]}
+    for node in analysis.graph.graph.nodes:
+        if node == BUCKET:
+            continue
+        paths = find_paths(analysis, node, BUCKET, all_paths=True, max_depth=8, limit=50)["paths"]
+        with_action = [p for p in paths if "s3:ListBucket" in p["hops"][-1]["actions"]]
+        assert bool(with_action) == (node in holders), node
+
+
+def test_what_if_resolves_external_id(analysis: Analysis) -> None:
+    ext = "arn:aws:iam::444455556666:root"
+    keep = find_paths(analysis, ext, f"arn:aws:iam::{A}:role/auditor")
+    assert keep["paths"] and keep["paths"][0]["conditional"]
+    deny = find_paths(analysis, ext, f"arn:aws:iam::{A}:role/auditor", whatif=WhatIf({}, AssumeUnknown.DENY))
+    assert deny["paths"] == []
+    allow = find_paths(analysis, ext, f"arn:aws:iam::{A}:role/auditor", whatif=WhatIf({}, AssumeUnknown.ALLOW))
+    assert allow["paths"] and not allow["paths"][0]["conditional"]
+
+
+def test_privesc_shape(analysis: Analysis) -> None:
+    r = privesc(analysis)
+    assert set(r) == {"admins", "escalations"}
+    assert f"arn:aws:iam::{A}:user/alice" in r["admins"]
+    for esc in r["escalations"]:
+        _hops_exist(analysis, esc["path"])
+
+
+def test_can_gives_decision(analysis: Analysis) -> None:
+    r = can(analysis, "ci-bot", "storefront-orders", "lambda:UpdateFunctionCode")
+    assert r["answer"] == "yes" and r["decision"]["decision"] == "Allowed"
+    no = can(analysis, "bob", "storefront-orders", "lambda:DeleteFunction")
+    assert no["answer"] == "no"
+
+
+def test_access_levels_groups(analysis: Analysis) -> None:
+    r = access_levels(analysis, "bob")
+    assert set(r["totals"]) <= {"List", "Read", "Write", "Permissions management", "Tagging"}
+    assert "s3" in r["services"]
+
+
+def test_exposure_lists_outsiders(analysis: Analysis) -> None:
+    r = exposure(analysis)
+    nodes = {o["node"] for o in r["outsiders"]}
+    assert "arn:aws:iam::444455556666:root" in nodes
+
+
+def test_diff_same_snapshot_is_empty(analysis: Analysis) -> None:
+    r = diff(analysis, analysis)
+    assert not r["edges_gained"] and not r["edges_lost"] and not r["escalations_gained"]
+
+
+def test_unknown_node_close_matches(analysis: Analysis) -> None:
+    with pytest.raises(NodeNotFound) as exc:
+        who_can(analysis, "acme-prod-report")
+    assert "close matches" in str(exc.value) and "acme-prod-reports" in str(exc.value)
+
+
+def test_path_bounds_validated(analysis: Analysis) -> None:
+    with pytest.raises(Exception):
+        find_paths(analysis, "bob", BUCKET, max_depth=0)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["who-can", "acme-prod-reports", "--action", "s3:ListBucket"],
+        ["privesc"],
+        ["exposure"],
+        ["access-levels", "bob"],
+        ["path", "ci-bot", "storefront-orders", "--all"],
+        ["can", "ci-bot", "storefront-orders", "--action", "lambda:UpdateFunctionCode"],
+    ],
+    ids=lambda a: a[0],
+)
+def test_cli_json_and_text(args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IAMGRAPH_CACHE_DIR", str(tmp_path))
+    runner = CliRunner()
+    res = runner.invoke(app, [*args, "--data", str(SINGLE), "--json"])
+    assert res.exit_code == 0, res.output
+    json.loads(res.stdout)
+    text = runner.invoke(app, [*args, "--data", str(SINGLE)])
+    assert text.exit_code == 0, text.output
+    assert text.stdout.strip()
+
+
+def test_cli_unknown_resource_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IAMGRAPH_CACHE_DIR", str(tmp_path))
+    res = CliRunner().invoke(app, ["who-can", "nope-bucket", "--data", str(SINGLE)])
+    assert res.exit_code == 2
+    assert "no such resource" in res.stderr
+
+
+def test_cache_invalidated_on_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from iamgraph.store import snapshot_hash
+
+    monkeypatch.setenv("IAMGRAPH_CACHE_DIR", str(tmp_path / "cache"))
+    data = tmp_path / "snap"
+    shutil.copytree(SINGLE, data)
+    before = snapshot_hash(data)
+    f = data / "accounts" / A / "account.json"
+    f.write_text(f.read_text().replace("acme-prod", "acme-prod2"))
+    assert snapshot_hash(data) != before
+
+
+def test_cli_export_formats(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IAMGRAPH_CACHE_DIR", str(tmp_path))
+    runner = CliRunner()
+    for fmt, marker in (("json", '"nodes"'), ("graphml", "<graphml"), ("cypher", "MERGE (n:IamNode")):
+        res = runner.invoke(app, ["export", "--data", str(SINGLE), "--format", fmt])
+        assert res.exit_code == 0, res.output
+        assert marker in res.stdout
+    bad = runner.invoke(app, ["export", "--data", str(SINGLE), "--format", "xml"])
+    assert bad.exit_code == 2
