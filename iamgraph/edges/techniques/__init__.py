@@ -1,5 +1,25 @@
 """Edge technique modules; importing this package registers every technique family."""
 
-from iamgraph.edges.techniques import assume_role, membership, resource_access
+from iamgraph.edges.techniques import (
+    assume_role,
+    credentials,
+    membership,
+    passrole,
+    policy_versions,
+    resource_access,
+    self_escalation,
+    takeover,
+    trust_rewrite,
+)
 
-__all__ = ["assume_role", "membership", "resource_access"]
+__all__ = [
+    "assume_role",
+    "credentials",
+    "membership",
+    "passrole",
+    "policy_versions",
+    "resource_access",
+    "self_escalation",
+    "takeover",
+    "trust_rewrite",
+]
