@@ -2,7 +2,9 @@
 
 Tested with a spread of privileged actions from different services on the ``*`` resource (plus one
 action no policy names, so that ``NotAction`` lists and service wildcards cannot pass); SCPs,
-boundaries and deny statements apply as in any evaluation. A principal that can grant itself such
+boundaries and deny statements apply as in any evaluation. Guardrail actions that organizations
+commonly deny to everyone (leaving the organization, stopping CloudTrail) are not probed: an
+AdministratorAccess role under such SCPs is still the account's admin. A principal that can grant itself such
 permissions in one step (a ``grant`` edge to itself) is admin too; that is set by the graph builder.
 """
 
@@ -23,13 +25,11 @@ SENTINEL_ACTIONS = (
     "iam:CreateAccessKey",
     "iam:PassRole",
     "sts:AssumeRole",
-    "organizations:LeaveOrganization",
     "s3:PutBucketPolicy",
     "ec2:RunInstances",
     "kms:ScheduleKeyDeletion",
     "lambda:UpdateFunctionCode",
     "secretsmanager:GetSecretValue",
-    "cloudtrail:StopLogging",
     "iamgraphprobe:AnyOtherAction",
 )
 
