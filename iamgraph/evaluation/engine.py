@@ -161,11 +161,12 @@ def _evaluate(request: Request, policies: PolicySet, options: EngineOptions) -> 
     rbp = run.layer((policies.resource,), "resource") if policies.resource is not None else _Layer()
     scp_gate: Expr = True
     if policies.scps and p.kind in IAM_KINDS and not p.service_linked:
-        scp_gate = conj(run.layer(level.policies, "scp", level.name).allow() for level in policies.scps)
+        # every level is evaluated (a list, not a generator): conj stops early, and a Deny further down must count
+        scp_gate = conj([run.layer(level.policies, "scp", level.name).allow() for level in policies.scps])
     if policies.rcps and _rcp_applies(request, options):
         for level in policies.rcps:
             run.layer(level.policies, "rcp", level.name)  # RCPFullAWSAccess sits at every level: RCPs only deny
-    vpce_gate = conj(run.layer((v,), "vpce").allow() for v in policies.vpce)
+    vpce_gate = conj([run.layer((v,), "vpce").allow() for v in policies.vpce])
     if policies.s3_restrict_public_buckets and _public_bucket_blocks(request, policies.resource):
         run.deny_layers.setdefault("s3-bpa", []).append(True)
 
