@@ -115,6 +115,9 @@ class _Run:
             if r.ambiguous:
                 reason = f'Resource "{r.ambiguous[0]}" has fewer than six ARN segments; AWS does not document it'
                 parts.append(Atom(source=st.ref, clause=None, reason=reason, undecidable=True))
+            elif r.case_only is not None:
+                reason = f'Deny Resource "{r.case_only}" differs from the request only by letter case (errata 10)'
+                parts.append(Atom(source=st.ref, clause=None, reason=reason, undecidable=True))
             elif r.unknown_keys:
                 parts.append(
                     Atom(source=st.ref, clause=None, reason=f"Resource uses ${{{r.unknown_keys[0]}}}, not known")

@@ -241,6 +241,7 @@ class ResourceResult:
     matched: bool
     unknown_keys: tuple[str, ...] = ()
     ambiguous: tuple[str, ...] = ()
+    case_only: str | None = None  # a Deny pattern that matches only when letter case is ignored
 
 
 _NO = ResourceResult(False)
@@ -255,6 +256,7 @@ class ResourceMatcher:
     negated: bool
     variables: bool
     _static: list[tuple[re.Pattern[str], tuple[Token, ...]]] = field(init=False, default_factory=list)
+    _static_patterns: list[str] = field(init=False, default_factory=list)
     _short: list[tuple[str, _Compiled, _Compiled]] = field(init=False, default_factory=list)
     _templated: list[tuple[str, tuple[object, ...]]] = field(init=False, default_factory=list)
     _all: bool = field(init=False, default=False)
@@ -271,6 +273,7 @@ class ResourceMatcher:
             template = parse_template(tail) if self.variables and "${" in tail else (tail,)
             if len(template) == 1 and isinstance(template[0], str):
                 self._static.append(_compile_static(p))
+                self._static_patterns.append(p)
             else:
                 self._templated.append((head, template))
 
@@ -279,7 +282,19 @@ class ResourceMatcher:
         hit, unknown, ambiguous = self._positive(resource, lookup, deny=deny)
         if (unknown or ambiguous) and not hit:
             return ResourceResult(False, tuple(unknown), tuple(ambiguous))
+        if deny and not hit and not self.negated and not is_pattern(resource):
+            case_only = self._case_insensitive_hit(resource)
+            if case_only is not None:
+                return ResourceResult(False, case_only=case_only)
         return _YES if hit != self.negated else _NO
+
+    def _case_insensitive_hit(self, resource: str) -> str | None:
+        """Errata 10: ARNs match case-sensitively (derived), but a Deny that differs from the request
+        only by letter case must not be dropped silently; the caller reports it as undecidable."""
+        for pattern, (regex, _) in zip(self._static_patterns, self._static, strict=True):
+            if re.fullmatch(regex.pattern, resource, regex.flags | re.IGNORECASE):
+                return pattern
+        return None
 
     def _positive(self, resource: str, lookup: Lookup, *, deny: bool) -> tuple[bool, list[str], list[str]]:
         if self._all:
