@@ -91,7 +91,7 @@ def iter_documents(text: str, *, where: str = "input") -> Iterator[tuple[int, An
 
 
 def _named(raw: Any, default: str) -> tuple[str, Any]:
-    if isinstance(raw, Mapping) and "document" in raw and "Statement" not in raw:
+    if type(raw) is dict and "document" in raw and "Statement" not in raw:
         return str(raw.get("name") or default), raw["document"]
     return default, raw
 
@@ -104,7 +104,7 @@ def _policy(raw: Any, default: str, kind: PolicyKind) -> Policy:
 def _policies(raw: Any, element: str, kind: PolicyKind) -> tuple[Policy, ...]:
     if raw is None:
         return ()
-    if not isinstance(raw, list):
+    if type(raw) is not list:
         raw = [raw]
     return tuple(_policy(r, f"{element}[{i}]", kind) for i, r in enumerate(raw))
 

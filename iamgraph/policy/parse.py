@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from iamgraph.errors import PolicyError
@@ -29,7 +30,7 @@ from iamgraph.policy.match import ActionMatcher, ResourceMatcher
 __all__ = ["parse_policy", "parse_policy_text"]
 
 _VERSIONS = {"2012-10-17", "2008-10-17"}
-_POLICY_KEYS = {"Version", "Id", "Statement"}
+_POLICY_KEYS = frozenset({"Version", "Id", "Statement"})
 _STATEMENT_KEYS = {
     "Sid",
     "Effect",
@@ -73,22 +74,21 @@ def parse_policy_text(text: str, *, name: str, kind: PolicyKind) -> Policy:
 def parse_policy(doc: Any, *, name: str, kind: PolicyKind) -> Policy:
     """Parse one policy document of the given layer."""
     ctx = _Ctx(name, kind)
-    if isinstance(doc, str):
+    if type(doc) is str:
         return parse_policy_text(doc, name=name, kind=kind)
-    if not isinstance(doc, Mapping):
+    if type(doc) is not dict and not isinstance(doc, Mapping):
         raise ctx.error("", "a policy document must be a JSON object")
-    extra = set(doc) - _POLICY_KEYS
-    if extra:
-        raise ctx.error(sorted(extra)[0], "unknown policy element")
+    if not _POLICY_KEYS.issuperset(doc):
+        raise ctx.error(sorted(set(doc) - _POLICY_KEYS)[0], "unknown policy element")
     version = doc.get("Version")
     if version is not None and version not in _VERSIONS:
         raise ctx.error("Version", f'unsupported version "{version}"')
     if "Statement" not in doc:
         raise ctx.error("Statement", "missing")
     raw_statements = doc["Statement"]
-    if isinstance(raw_statements, Mapping):
+    if type(raw_statements) is not list and isinstance(raw_statements, Mapping):
         raw_statements = [raw_statements]
-    if not isinstance(raw_statements, list):
+    if type(raw_statements) is not list:
         raise ctx.error("Statement", "must be an object or an array of objects")
     statements = tuple(_statement(ctx, i, raw, version == VERSION_2012) for i, raw in enumerate(raw_statements))
     return Policy(
@@ -96,25 +96,38 @@ def parse_policy(doc: Any, *, name: str, kind: PolicyKind) -> Policy:
         kind=kind,
         version=version,
         statements=statements,
-        raw=dict(doc),
+        raw=doc if type(doc) is dict else dict(doc),
         warnings=tuple(ctx.warnings),
     )
 
 
 def _strings(ctx: _Ctx, element: str, value: Any) -> tuple[str, ...]:
-    if isinstance(value, str):
+    if type(value) is str:
         return (value,)
-    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+    if type(value) is list and value and all(type(v) is str for v in value):
         return tuple(value)
+    if isinstance(value, str):
+        return (str(value),)
     raise ctx.error(element, "must be a string or a non-empty array of strings")
+
+
+@lru_cache(maxsize=65536)
+def _action_matcher(actions: tuple[str, ...], negated: bool) -> ActionMatcher:
+    """Matchers are pure functions of their patterns: statements with the same element share one."""
+    return ActionMatcher(actions, negated)
+
+
+@lru_cache(maxsize=65536)
+def _resource_matcher(resources: tuple[str, ...], negated: bool, variables: bool) -> ResourceMatcher:
+    return ResourceMatcher(resources, negated, variables)
 
 
 def _statement(ctx: _Ctx, index: int, raw: Any, variables: bool) -> Statement:
     where = f"Statement[{index}]"
-    if not isinstance(raw, Mapping):
+    if type(raw) is not dict and not isinstance(raw, Mapping):
         raise ctx.error(where, "a statement must be a JSON object")
-    extra = set(raw) - _STATEMENT_KEYS
-    if extra:
+    if not _STATEMENT_KEYS.issuperset(raw):
+        extra = set(raw) - _STATEMENT_KEYS
         raise ctx.error(f"{where}.{sorted(extra)[0]}", "unknown statement element")
     sid = raw.get("Sid")
     if sid is not None and not isinstance(sid, str):
@@ -141,8 +154,8 @@ def _statement(ctx: _Ctx, index: int, raw: Any, variables: bool) -> Statement:
     resources, not_resource = _pair(ctx, where, raw, "Resource", "NotResource", required=need_resource)
     conditions = _conditions(ctx, f"{where}.Condition", raw.get("Condition"))
     # An inert statement keeps its data for display but can never match.
-    action_matcher = ActionMatcher(() if inert else actions, False if inert else not_action)
-    resource_matcher = ResourceMatcher(resources, not_resource, variables) if resources is not None else None
+    action_matcher = _action_matcher(() if inert else actions, False if inert else not_action)
+    resource_matcher = _resource_matcher(resources, not_resource, variables) if resources is not None else None
     return Statement(
         ref=ref,
         principal=principal,
@@ -154,13 +167,16 @@ def _statement(ctx: _Ctx, index: int, raw: Any, variables: bool) -> Statement:
         conditions=conditions,
         action_matcher=action_matcher,
         resource_matcher=resource_matcher,
-        raw=dict(raw),
+        raw=raw if type(raw) is dict else dict(raw),
     )
 
 
 def _pair(
     ctx: _Ctx, where: str, raw: Mapping[str, Any], pos: str, neg: str, *, required: bool
 ) -> tuple[tuple[str, ...], bool] | tuple[None, bool]:
+    value = raw.get(pos)
+    if value is not None and type(value) is str and neg not in raw:
+        return (value,), False  # the common case, without building element names
     if pos in raw and neg in raw:
         raise ctx.error(f"{where}.{neg}", f"{pos} and {neg} cannot both be present")
     if pos in raw:
@@ -236,12 +252,12 @@ def _value_text(ctx: _Ctx, where: str, v: Any) -> str:
 def _conditions(ctx: _Ctx, where: str, block: Any) -> tuple[ConditionClause, ...]:
     if block is None:
         return ()
-    if not isinstance(block, Mapping):
+    if type(block) is not dict and not isinstance(block, Mapping):
         raise ctx.error(where, "must be an object of operators")
     clauses: list[ConditionClause] = []
     for operator, keys in block.items():
         qualifier, base, if_exists = _split_operator(ctx, where, operator)
-        if not isinstance(keys, Mapping) or not keys:
+        if (type(keys) is not dict and not isinstance(keys, Mapping)) or not keys:
             raise ctx.error(f"{where}.{operator}", "must be an object of condition keys")
         for key, values in keys.items():
             items = values if isinstance(values, list) else [values]
