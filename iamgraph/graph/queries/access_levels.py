@@ -12,13 +12,16 @@ from typing import Any
 
 from iamgraph.catalog import get_catalog
 from iamgraph.graph.queries.base import Analysis
+from iamgraph.graph.queries.budget import Deadline, check
 from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.model.policy import Effect
 
 __all__ = ["access_levels"]
 
 
-def access_levels(analysis: Analysis, principal: str, *, whatif: WhatIf | None = None) -> dict[str, Any]:
+def access_levels(
+    analysis: Analysis, principal: str, *, whatif: WhatIf | None = None, deadline: Deadline | None = None
+) -> dict[str, Any]:
     whatif = whatif or WhatIf()
     arn = analysis.resolve(principal, what="principal")
     entry = analysis.estate.principals.get(arn)
@@ -41,10 +44,12 @@ def access_levels(analysis: Analysis, principal: str, *, whatif: WhatIf | None =
     statements += [st for level in entry.scps for pol in level.policies for st in pol.statements]
     classes: dict[tuple[tuple[bool, ...], bool], list[str]] = defaultdict(list)
     for action in sorted(candidates):
+        check(deadline)
         mask = tuple(st.action_matcher.matches(action) for st in statements)
         classes[(mask, cat.is_wildcard_only(action))].append(action)
     result: dict[str, dict[str, dict[str, list[str]]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
     for (_, wildcard_only), members in classes.items():
+        check(deadline)
         resource = "*" if wildcard_only else "arn:*"
         d = analysis.estate.evaluate(entry, members[0], resource, resource_account=entry.account)
         cond = whatif.resolve(d.residual) if d.possible else False

@@ -13,6 +13,7 @@ from iamgraph.errors import InputError
 from iamgraph.graph.build import build_graph
 from iamgraph.graph.estate import Estate
 from iamgraph.graph.model import AccessGraph
+from iamgraph.graph.queries.budget import Deadline, check
 from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.model.snapshot import Snapshot
 from iamgraph.policy.logic import Expr, conj, expr_to_json
@@ -24,7 +25,11 @@ ACT_AS = frozenset(TRAVERSABLE - {EdgeKind.MEMBER})
 
 
 class NodeNotFound(InputError):
-    """No principal or resource with that ARN or name; the message lists close matches."""
+    """No principal or resource with that ARN or name; the message lists close matches (``candidates``)."""
+
+    def __init__(self, message: str, *, element: str = "", candidates: Iterable[str] = ()) -> None:
+        self.candidates = tuple(candidates)
+        super().__init__(message, element=element)
 
 
 @dataclass(slots=True)
@@ -53,11 +58,12 @@ class Analysis:
         if len(named) == 1:
             return str(named[0])
         if len(named) > 1:
-            raise NodeNotFound(f'"{ref}" is ambiguous: {", ".join(sorted(named)[:5])}', element=what)
+            first = sorted(str(n) for n in named)[:5]
+            raise NodeNotFound(f'"{ref}" is ambiguous: {", ".join(first)}', element=what, candidates=first)
         pool = [str(n) for n in g.nodes] + [str(d["name"]) for _, d in g.nodes(data=True) if d.get("name")]
         close = difflib.get_close_matches(ref, pool, n=3, cutoff=0.6)
         hint = f"; close matches: {', '.join(close)}" if close else ""
-        raise NodeNotFound(f'no such {what} "{ref}"{hint}', element=what)
+        raise NodeNotFound(f'no such {what} "{ref}"{hint}', element=what, candidates=close)
 
 
 Hop = dict[str, Any]
@@ -89,7 +95,11 @@ def _in_edges(g: AccessGraph, node: str, kinds: frozenset[EdgeKind]) -> Iterator
 
 
 def reverse_reach(
-    g: AccessGraph, starts: Iterable[tuple[str, list[tuple[DerivedEdge, Expr]]]], whatif: WhatIf, max_depth: int
+    g: AccessGraph,
+    starts: Iterable[tuple[str, list[tuple[DerivedEdge, Expr]]]],
+    whatif: WhatIf,
+    max_depth: int,
+    deadline: Deadline | None = None,
 ) -> dict[str, list[tuple[DerivedEdge, Expr]]]:
     """Breadth-first over act-as edges backwards: node -> its shortest path (hops) to a start's target.
 
@@ -102,6 +112,7 @@ def reverse_reach(
             best[node] = hops
             queue.append(node)
     while queue:
+        check(deadline)
         node = queue.popleft()
         path = best[node]
         if len(path) >= max_depth:

@@ -6,6 +6,7 @@ from typing import Any
 
 from iamgraph.edges.base import DerivedEdge
 from iamgraph.graph.queries.base import Analysis
+from iamgraph.graph.queries.budget import Deadline
 from iamgraph.graph.queries.privesc import privesc
 from iamgraph.graph.queries.whatif import WhatIf
 
@@ -22,7 +23,9 @@ def _edge_item(e: DerivedEdge) -> dict[str, Any]:
     return out
 
 
-def diff(old: Analysis, new: Analysis, *, whatif: WhatIf | None = None) -> dict[str, Any]:
+def diff(
+    old: Analysis, new: Analysis, *, whatif: WhatIf | None = None, deadline: Deadline | None = None
+) -> dict[str, Any]:
     before = {_key(e): e for e in old.graph.edges()}
     after = {_key(e): e for e in new.graph.edges()}
     changed_actions = [
@@ -34,7 +37,8 @@ def diff(old: Analysis, new: Analysis, *, whatif: WhatIf | None = None) -> dict[
         for k in sorted(before.keys() & after.keys())
         if set(before[k].actions) != set(after[k].actions)
     ]
-    p_old, p_new = privesc(old, whatif=whatif), privesc(new, whatif=whatif)
+    p_old = privesc(old, whatif=whatif, deadline=deadline)
+    p_new = privesc(new, whatif=whatif, deadline=deadline)
     esc_old = {e["principal"]: e for e in p_old["escalations"]}
     esc_new = {e["principal"]: e for e in p_new["escalations"]}
     return {

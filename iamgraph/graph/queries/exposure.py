@@ -13,6 +13,7 @@ from typing import Any
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.graph.model import NodeKind
 from iamgraph.graph.queries.base import Analysis, hop_json, path_conditions, usable
+from iamgraph.graph.queries.budget import Deadline, check
 from iamgraph.graph.queries.privesc import _forward
 from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.model.policy import ConditionClause
@@ -63,7 +64,9 @@ def _findings(analysis: Analysis, edge: DerivedEdge, kind: str) -> list[dict[str
     return found
 
 
-def exposure(analysis: Analysis, *, whatif: WhatIf | None = None, max_depth: int = 8) -> dict[str, Any]:
+def exposure(
+    analysis: Analysis, *, whatif: WhatIf | None = None, max_depth: int = 8, deadline: Deadline | None = None
+) -> dict[str, Any]:
     whatif = whatif or WhatIf()
     g = analysis.graph.graph
     outsiders = []
@@ -73,9 +76,10 @@ def exposure(analysis: Analysis, *, whatif: WhatIf | None = None, max_depth: int
         kind = g.nodes[node].get("kind")
         if kind not in OUTSIDE_KINDS:
             continue
-        reach = _forward(analysis, str(node), whatif, max_depth)
+        reach = _forward(analysis, str(node), whatif, max_depth, deadline)
         reached: list[dict[str, Any]] = []
         for target, path in sorted(reach.items()):
+            check(deadline)
             if target != node:
                 reached.append(
                     {

@@ -9,6 +9,7 @@ from typing import Any
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.errors import InputError
 from iamgraph.graph.queries.base import ACT_AS, Analysis, hop_json, path_conditions, usable
+from iamgraph.graph.queries.budget import Deadline, check
 from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.policy.logic import Expr
 
@@ -28,10 +29,13 @@ def _out(analysis: Analysis, node: str, whatif: WhatIf, target: str) -> Iterator
             yield e, cond
 
 
-def shortest(analysis: Analysis, src: str, dst: str, whatif: WhatIf, max_depth: int) -> Path | None:
+def shortest(
+    analysis: Analysis, src: str, dst: str, whatif: WhatIf, max_depth: int, deadline: Deadline | None = None
+) -> Path | None:
     prev: dict[str, tuple[str, DerivedEdge, Expr] | None] = {src: None}
     queue: deque[tuple[str, int]] = deque([(src, 0)])
     while queue:
+        check(deadline)
         node, depth = queue.popleft()
         if node == dst:
             path: Path = []
@@ -49,10 +53,19 @@ def shortest(analysis: Analysis, src: str, dst: str, whatif: WhatIf, max_depth: 
     return None
 
 
-def _all(analysis: Analysis, src: str, dst: str, whatif: WhatIf, max_depth: int, limit: int) -> list[Path]:
+def _all(
+    analysis: Analysis,
+    src: str,
+    dst: str,
+    whatif: WhatIf,
+    max_depth: int,
+    limit: int,
+    deadline: Deadline | None = None,
+) -> list[Path]:
     found: list[Path] = []
     stack: list[tuple[str, Path, frozenset[str]]] = [(src, [], frozenset({src}))]
     while stack and len(found) < limit:
+        check(deadline)
         node, path, seen = stack.pop()
         if node == dst and path:
             found.append(path)
@@ -74,6 +87,7 @@ def find_paths(
     max_depth: int = 6,
     limit: int = 20,
     whatif: WhatIf | None = None,
+    deadline: Deadline | None = None,
 ) -> dict[str, Any]:
     """Shortest path, or every simple path up to ``max_depth`` hops and ``limit`` paths (never unbounded)."""
     if max_depth < 1 or limit < 1:
@@ -81,9 +95,9 @@ def find_paths(
     whatif = whatif or WhatIf()
     s, d = analysis.resolve(src, what="source"), analysis.resolve(dst, what="target")
     if all_paths:
-        paths = _all(analysis, s, d, whatif, max_depth, limit)
+        paths = _all(analysis, s, d, whatif, max_depth, limit, deadline)
     else:
-        one = shortest(analysis, s, d, whatif, max_depth)
+        one = shortest(analysis, s, d, whatif, max_depth, deadline)
         paths = [one] if one else []
     return {
         "source": s,
@@ -97,7 +111,14 @@ def find_paths(
 
 
 def can(
-    analysis: Analysis, principal: str, resource: str, action: str, *, whatif: WhatIf | None = None, max_depth: int = 8
+    analysis: Analysis,
+    principal: str,
+    resource: str,
+    action: str,
+    *,
+    whatif: WhatIf | None = None,
+    max_depth: int = 8,
+    deadline: Deadline | None = None,
 ) -> dict[str, Any]:
     """yes / no / conditional, with the path and the full decision of the last hop."""
     whatif = whatif or WhatIf()
@@ -111,7 +132,7 @@ def can(
     # through other principals: the nearest one that holds the access
     from iamgraph.graph.queries.who_can import who_can
 
-    result = who_can(analysis, r, action=action, whatif=whatif, max_depth=max_depth)
+    result = who_can(analysis, r, action=action, whatif=whatif, max_depth=max_depth, deadline=deadline)
     for item in result["principals"]:
         if item["arn"] == p:
             last = item["path"][-1] if item["path"] else None

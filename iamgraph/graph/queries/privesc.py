@@ -13,6 +13,7 @@ from typing import Any
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.graph.model import PRINCIPAL_KINDS
 from iamgraph.graph.queries.base import ACT_AS, Analysis, hop_json, usable
+from iamgraph.graph.queries.budget import Deadline, check
 from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.policy.logic import Expr, conj
 
@@ -21,11 +22,14 @@ __all__ = ["privesc"]
 Path = list[tuple[DerivedEdge, Expr]]
 
 
-def _forward(analysis: Analysis, src: str, whatif: WhatIf, max_depth: int) -> dict[str, Path]:
+def _forward(
+    analysis: Analysis, src: str, whatif: WhatIf, max_depth: int, deadline: Deadline | None = None
+) -> dict[str, Path]:
     g = analysis.graph.graph
     best: dict[str, Path] = {src: []}
     queue: deque[str] = deque([src])
     while queue:
+        check(deadline)
         node = queue.popleft()
         if len(best[node]) >= max_depth:
             continue
@@ -41,9 +45,11 @@ def _forward(analysis: Analysis, src: str, whatif: WhatIf, max_depth: int) -> di
     return best
 
 
-def _escalation(analysis: Analysis, src: str, whatif: WhatIf, max_depth: int) -> Path | None:
+def _escalation(
+    analysis: Analysis, src: str, whatif: WhatIf, max_depth: int, deadline: Deadline | None = None
+) -> Path | None:
     g = analysis.graph.graph
-    reach = _forward(analysis, src, whatif, max_depth)
+    reach = _forward(analysis, src, whatif, max_depth, deadline)
     found: list[Path] = []
     for node, path in reach.items():
         if node != src and g.nodes[node].get("admin"):
@@ -59,7 +65,9 @@ def _escalation(analysis: Analysis, src: str, whatif: WhatIf, max_depth: int) ->
     return min(found, key=lambda p: (conj(c for _, c in p) is not True, len(p)))
 
 
-def privesc(analysis: Analysis, *, whatif: WhatIf | None = None, max_depth: int = 8) -> dict[str, Any]:
+def privesc(
+    analysis: Analysis, *, whatif: WhatIf | None = None, max_depth: int = 8, deadline: Deadline | None = None
+) -> dict[str, Any]:
     whatif = whatif or WhatIf()
     g = analysis.graph.graph
     admins = sorted(str(n) for n in g.nodes if g.nodes[n].get("admin"))
@@ -67,7 +75,7 @@ def privesc(analysis: Analysis, *, whatif: WhatIf | None = None, max_depth: int 
     for node in sorted(g.nodes):
         if g.nodes[node].get("kind") not in PRINCIPAL_KINDS or g.nodes[node].get("admin"):
             continue
-        path = _escalation(analysis, str(node), whatif, max_depth)
+        path = _escalation(analysis, str(node), whatif, max_depth, deadline)
         if path is None:
             continue
         cond = conj(c for _, c in path)

@@ -8,6 +8,7 @@ from iamgraph.catalog import get_catalog
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.errors import InputError
 from iamgraph.graph.queries.base import Analysis, hop_json, path_conditions, reverse_reach, usable
+from iamgraph.graph.queries.budget import Deadline
 from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.policy.logic import Expr
 
@@ -32,6 +33,7 @@ def who_can(
     access_level: str | None = None,
     whatif: WhatIf | None = None,
     max_depth: int = 8,
+    deadline: Deadline | None = None,
 ) -> dict[str, Any]:
     """Principals (and outsiders) that can perform the action on the resource, directly or via a chain."""
     whatif = whatif or WhatIf()
@@ -52,7 +54,7 @@ def who_can(
         current = starts.get(e.source)
         if current is None or (current[0][1] is not True and cond is True):
             starts[e.source] = [(e, cond)]
-    reach = reverse_reach(g, starts.items(), whatif, max_depth)
+    reach = reverse_reach(g, starts.items(), whatif, max_depth, deadline)
     principals = []
     for node, hops in sorted(reach.items(), key=lambda kv: (len(kv[1]), kv[0])):
         cond = path_conditions(hops)
