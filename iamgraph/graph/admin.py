@@ -2,9 +2,10 @@
 
 Tested with a spread of privileged actions from different services on the ``*`` resource (plus one
 action no policy names, so that ``NotAction`` lists and service wildcards cannot pass); SCPs,
-boundaries and deny statements apply as in any evaluation. Guardrail actions that organizations
-commonly deny to everyone (leaving the organization, stopping CloudTrail) are not probed: an
-AdministratorAccess role under such SCPs is still the account's admin. A principal that can grant itself such
+boundaries and deny statements of the principal apply as in any evaluation. Organization policies
+(SCPs, RCPs) are not part of the test: they cap what an admin can do (guardrails such as "never leave
+the organization" or "no new IAM users in prod") but do not make the account's AdministratorAccess
+roles any less the account's admins. The caps still apply to every edge and query. A principal that can grant itself such
 permissions in one step (a ``grant`` edge to itself) is admin too; that is set by the graph builder.
 """
 
@@ -44,13 +45,15 @@ class AdminVerdict:
 def admin_verdict(estate: Estate, p: PrincipalEntry) -> AdminVerdict:
     """Admin (possibly under conditions such as MFA) or not, with the deciding statements."""
     if p.kind == "root":
-        decisions = [estate.evaluate(p, a, "*", resource_account=p.account) for a in SENTINEL_ACTIONS[:3]]
+        decisions = [
+            estate.evaluate(p, a, "*", resource_account=p.account, org_policies=False) for a in SENTINEL_ACTIONS[:3]
+        ]
     else:
         if not estate.may_allow(p.arn, SENTINEL_ACTIONS[-1]):
             return AdminVerdict(False, False, ())
         decisions = []
         for action in SENTINEL_ACTIONS:
-            d = estate.evaluate(p, action, "*", resource_account=p.account)
+            d = estate.evaluate(p, action, "*", resource_account=p.account, org_policies=False)
             if not d.possible:
                 return AdminVerdict(False, False, ())
             decisions.append(d)

@@ -18,6 +18,7 @@ from iamgraph.policy.logic import expr_to_json
 __all__ = ["build_graph"]
 
 Progress = Callable[[str, int, int], None]
+_PROVIDER_TYPES = frozenset({"AWS::IAM::SAMLProvider", "AWS::IAM::OIDCProvider"})
 _ACCOUNT_ROOT = re.compile(r"^arn:[\w-]+:iam::(\d{12}):root$")
 
 
@@ -88,7 +89,7 @@ def _add_nodes(estate: Estate, g: AccessGraph) -> None:
         for res in account.resources.values():
             g.add_node(
                 res.arn,
-                NodeKind.RESOURCE,
+                NodeKind.PROVIDER if res.type in _PROVIDER_TYPES else NodeKind.RESOURCE,
                 account=account.id,
                 name=res.arn.split(":", 5)[-1],
                 resource_type=res.type,

@@ -223,6 +223,7 @@ class Estate:
         policy: Policy | None = None,
         extra: Mapping[str, object] | None = None,
         identity: tuple[Policy, ...] | None = None,
+        org_policies: bool = True,
     ) -> Decision:
         """Decision for ``principal`` doing ``action`` on ``resource`` under the partial context."""
         res = self.resources.get(resource)
@@ -255,8 +256,8 @@ class Estate:
             identity=ident,
             boundaries=bounds,
             resource=rbp,
-            scps=scps,
-            rcps=res.rcps if res else (),
+            scps=scps if org_policies else (),
+            rcps=(res.rcps if res else ()) if org_policies else (),
         )
         request = Request(principal=p, action=action, resource=resource, resource_account=owner, context=ctx)
         return evaluate(request, policies)
