@@ -133,6 +133,30 @@ def _request_line(raw: Any) -> str:
     return f"{principal} -> {req.get('action')} on {req.get('resource', '*')}"
 
 
+@app.command()
+def serve(
+    data: Annotated[
+        list[Path] | None, typer.Option("--data", help="Snapshot directory (repeatable; default: IAMGRAPH_DATA)")
+    ] = None,
+    name: Annotated[
+        list[str] | None, typer.Option("--name", help="Name of the snapshot of the matching --data (repeatable)")
+    ] = None,
+    host: Annotated[str | None, typer.Option("--host", help="Bind address (default 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="Port (default 8000)")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Rebuild graphs instead of using the cache")] = False,
+) -> None:
+    """Serve the HTTP API over named snapshots (token: IAMGRAPH_API_TOKEN; settings: README "HTTP API")."""
+    try:
+        from api.serve import serve as run_server
+    except ImportError as exc:
+        Console(stderr=True).print(f"iamgraph serve: needs the api extra (pip install 'iamgraph[api]'): {exc}")
+        raise typer.Exit(2) from None
+    overrides = {"host": host, "port": port, "use_cache": False if no_cache else None}
+    status = run_server(list(data or []), list(name or []), overrides)
+    if status:
+        raise typer.Exit(status)
+
+
 def main() -> None:
     app()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["IamGraphError", "InputError", "PolicyError"]
+__all__ = ["IamGraphError", "InputError", "PolicyError", "StoreUnavailable"]
 
 
 class IamGraphError(Exception):
@@ -30,3 +30,10 @@ class PolicyError(InputError):
     def __init__(self, message: str, *, policy: str = "", element: str = "") -> None:
         self.policy = policy
         super().__init__(message, where=policy, element=element)
+
+
+class StoreUnavailable(IamGraphError):
+    """A graph store that cannot serve: the server is down, refuses the credentials, or the driver is missing.
+
+    The CLI prints it as one line and exits 2; the API answers 503.
+    """

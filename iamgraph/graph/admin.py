@@ -1,12 +1,13 @@
 """Admin detection: a principal whose effective permissions allow every action on every resource.
 
 Tested with a spread of privileged actions from different services on the ``*`` resource (plus one
-action no policy names, so that ``NotAction`` lists and service wildcards cannot pass); SCPs,
-boundaries and deny statements of the principal apply as in any evaluation. Organization policies
-(SCPs, RCPs) are not part of the test: they cap what an admin can do (guardrails such as "never leave
-the organization" or "no new IAM users in prod") but do not make the account's AdministratorAccess
-roles any less the account's admins. The caps still apply to every edge and query. A principal that can grant itself such
-permissions in one step (a ``grant`` edge to itself) is admin too; that is set by the graph builder.
+action no policy names, so that ``NotAction`` lists and service wildcards cannot pass); the
+principal's boundary and deny statements apply as in any evaluation. Organization policies (SCPs,
+RCPs) are not part of the test: they cap what an admin can do (guardrails such as "never leave the
+organization" or "no new IAM users in prod") but do not make the account's AdministratorAccess roles
+any less the account's admins. The caps still apply to every edge and query. A principal that can
+grant itself such permissions in one step (a ``grant`` edge to itself) is admin too (set by the
+graph builder).
 """
 
 from __future__ import annotations

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import difflib
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from iamgraph.edges.base import TRAVERSABLE, DerivedEdge, EdgeKind
 from iamgraph.errors import InputError
@@ -15,10 +15,11 @@ from iamgraph.graph.estate import Estate
 from iamgraph.graph.model import AccessGraph
 from iamgraph.graph.queries.budget import Deadline, check
 from iamgraph.graph.queries.whatif import WhatIf
+from iamgraph.model.policy import ConditionClause
 from iamgraph.model.snapshot import Snapshot
 from iamgraph.policy.logic import Expr, conj, expr_to_json
 
-__all__ = ["Analysis", "Hop", "NodeNotFound", "hop_json", "reverse_reach", "usable"]
+__all__ = ["Analysis", "Hop", "NodeNotFound", "QueryView", "hop_json", "resolve_ref", "reverse_reach", "usable"]
 
 # Who acts as whom: membership is informational (a user's own edges already include its groups').
 ACT_AS = frozenset(TRAVERSABLE - {EdgeKind.MEMBER})
@@ -30,6 +31,20 @@ class NodeNotFound(InputError):
     def __init__(self, message: str, *, element: str = "", candidates: Iterable[str] = ()) -> None:
         self.candidates = tuple(candidates)
         super().__init__(message, element=element)
+
+
+class QueryView(Protocol):
+    """What who-can, path, privesc and exposure read: a graph, node lookup and the trust behind an edge.
+
+    ``Analysis`` is the full view; a graph store hands the same queries a fetched subgraph instead.
+    """
+
+    @property
+    def graph(self) -> AccessGraph: ...
+
+    def resolve(self, ref: str, *, what: str = "principal or resource") -> str: ...
+
+    def trust_conditions(self, edge: DerivedEdge) -> list[ConditionClause]: ...
 
 
 @dataclass(slots=True)
@@ -48,22 +63,52 @@ class Analysis:
     def resolve(self, ref: str, *, what: str = "principal or resource") -> str:
         """An ARN, or a unique name (user/role/group/resource name, account id/name) -> node id."""
         g = self.graph.graph
-        if ref in g:
-            return ref
-        if ref.isdigit() and f"arn:aws:iam::{ref}:root" in g:
-            return f"arn:aws:iam::{ref}:root"
-        named = [n for n, data in g.nodes(data=True) if data.get("name") == ref]
-        if not named:  # a resource or entity by its last name part: "my-function", "bucket", "alice"
-            named = [n for n in g.nodes if str(n).endswith((f"/{ref}", f":{ref}"))]
-        if len(named) == 1:
-            return str(named[0])
-        if len(named) > 1:
-            first = sorted(str(n) for n in named)[:5]
-            raise NodeNotFound(f'"{ref}" is ambiguous: {", ".join(first)}', element=what, candidates=first)
-        pool = [str(n) for n in g.nodes] + [str(d["name"]) for _, d in g.nodes(data=True) if d.get("name")]
-        close = difflib.get_close_matches(ref, pool, n=3, cutoff=0.6)
-        hint = f"; close matches: {', '.join(close)}" if close else ""
-        raise NodeNotFound(f'no such {what} "{ref}"{hint}', element=what, candidates=close)
+        return resolve_ref(
+            ref,
+            what,
+            exists=lambda n: n in g,
+            named=lambda name: [str(n) for n, data in g.nodes(data=True) if data.get("name") == name],
+            suffixed=lambda ends: [str(n) for n in g.nodes if str(n).endswith(ends)],
+            pool=lambda: [str(n) for n in g.nodes] + [str(d["name"]) for _, d in g.nodes(data=True) if d.get("name")],
+        )
+
+    def trust_conditions(self, edge: DerivedEdge) -> list[ConditionClause]:
+        """The condition clauses of the trust-policy statements that decided an assume edge."""
+        res = self.estate.resources.get(edge.target)
+        if res is None or res.policy is None:
+            return []
+        out: list[ConditionClause] = []
+        for m in edge.proof:
+            if m.ref.layer.value == "trust" and m.ref.index < len(res.policy.statements):
+                out.extend(res.policy.statements[m.ref.index].conditions)
+        return out
+
+
+def resolve_ref(
+    ref: str,
+    what: str,
+    *,
+    exists: Callable[[str], bool],
+    named: Callable[[str], list[str]],
+    suffixed: Callable[[tuple[str, str]], list[str]],
+    pool: Callable[[], list[str]],
+) -> str:
+    """Node lookup shared by every store: exact id, account id, unique name, unique last name part."""
+    if exists(ref):
+        return ref
+    if ref.isdigit() and exists(f"arn:aws:iam::{ref}:root"):
+        return f"arn:aws:iam::{ref}:root"
+    found = named(ref)
+    if not found:  # a resource or entity by its last name part: "my-function", "bucket", "alice"
+        found = suffixed((f"/{ref}", f":{ref}"))
+    if len(found) == 1:
+        return found[0]
+    if len(found) > 1:
+        first = sorted(found)[:5]
+        raise NodeNotFound(f'"{ref}" is ambiguous: {", ".join(first)}', element=what, candidates=first)
+    close = difflib.get_close_matches(ref, pool(), n=3, cutoff=0.6)
+    hint = f"; close matches: {', '.join(close)}" if close else ""
+    raise NodeNotFound(f'no such {what} "{ref}"{hint}', element=what, candidates=close)
 
 
 Hop = dict[str, Any]

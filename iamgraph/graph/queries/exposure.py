@@ -12,32 +12,20 @@ from typing import Any
 
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.graph.model import NodeKind
-from iamgraph.graph.queries.base import Analysis, hop_json, path_conditions, usable
+from iamgraph.graph.queries.base import QueryView, hop_json, path_conditions, usable
 from iamgraph.graph.queries.budget import Deadline, check
 from iamgraph.graph.queries.privesc import _forward
 from iamgraph.graph.queries.whatif import WhatIf
-from iamgraph.model.policy import ConditionClause
 
 __all__ = ["OUTSIDE_KINDS", "exposure"]
 
 OUTSIDE_KINDS = frozenset({NodeKind.EXTERNAL_ACCOUNT, NodeKind.EXTERNAL_PRINCIPAL, NodeKind.PROVIDER, NodeKind.ANYONE})
 
 
-def _trust_clauses(analysis: Analysis, edge: DerivedEdge) -> list[ConditionClause]:
-    res = analysis.estate.resources.get(edge.target)
-    if res is None or res.policy is None:
-        return []
-    out: list[ConditionClause] = []
-    for m in edge.proof:
-        if m.ref.layer.value == "trust" and m.ref.index < len(res.policy.statements):
-            out.extend(res.policy.statements[m.ref.index].conditions)
-    return out
-
-
-def _findings(analysis: Analysis, edge: DerivedEdge, kind: str) -> list[dict[str, Any]]:
+def _findings(analysis: QueryView, edge: DerivedEdge, kind: str) -> list[dict[str, Any]]:
     if edge.kind is not EdgeKind.ASSUME:
         return []
-    clauses = _trust_clauses(analysis, edge)
+    clauses = analysis.trust_conditions(edge)
     keys = {c.key_lc for c in clauses}
     found: list[dict[str, Any]] = []
     if kind in (NodeKind.EXTERNAL_ACCOUNT, NodeKind.EXTERNAL_PRINCIPAL) and "sts:externalid" not in keys:
@@ -65,7 +53,7 @@ def _findings(analysis: Analysis, edge: DerivedEdge, kind: str) -> list[dict[str
 
 
 def exposure(
-    analysis: Analysis, *, whatif: WhatIf | None = None, max_depth: int = 8, deadline: Deadline | None = None
+    analysis: QueryView, *, whatif: WhatIf | None = None, max_depth: int = 8, deadline: Deadline | None = None
 ) -> dict[str, Any]:
     whatif = whatif or WhatIf()
     g = analysis.graph.graph

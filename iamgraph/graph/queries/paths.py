@@ -8,7 +8,7 @@ from typing import Any
 
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.errors import InputError
-from iamgraph.graph.queries.base import ACT_AS, Analysis, hop_json, path_conditions, usable
+from iamgraph.graph.queries.base import ACT_AS, Analysis, QueryView, hop_json, path_conditions, usable
 from iamgraph.graph.queries.budget import Deadline, check
 from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.policy.logic import Expr
@@ -19,7 +19,7 @@ STEP_KINDS = ACT_AS | {EdgeKind.ACCESS}
 Path = list[tuple[DerivedEdge, Expr]]
 
 
-def _out(analysis: Analysis, node: str, whatif: WhatIf, target: str) -> Iterator[tuple[DerivedEdge, Expr]]:
+def _out(analysis: QueryView, node: str, whatif: WhatIf, target: str) -> Iterator[tuple[DerivedEdge, Expr]]:
     for _, _, data in analysis.graph.graph.out_edges(node, data=True):
         e: DerivedEdge = data["edge"]
         if e.kind not in STEP_KINDS or (e.kind is EdgeKind.ACCESS and e.target != target):
@@ -30,7 +30,7 @@ def _out(analysis: Analysis, node: str, whatif: WhatIf, target: str) -> Iterator
 
 
 def shortest(
-    analysis: Analysis, src: str, dst: str, whatif: WhatIf, max_depth: int, deadline: Deadline | None = None
+    analysis: QueryView, src: str, dst: str, whatif: WhatIf, max_depth: int, deadline: Deadline | None = None
 ) -> Path | None:
     prev: dict[str, tuple[str, DerivedEdge, Expr] | None] = {src: None}
     queue: deque[tuple[str, int]] = deque([(src, 0)])
@@ -54,7 +54,7 @@ def shortest(
 
 
 def _all(
-    analysis: Analysis,
+    analysis: QueryView,
     src: str,
     dst: str,
     whatif: WhatIf,
@@ -79,7 +79,7 @@ def _all(
 
 
 def find_paths(
-    analysis: Analysis,
+    analysis: QueryView,
     src: str,
     dst: str,
     *,
@@ -125,6 +125,7 @@ def can(
     p, r = analysis.resolve(principal, what="principal"), analysis.resolve(resource, what="resource")
     entry = analysis.estate.principals.get(p)
     direct = analysis.estate.evaluate(entry, action, r) if entry is not None else None
+    check(deadline)
     if direct is not None and direct.possible:
         answer: Expr = whatif.resolve(direct.residual)
         if answer is not False:

@@ -11,8 +11,8 @@ from collections import deque
 from typing import Any
 
 from iamgraph.edges.base import DerivedEdge, EdgeKind
-from iamgraph.graph.model import PRINCIPAL_KINDS
-from iamgraph.graph.queries.base import ACT_AS, Analysis, hop_json, usable
+from iamgraph.graph.model import PRINCIPAL_KINDS, NodeKind
+from iamgraph.graph.queries.base import ACT_AS, QueryView, hop_json, usable
 from iamgraph.graph.queries.budget import Deadline, check
 from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.policy.logic import Expr, conj
@@ -20,10 +20,17 @@ from iamgraph.policy.logic import Expr, conj
 __all__ = ["privesc"]
 
 Path = list[tuple[DerivedEdge, Expr]]
+# principals of the estate, and outsiders (their escalations are the worst findings)
+ESCALATING_KINDS = PRINCIPAL_KINDS | {
+    NodeKind.EXTERNAL_ACCOUNT,
+    NodeKind.EXTERNAL_PRINCIPAL,
+    NodeKind.PROVIDER,
+    NodeKind.ANYONE,
+}
 
 
 def _forward(
-    analysis: Analysis, src: str, whatif: WhatIf, max_depth: int, deadline: Deadline | None = None
+    analysis: QueryView, src: str, whatif: WhatIf, max_depth: int, deadline: Deadline | None = None
 ) -> dict[str, Path]:
     g = analysis.graph.graph
     best: dict[str, Path] = {src: []}
@@ -46,7 +53,7 @@ def _forward(
 
 
 def _escalation(
-    analysis: Analysis, src: str, whatif: WhatIf, max_depth: int, deadline: Deadline | None = None
+    analysis: QueryView, src: str, whatif: WhatIf, max_depth: int, deadline: Deadline | None = None
 ) -> Path | None:
     g = analysis.graph.graph
     reach = _forward(analysis, src, whatif, max_depth, deadline)
@@ -66,14 +73,14 @@ def _escalation(
 
 
 def privesc(
-    analysis: Analysis, *, whatif: WhatIf | None = None, max_depth: int = 8, deadline: Deadline | None = None
+    analysis: QueryView, *, whatif: WhatIf | None = None, max_depth: int = 8, deadline: Deadline | None = None
 ) -> dict[str, Any]:
     whatif = whatif or WhatIf()
     g = analysis.graph.graph
     admins = sorted(str(n) for n in g.nodes if g.nodes[n].get("admin"))
     escalations = []
     for node in sorted(g.nodes):
-        if g.nodes[node].get("kind") not in PRINCIPAL_KINDS or g.nodes[node].get("admin"):
+        if g.nodes[node].get("kind") not in ESCALATING_KINDS or g.nodes[node].get("admin"):
             continue
         path = _escalation(analysis, str(node), whatif, max_depth, deadline)
         if path is None:

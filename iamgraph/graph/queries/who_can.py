@@ -7,7 +7,7 @@ from typing import Any
 from iamgraph.catalog import get_catalog
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.errors import InputError
-from iamgraph.graph.queries.base import Analysis, hop_json, path_conditions, reverse_reach, usable
+from iamgraph.graph.queries.base import QueryView, hop_json, path_conditions, reverse_reach, usable
 from iamgraph.graph.queries.budget import Deadline
 from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.policy.logic import Expr
@@ -26,7 +26,7 @@ def _grants(edge: DerivedEdge, action: str | None, level: str | None) -> bool:
 
 
 def who_can(
-    analysis: Analysis,
+    analysis: QueryView,
     resource: str,
     *,
     action: str | None = None,
