@@ -21,6 +21,7 @@ from iamgraph.evaluation.policyset import OrgLevel, PolicySet
 from iamgraph.evaluation.request import Principal, PrincipalKind, Request
 from iamgraph.model.policy import Effect, Policy
 from iamgraph.model.snapshot import Account, Resource, Role, Snapshot, User
+from iamgraph.policy.variables import Lookup
 
 __all__ = ["Estate", "PrincipalEntry", "ResourceEntry"]
 
@@ -65,6 +66,7 @@ class Estate:
         self.principals: dict[str, PrincipalEntry] = {}
         self.resources: dict[str, ResourceEntry] = {}
         self._allow_cache: dict[tuple[str, str], bool] = {}
+        self._lookups: dict[str, Lookup] = {}
         for account in snapshot.accounts.values():
             self._add_account(account)
 
@@ -209,6 +211,15 @@ class Estate:
             )
             self._allow_cache[key] = hit
         return hit
+
+    def lookup_for(self, principal: PrincipalEntry) -> Lookup:
+        """Context lookup of the principal's known keys (for Resource elements with policy variables)."""
+        found = self._lookups.get(principal.arn)
+        if found is None:
+            ctx = Context.build(dict(principal.context_values), unknown="*")
+            found = Context(ctx.values, ctx.unknown, principal.known).lookup
+            self._lookups[principal.arn] = found
+        return found
 
     def resource_entry(self, arn: str) -> ResourceEntry | None:
         return self.resources.get(arn)

@@ -96,7 +96,7 @@ def _classes(actions: tuple[str, ...], statements: list[Statement]) -> dict[tupl
     return classes
 
 
-def _statements(p: PrincipalEntry | Principal, res: ResourceEntry, outside: bool) -> list[Statement]:
+def _statements(p: PrincipalEntry | Principal, res: ResourceEntry) -> list[Statement]:
     policies: list[Policy] = []
     if isinstance(p, PrincipalEntry):
         policies.extend(p.identity)
@@ -112,27 +112,82 @@ def _statements(p: PrincipalEntry | Principal, res: ResourceEntry, outside: bool
     return [st for pol in policies for st in pol.statements]
 
 
-def _access(
-    estate: Estate, p: PrincipalEntry | Principal, res: ResourceEntry, actions: tuple[str, ...]
-) -> Iterator[tuple[Expr, list[str], list[Decision]]]:
-    """Groups of allowed actions that share one residual condition, with their decisions."""
-    outside = not isinstance(p, PrincipalEntry)
-    groups: dict[Expr, tuple[list[str], list[Decision]]] = {}
-    for members in _classes(actions, _statements(p, res, outside)).values():
-        d = estate.evaluate(p, members[0], res.arn, identity=(ALLOW_ALL,) if outside else None)
-        if not d.possible:
-            continue
-        acts, decisions = groups.setdefault(d.residual, ([], []))
-        acts.extend(members)
-        decisions.append(d)
-    for cond, (acts, decisions) in groups.items():
-        yield cond, acts, decisions
+Groups = list[tuple[Expr, list[str], list[Decision]]]
+
+
+def _reads_tags(statements: list[Statement]) -> bool:
+    """Do any conditions look at resource tags (then resources with other tags answer differently)?"""
+    return any("tag" in c.key_lc for st in statements for c in st.conditions)
+
+
+class _AccessCache:
+    """Reuses answers between resources that the policies cannot tell apart.
+
+    For a principal of the estate and a resource without a resource policy, the engine's answer depends
+    on the resource only through which Resource elements match its ARN (plus its tags and owner). Resources
+    with the same signature share one evaluation per action class; the proof and conditions are the same.
+    """
+
+    def __init__(self, estate: Estate) -> None:
+        self.estate = estate
+        self.relevant: dict[tuple[str, tuple[str, ...], tuple[int, int]], list[Statement]] = {}
+        self.answers: dict[tuple[object, ...], Groups] = {}
+
+    def statements(
+        self, p: PrincipalEntry | Principal, res: ResourceEntry, actions: tuple[str, ...]
+    ) -> list[Statement]:
+        """The statements whose Action element names at least one of the actions."""
+        key = (p.arn if isinstance(p, PrincipalEntry) else "", actions, (id(res.policy), id(res.rcps)))
+        found = self.relevant.get(key) if isinstance(p, PrincipalEntry) else None
+        if found is None:
+            found = [st for st in _statements(p, res) if any(st.action_matcher.matches(a) for a in actions)]
+            if isinstance(p, PrincipalEntry):
+                self.relevant[key] = found
+        return found
+
+    def access(self, p: PrincipalEntry | Principal, res: ResourceEntry, actions: tuple[str, ...]) -> Groups:
+        statements = self.statements(p, res, actions)
+        if not statements:
+            return []
+        key: tuple[object, ...] | None = None
+        if isinstance(p, PrincipalEntry) and res.policy is None:
+            lookup = self.estate.lookup_for(p)
+            signature = tuple(
+                st.resource_matcher.match(res.arn, lookup, deny=st.effect is Effect.DENY)
+                if st.resource_matcher is not None
+                else None
+                for st in statements
+            )
+            tags = tuple(sorted(res.tags.items())) if _reads_tags(statements) else ()
+            key = (p.arn, actions, id(res.rcps), res.account, tags, signature)
+            cached = self.answers.get(key)
+            if cached is not None:
+                return cached
+        groups = self._evaluate(p, res, actions, statements)
+        if key is not None:
+            self.answers[key] = groups
+        return groups
+
+    def _evaluate(
+        self, p: PrincipalEntry | Principal, res: ResourceEntry, actions: tuple[str, ...], statements: list[Statement]
+    ) -> Groups:
+        outside = not isinstance(p, PrincipalEntry)
+        groups: dict[Expr, tuple[list[str], list[Decision]]] = {}
+        for members in _classes(actions, statements).values():
+            d = self.estate.evaluate(p, members[0], res.arn, identity=(ALLOW_ALL,) if outside else None)
+            if not d.possible:
+                continue
+            acts, decisions = groups.setdefault(d.residual, ([], []))
+            acts.extend(members)
+            decisions.append(d)
+        return [(cond, acts, decisions) for cond, (acts, decisions) in groups.items()]
 
 
 @register("resource-access", "resource_access", "principal can perform actions on a resource")
 def resource_access_edges(estate: Estate) -> Iterator[DerivedEdge]:
     catalog = get_catalog()
     index = _identity_index(estate)
+    cache = _AccessCache(estate)
     for res in estate.resources.values():
         if res.resource is None or res.type in _IAM_TYPES:
             continue
@@ -152,7 +207,7 @@ def resource_access_edges(estate: Estate) -> Iterator[DerivedEdge]:
                 for p in plist:
                     candidates.setdefault(p.arn, p)
         for node, p in candidates.items():
-            for cond, acts, decisions in _access(estate, p, res, actions):
+            for cond, acts, decisions in cache.access(p, res, actions):
                 access: dict[str, list[str]] = defaultdict(list)
                 for a in acts:
                     level = catalog.access_level(a)
