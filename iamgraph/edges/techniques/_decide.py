@@ -1,0 +1,240 @@
+"""Decisions of the privilege-escalation techniques, evaluated as rarely as possible.
+
+``on_target`` answers "may P do A on this resource?" for many resources of one account: a resource
+policy that bears on P makes the decision resource-specific; otherwise an identity Allow must be able
+to name the resource (a regex test settles most), and resources that every statement bearing on the
+action treats alike — same *signature*: which resource-specific statements match them, and the
+values of the resource tags their conditions read — share one evaluation. The decisions are those of
+``Estate.evaluate``; only the number of calls changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Protocol
+
+from iamgraph.evaluation.context import Context
+from iamgraph.evaluation.decision import Decision
+from iamgraph.evaluation.principals import match_block
+from iamgraph.graph.estate import Estate, PrincipalEntry, ResourceEntry
+from iamgraph.model.policy import Effect, Policy, PrincipalBlock, Statement
+from iamgraph.policy.match import is_pattern
+from iamgraph.policy.variables import Lookup
+
+__all__ = ["Decider", "Named"]
+
+_TAG = ("aws:resourcetag/", "iam:resourcetag/", "${aws:resource", "${iam:resource")
+Bearing = tuple[tuple[Statement, ...], tuple[str, ...]]  # resource-specific statements, tag keys read
+
+
+class Named(Protocol):
+    @property
+    def arn(self) -> str: ...
+
+
+def _state(st: Statement, arn: str, lookup: Lookup) -> tuple[object, ...]:
+    """How a statement's Resource element meets ``arn`` (matched, unknown variables, ambiguity)."""
+    assert st.resource_matcher is not None
+    r = st.resource_matcher.match(arn, lookup, deny=st.effect is Effect.DENY)
+    return (r.matched, r.unknown_keys, r.ambiguous, r.case_only)
+
+
+def _could_name(st: Statement, arn: str, lookup: Lookup) -> bool:
+    """Can this Allow statement's Resource element cover ``arn`` (or leave it open)?"""
+    if st.resource_matcher is None:
+        return True
+    r = st.resource_matcher.match(arn, lookup, deny=False)
+    return r.matched or bool(r.unknown_keys or r.ambiguous or r.case_only)
+
+
+def _resource_specific(st: Statement) -> bool:
+    return st.resource_matcher is not None and st.resources != ("*",)
+
+
+def _tag_keys(st: Statement) -> frozenset[str] | None:
+    """The resource tag keys the statement's conditions read (lower case); None when a policy
+    variable names a resource key (then no signature)."""
+    texts = [*(st.resources or ()), *(v for c in st.conditions for v in c.values)]
+    if any(t in x.lower() for x in texts for t in _TAG[2:]):
+        return None
+    return frozenset(c.key_lc.split("/", 1)[1] for c in st.conditions if c.key_lc.startswith(_TAG[:2]))
+
+
+class Decider:
+    """Memoised decisions over one estate (see the module docstring)."""
+
+    def __init__(self, estate: Estate) -> None:
+        self.estate = estate
+        self._memo: dict[tuple[object, ...], Decision] = {}
+        self._allow_sts: dict[tuple[str, str], tuple[Statement, ...]] = {}
+        self._bearing_memo: dict[tuple[str, str, str], Bearing | None] = {}
+        self._lookups: dict[tuple[str, str], Lookup] = {}
+        self._bearing_rbp: dict[tuple[str, str, str], bool] = {}
+        self._block_hits: dict[tuple[object, ...], bool] = {}
+
+    def _bears(self, res: ResourceEntry, action: str, p: PrincipalEntry) -> bool:
+        """The resource's policy has a statement bearing on ``p`` doing ``action`` (memoised)."""
+        if res.policy is None:
+            return False
+        key = (res.arn, action, p.arn)
+        hit = self._bearing_rbp.get(key)
+        if hit is None:
+            hit = self._bearing_rbp[key] = any(
+                st.action_matcher.matches(action)
+                and (st.principal is None or st.not_principal is not None or self._names_p(st.principal, p))
+                for st in res.policy.statements
+            )
+        return hit
+
+    def _names_p(self, block: PrincipalBlock, p: PrincipalEntry) -> bool:
+        """A Principal element names ``p`` (memoised by content: policies repeat the same blocks)."""
+        key = (block.wildcard, block.aws, block.service, block.federated, p.arn)
+        hit = self._block_hits.get(key)
+        if hit is None:
+            hit = self._block_hits[key] = bool(match_block(block, p.principal))
+        return hit
+
+    def decide(
+        self, p: PrincipalEntry, action: str, resource: str, *, extra: Mapping[str, str] | None = None
+    ) -> Decision:
+        key = (p.arn, action, resource, tuple(sorted((extra or {}).items())))
+        d = self._memo.get(key)
+        if d is None:
+            d = self._memo[key] = self.estate.evaluate(p, action, resource, extra=extra)
+        return d
+
+    def iam_targets(
+        self,
+        p: PrincipalEntry,
+        action: str,
+        targets: Iterable[Named],
+        *,
+        account: str,
+        extra: Mapping[str, str] | None = None,
+    ) -> Iterator[tuple[Named, Decision]]:
+        """Targets (IAM entities of ``account``) on which ``p`` may perform ``action``, with the decision."""
+        if not self._allows(p, action):
+            return
+        for t in targets:
+            d = self.on_target(p, action, t.arn, account=account, extra=extra)
+            if d is not None:
+                yield t, d
+
+    def on_target(
+        self, p: PrincipalEntry, action: str, arn: str, *, account: str, extra: Mapping[str, str] | None = None
+    ) -> Decision | None:
+        """The decision for ``p`` doing ``action`` on ``arn`` of ``account``; None when impossible.
+
+        Without a resource policy that names the action, an identity Allow must cover ``arn`` (a regex
+        test decides most targets), and targets that every statement bearing on the action treats
+        alike (the same :meth:`signature`) share one evaluation."""
+        res = self.estate.resources.get(arn)
+        if res is not None and self._bears(res, action, p):
+            d = self.decide(p, action, arn, extra=extra)
+            return d if d.possible else None
+        if account != p.account:
+            return None  # another account's resource without a resource policy grant
+        lookup = self._lookup(p, account)
+        if not any(_could_name(st, arn, lookup) for st in self._allows(p, action)):
+            return None
+        sig = self.signature(p, action, arn, account)
+        if sig is None:
+            d = self.decide(p, action, arn, extra=extra)
+        else:
+            key = (p.arn, action, account, tuple(sorted((extra or {}).items())), sig)
+            hit = self._memo.get(key)
+            d = (
+                hit
+                if hit is not None
+                else self._memo.setdefault(key, self.estate.evaluate(p, action, arn, extra=extra))
+            )
+        return d if d.possible else None
+
+    def on_resource(self, p: PrincipalEntry, action: str, arn: str, res: ResourceEntry) -> Decision | None:
+        """:meth:`on_target` for a request naming ``arn`` on behalf of ``res`` (an inventory entry)."""
+        if self._bears(res, action, p):
+            d = self.decide(p, action, arn)
+            return d if d.possible else None
+        return self.on_target(p, action, arn, account=res.account)
+
+    def self_granted(
+        self, p: PrincipalEntry, action: str, res: ResourceEntry, policy: Callable[[], Policy]
+    ) -> Decision | None:
+        """``p`` doing ``action`` on ``res`` once its resource policy (``policy()``) grants ``p``: shared
+        by resources of the same signature when the existing policy says nothing about ``p``."""
+        sig = None
+        if res.account == p.account and not self._bears(res, action, p):
+            sig = self.signature(p, action, res.arn, res.account)
+        key = (p.arn, action, "(self-granted)", res.account, sig)
+        d = self._memo.get(key) if sig is not None else None
+        if d is None:
+            d = self.estate.evaluate(p, action, res.arn, policy=policy())
+            if sig is not None:
+                self._memo[key] = d
+        return d if d.possible else None
+
+    def signature(self, p: PrincipalEntry, action: str, arn: str, account: str) -> tuple[object, ...] | None:
+        """How the statements bearing on ``action`` (identity, boundary, SCPs, the account's RCPs) meet
+        ``arn``: which resource-specific ones match it, and the values of the resource tags their
+        conditions read. Equal signatures give equal decisions (the resource policy aside). None for
+        pattern requests and resource keys in policy variables."""
+        bearing = self._bearing(p, action, account)
+        if bearing is None or is_pattern(arn):
+            return None
+        statements, tag_keys = bearing
+        lookup = self._lookup(p, account)
+        states = tuple(_state(st, arn, lookup) for st in statements)
+        if not tag_keys:
+            return states
+        res = self.estate.resources.get(arn)
+        tags = {k.lower(): v for k, v in res.tags.items()} if res is not None else {}
+        return (states, tuple(tags.get(k) for k in tag_keys))
+
+    def uniform(self, p: PrincipalEntry, action: str, res: ResourceEntry) -> bool:
+        """Every resource of ``res``'s account without a policy naming ``p`` gets the same decision."""
+        if self._bears(res, action, p):
+            return False
+        return self._bearing(p, action, res.account) == ((), ())
+
+    def _bearing(self, p: PrincipalEntry, action: str, account: str) -> Bearing | None:
+        key = (p.arn, action, account)
+        if key in self._bearing_memo:
+            return self._bearing_memo[key]
+        layers: list[Policy] = [*p.identity, *p.boundaries]
+        layers += [pol for level in p.scps for pol in level.policies]
+        if self.estate.org is not None:
+            layers += [pol for level in self.estate.org.rcps_for(account) for pol in level.policies]
+        sts = [st for pol in layers for st in pol.statements if st.action_matcher.matches(action)]
+        keys: set[str] = set()
+        out: Bearing | None = None
+        for st in sts:
+            found = _tag_keys(st)
+            if found is None:
+                break
+            keys |= found
+        else:
+            out = (tuple(st for st in sts if _resource_specific(st)), tuple(sorted(keys)))
+        self._bearing_memo[key] = out
+        return out
+
+    def _allows(self, p: PrincipalEntry, action: str) -> tuple[Statement, ...]:
+        key = (p.arn, action)
+        hit = self._allow_sts.get(key)
+        if hit is None:
+            hit = self._allow_sts[key] = tuple(
+                st
+                for pol in p.identity
+                for st in pol.statements
+                if st.effect is Effect.ALLOW and st.action_matcher.matches(action)
+            )
+        return hit
+
+    def _lookup(self, p: PrincipalEntry, account: str) -> Lookup:
+        """Values of the principal's keys (for policy variables in Resource elements)."""
+        key = (p.arn, account)
+        hit = self._lookups.get(key)
+        if hit is None:
+            values: dict[str, object] = {**p.context_values, "aws:ResourceAccount": account}
+            base = Context.build(values, unknown="*")
+            hit = self._lookups[key] = Context(base.values, base.unknown, p.known).lookup
+        return hit

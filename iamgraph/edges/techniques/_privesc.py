@@ -1,0 +1,216 @@
+"""Shared machinery of the privilege-escalation techniques.
+
+One :class:`PrivescIndex` per estate (built on first use, dropped with the estate) holds what every
+technique needs and must not recompute: principals, groups and resources by account and type,
+memoised decisions, which sources are already admin, which roles trust which service, and
+hypothetical admin checks ("would P be admin if it wrote itself an Allow-everything policy?").
+
+Cost control: ``sources`` keeps only principals whose identity Allow statements name every required
+action (``Estate.may_allow``); the decisions themselves come from :class:`~._decide.Decider`.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import TypeVar
+
+from iamgraph.edges.techniques._decide import Decider, Named
+from iamgraph.edges.techniques._edges import WRITTEN_POLICY
+from iamgraph.edges.techniques._self_admin import one_step_admin
+from iamgraph.evaluation.decision import Decision
+from iamgraph.graph.admin import SENTINEL_ACTIONS, admin_verdict
+from iamgraph.graph.estate import Estate, PrincipalEntry, ResourceEntry
+from iamgraph.graph.outside import ALLOW_ALL, provider_principal, service_principal
+from iamgraph.model.policy import Effect, Policy, Statement
+from iamgraph.model.snapshot import Account
+from iamgraph.policy.logic import Expr, conj
+
+__all__ = ["Named", "PrivescIndex", "Verdict", "index"]
+
+T = TypeVar("T")
+
+
+def _allows_everything(st: Statement) -> bool:
+    return (
+        st.effect is Effect.ALLOW
+        and not st.not_action
+        and "*" in st.actions
+        and st.resources == ("*",)
+        and not st.not_resource
+        and not st.conditions
+    )
+
+
+def _plainly_admin(p: PrincipalEntry) -> bool:
+    """Admin without evaluating: an unconditional Allow of everything, no boundary, no Deny."""
+    if p.boundaries:
+        return False
+    identity = [st for pol in p.identity for st in pol.statements]
+    return any(_allows_everything(st) for st in identity) and not any(st.effect is Effect.DENY for st in identity)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A hypothetical admin check: ``conditions`` under which the principal would be admin."""
+
+    admin: bool
+    conditions: Expr
+
+
+class PrivescIndex(Decider):
+    """Per-estate indexes and memos shared by the privilege-escalation techniques."""
+
+    def __init__(self, estate: Estate) -> None:
+        super().__init__(estate)
+        self.users: dict[str, list[PrincipalEntry]] = defaultdict(list)
+        self.roles: dict[str, list[PrincipalEntry]] = defaultdict(list)
+        for p in estate.acting_principals():
+            (self.users if p.kind == "user" else self.roles)[p.account].append(p)
+        self.resources_by_type: dict[str, list[ResourceEntry]] = defaultdict(list)
+        for res in estate.resources.values():
+            if res.resource is not None:
+                self.resources_by_type[res.type].append(res)
+        self._admin: dict[str, bool] = {}
+        self._one_step: dict[str, bool] = {}
+        self._hypo: dict[tuple[str, object], Verdict] = {}
+        self._trust: dict[tuple[str, str], Decision | None] = {}
+        self._trusting: dict[tuple[str, str], list[tuple[PrincipalEntry, Decision]]] = {}
+        self._other: dict[object, object] = {}
+
+    # ---- principals --------------------------------------------------------------------------
+    def account(self, account_id: str) -> Account:
+        return self.estate.snapshot.accounts[account_id]
+
+    def admin_by_permissions(self, p: PrincipalEntry) -> bool:
+        """Admin already (:func:`iamgraph.graph.admin.admin_verdict`), possibly under conditions such
+        as MFA: the node is marked admin with them, which subsumes any edge from it in its account."""
+        hit = self._admin.get(p.arn)
+        if hit is None:
+            hit = self._admin[p.arn] = admin_verdict(self.estate, p).admin
+        return hit
+
+    def is_admin(self, p: PrincipalEntry) -> bool:
+        """Admin already, or unconditionally one IAM write away from it (the issue's definition):
+        its edges inside its own account add nothing but its self grant."""
+        hit = self._one_step.get(p.arn)
+        if hit is None:
+            hit = self._one_step[p.arn] = self.admin_by_permissions(p) or one_step_admin(self, p)
+        return hit
+
+    def sources(self, *actions: str) -> Iterator[PrincipalEntry]:
+        """Users and roles whose identity Allow statements name every one of ``actions``."""
+        for p in self.estate.acting_principals():
+            if all(self.estate.may_allow(p.arn, a) for a in actions):
+                yield p
+
+    def skip(self, p: PrincipalEntry, target_account: str) -> bool:
+        return target_account == p.account and self.is_admin(p)
+
+    # ---- trust of services -------------------------------------------------------------------
+    def service_trust(self, role: PrincipalEntry, service: str) -> Decision | None:
+        """Decision for ``service`` assuming ``role`` (None when no trust statement names it)."""
+        key = (role.arn, service)
+        if key in self._trust:
+            return self._trust[key]
+        res = self.estate.resources.get(role.arn)
+        trust = res.policy if res else None
+        d: Decision | None = None
+        if trust is not None and not role.principal.service_linked:
+            federated = service == "cognito-identity.amazonaws.com"
+            named = any(
+                st.effect is Effect.ALLOW
+                and st.principal is not None
+                and (
+                    st.principal.wildcard or service in (st.principal.federated if federated else st.principal.service)
+                )
+                for st in trust.statements
+            )
+            if named:
+                if federated:
+                    d = self.estate.evaluate(
+                        provider_principal(service),
+                        "sts:AssumeRoleWithWebIdentity",
+                        role.arn,
+                        identity=(ALLOW_ALL,),
+                    )
+                else:
+                    d = self.estate.evaluate(
+                        service_principal(service), "sts:AssumeRole", role.arn, identity=(ALLOW_ALL,)
+                    )
+                d = d if d.possible else None
+        self._trust[key] = d
+        return d
+
+    def roles_trusting(self, account: str, service: str) -> list[tuple[PrincipalEntry, Decision]]:
+        """Roles of ``account`` that ``service`` may assume, with the trust decision."""
+        key = (account, service)
+        hit = self._trusting.get(key)
+        if hit is None:
+            hit = []
+            for role in self.roles[account]:
+                d = self.service_trust(role, service)
+                if d is not None:
+                    hit.append((role, d))
+            self._trusting[key] = hit
+        return hit
+
+    def memo(self, key: object, build: Callable[[], T]) -> T:
+        """A value built once per estate under ``key`` (for technique-specific indexes)."""
+        if key not in self._other:
+            self._other[key] = build()
+        return self._other[key]  # type: ignore[return-value]
+
+    # ---- hypothetical admin ------------------------------------------------------------------
+    def admin_if(
+        self,
+        p: PrincipalEntry,
+        key: object,
+        *,
+        identity: tuple[Policy, ...] | None = None,
+        boundaries: tuple[Policy, ...] | None = None,
+    ) -> Verdict:
+        """Would ``p`` be admin with these identity policies / boundaries? Like
+        :func:`iamgraph.graph.admin.admin_verdict`, organization policies cap but do not demote."""
+        memo_key = (p.arn, key)
+        hit = self._hypo.get(memo_key)
+        if hit is not None:
+            return hit
+        entry = replace(
+            p,
+            identity=p.identity if identity is None else identity,
+            boundaries=p.boundaries if boundaries is None else boundaries,
+        )
+        residuals: list[Expr] = []
+        verdict = Verdict(False, False)
+        if _plainly_admin(entry):
+            self._hypo[memo_key] = verdict = Verdict(True, True)
+            return verdict
+        for action in SENTINEL_ACTIONS:
+            d = self.estate.evaluate(entry, action, "*", resource_account=p.account, org_policies=False)
+            if not d.possible:
+                break
+            residuals.append(d.residual)
+        else:
+            conditions = conj(residuals)
+            verdict = Verdict(conditions is not False, conditions)
+        self._hypo[memo_key] = verdict
+        return verdict
+
+    def admin_with_written_policy(self, p: PrincipalEntry, *, without: str | None = None) -> Verdict:
+        """Admin if ``p`` holds an Allow-everything identity policy (``without`` one policy it replaces)."""
+        kept = tuple(pol for pol in p.identity if pol.name != without)
+        return self.admin_if(p, ("written", without), identity=(*kept, WRITTEN_POLICY))
+
+
+_INDEXES: weakref.WeakKeyDictionary[Estate, PrivescIndex] = weakref.WeakKeyDictionary()
+
+
+def index(estate: Estate) -> PrivescIndex:
+    """The shared index of an estate (built once)."""
+    idx = _INDEXES.get(estate)
+    if idx is None:
+        idx = _INDEXES[estate] = PrivescIndex(estate)
+    return idx

@@ -1,0 +1,142 @@
+"""Policy versions: rewrite a customer managed policy M -> ``grant`` edges to every holder of M.
+
+* ``iam:CreatePolicyVersion`` on M: the new version can be made default in the same call, so every
+  user, role and group member holding M (attached, or as permissions boundary) gets a GRANT. M already
+  having five versions needs ``iam:DeletePolicyVersion`` as well.
+* ``iam:SetDefaultPolicyVersion`` on M with non-default versions (``other_versions``): a GRANT to the
+  holders, the note naming the versions. The self edge (admin) needs a version that makes the source
+  admin; every non-default version is parsed and tried.
+
+AWS managed policies cannot be changed and are never targets. Self edges follow the rule of
+:mod:`iamgraph.edges.techniques.self_escalation`: emitted only when the change makes the source admin.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+
+from iamgraph.edges.base import DerivedEdge, EdgeKind
+from iamgraph.edges.registry import register
+from iamgraph.edges.techniques._edges import WRITTEN_POLICY, make_edge
+from iamgraph.edges.techniques._privesc import PrivescIndex, Verdict, index
+from iamgraph.errors import PolicyError
+from iamgraph.evaluation.decision import Decision
+from iamgraph.graph.estate import Estate, PrincipalEntry
+from iamgraph.model.policy import Policy, PolicyKind
+from iamgraph.model.snapshot import Account, ManagedPolicy
+from iamgraph.policy.logic import Expr
+from iamgraph.policy.parse import parse_policy
+
+__all__ = ["policy_version_edges"]
+
+CREATE = "iam:CreatePolicyVersion"
+DELETE = "iam:DeletePolicyVersion"
+SET_DEFAULT = "iam:SetDefaultPolicyVersion"
+_MAX_VERSIONS = 5
+
+Holder = tuple[PrincipalEntry, str | None, bool]  # principal, via group, held as boundary
+
+
+def _holders(idx: PrivescIndex, account: Account) -> dict[str, list[Holder]]:
+    """Customer managed policy ARN -> the users and roles that hold it."""
+    out: dict[str, list[Holder]] = defaultdict(list)
+    for user in account.users.values():
+        entry = idx.estate.principals[user.arn]
+        for a in user.attached_policy_arns:
+            out[a].append((entry, None, False))
+        for g in user.group_arns:
+            for a in account.groups[g].attached_policy_arns:
+                out[a].append((entry, g, False))
+        if user.boundary_arn:
+            out[user.boundary_arn].append((entry, None, True))
+    for role in account.roles.values():
+        if role.service_linked:
+            continue
+        entry = idx.estate.principals[role.arn]
+        for a in role.attached_policy_arns:
+            out[a].append((entry, None, False))
+        if role.boundary_arn:
+            out[role.boundary_arn].append((entry, None, True))
+    return out
+
+
+@register("policy-versions", "self_escalation", "iam:CreatePolicyVersion / SetDefaultPolicyVersion (grant edges)")
+def policy_version_edges(estate: Estate) -> Iterator[DerivedEdge]:
+    idx = index(estate)
+    holders: dict[str, dict[str, list[Holder]]] = {}
+    for action in (CREATE, SET_DEFAULT):
+        for p in idx.sources(action):
+            if idx.admin_by_permissions(p):
+                continue
+            only_self = idx.is_admin(p)  # a one-step admin: only its self grant adds anything
+            account = idx.account(p.account)
+            if p.account not in holders:
+                holders[p.account] = _holders(idx, account)
+            held = holders[p.account]
+            policies = [
+                mp
+                for mp in account.managed_policies.values()
+                if not mp.aws_managed and held.get(mp.arn) and (action == CREATE or mp.other_versions)
+            ]
+            for mp, decision in idx.iam_targets(p, action, policies, account=p.account):
+                assert isinstance(mp, ManagedPolicy)
+                holders_of = [h for h in held[mp.arn] if not only_self or h[0].arn == p.arn]
+                yield from _policy_edges(idx, p, mp, action, decision, holders_of)
+
+
+def _policy_edges(
+    idx: PrivescIndex, p: PrincipalEntry, mp: ManagedPolicy, action: str, decision: Decision, held: list[Holder]
+) -> Iterator[DerivedEdge]:
+    steps = {action: decision}
+    note = ""
+    if action == CREATE and len(mp.other_versions) + 1 >= _MAX_VERSIONS:
+        steps[DELETE] = idx.decide(p, DELETE, mp.arn)
+        note = "the policy has five versions: one must be deleted first"
+    elif action == SET_DEFAULT:
+        note = "can make version " + ", ".join(v.version_id for v in mp.other_versions) + " the default"
+    seen: set[str] = set()
+    for target, group, _ in held:
+        if target.arn in seen:
+            continue
+        seen.add(target.arn)
+        via = (mp.arn,) if group is None else (mp.arn, group)
+        extra: Expr = True
+        edge_note = note
+        if target.arn == p.arn:
+            verdict, version = _self_verdict(idx, p, mp, action)
+            if not verdict.admin:
+                continue
+            extra = verdict.conditions
+            if version is not None:
+                edge_note = f"version {version} of the policy makes the source admin"
+        edge = make_edge(
+            p.arn, target.arn, EdgeKind.GRANT, action, steps, extra_conditions=extra, via=via, note=edge_note
+        )
+        if edge is not None:
+            yield edge
+
+
+def _self_verdict(idx: PrivescIndex, p: PrincipalEntry, mp: ManagedPolicy, action: str) -> tuple[Verdict, str | None]:
+    """Admin after the change? CreatePolicyVersion writes anything; SetDefault tries every version."""
+    if action == CREATE:
+        return _with_version(idx, p, mp, WRITTEN_POLICY, "written"), None
+    for version in mp.other_versions:
+        name = f"{mp.arn} ({version.version_id})"
+        try:
+            policy = parse_policy(dict(version.document), name=name, kind=PolicyKind.IDENTITY)
+        except PolicyError:
+            continue
+        verdict = _with_version(idx, p, mp, policy, version.version_id)
+        if verdict.admin:
+            return verdict, version.version_id
+    return Verdict(False, False), None
+
+
+def _with_version(idx: PrivescIndex, p: PrincipalEntry, mp: ManagedPolicy, new: Policy, key: str) -> Verdict:
+    identity = tuple(new if pol.name == mp.arn else pol for pol in p.identity)
+    boundaries = p.boundaries
+    if any(b.name == mp.arn for b in p.boundaries):
+        as_boundary = parse_policy(new.raw, name=new.name, kind=PolicyKind.BOUNDARY)
+        boundaries = tuple(as_boundary if b.name == mp.arn else b for b in p.boundaries)
+    return idx.admin_if(p, ("version", mp.arn, key), identity=identity, boundaries=boundaries)

@@ -1,0 +1,203 @@
+"""Self-escalation: a source that can change a principal's permissions -> ``grant`` edges.
+
+GRANT P -> T means "P can change T's permissions"; it is not traversable. GRANT P -> P marks P admin
+(iamgraph.graph.build), so a self edge is emitted only when the change would really make P admin:
+P is re-evaluated with the hypothetical policies (its boundary and SCPs still apply) and the edge
+carries those conditions too. The levers, all on principals of the source's own account (IAM
+entities have no resource policy):
+
+* write: Put/Attach a User/Role/Group policy (an Allow-everything policy, or AdministratorAccess);
+* unbound: Delete/Put a User/Role permissions boundary, when the target has one;
+* undeny: Detach/Delete a User/Role/Group policy, when that entity has such a policy with a Deny;
+* iam:AddUserToGroup on group G -> GRANT P -> U for users U outside G, not admin yet, whom G's
+  policies would make admin (evaluated per user: the boundary applies). Groups that cannot make
+  anyone admin give no edge: membership is not a privilege change worth a path otherwise.
+
+Group levers grant to every member of the group (``via`` the group). Service-linked roles are skipped.
+Admin sources get no edges; one-step admins only their self grant (``PrivescIndex.is_admin``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+from iamgraph.edges.base import DerivedEdge, EdgeKind
+from iamgraph.edges.registry import register
+from iamgraph.edges.techniques._edges import make_edge
+from iamgraph.edges.techniques._privesc import PrivescIndex, Verdict, index
+from iamgraph.evaluation.decision import Decision
+from iamgraph.graph.admin import SENTINEL_ACTIONS
+from iamgraph.graph.estate import Estate, PrincipalEntry
+from iamgraph.model.policy import Effect, Policy
+from iamgraph.model.snapshot import Account, Group, Role, User
+
+__all__ = ["LEVERS", "Lever", "self_escalation_edges"]
+
+ADD_TO_GROUP = "iam:AddUserToGroup"
+_PROBE = SENTINEL_ACTIONS[-1]
+Entity = User | Role | Group
+
+
+@dataclass(frozen=True, slots=True)
+class Lever:
+    action: str
+    on: str  # "user" | "role" | "group"
+    change: str  # "write" | "unbound" | "undeny-attached" | "undeny-inline"
+
+
+LEVERS: tuple[Lever, ...] = (
+    Lever("iam:PutUserPolicy", "user", "write"),
+    Lever("iam:AttachUserPolicy", "user", "write"),
+    Lever("iam:DeleteUserPermissionsBoundary", "user", "unbound"),
+    Lever("iam:PutUserPermissionsBoundary", "user", "unbound"),
+    Lever("iam:DetachUserPolicy", "user", "undeny-attached"),
+    Lever("iam:DeleteUserPolicy", "user", "undeny-inline"),
+    Lever("iam:PutRolePolicy", "role", "write"),
+    Lever("iam:AttachRolePolicy", "role", "write"),
+    Lever("iam:DeleteRolePermissionsBoundary", "role", "unbound"),
+    Lever("iam:PutRolePermissionsBoundary", "role", "unbound"),
+    Lever("iam:DetachRolePolicy", "role", "undeny-attached"),
+    Lever("iam:DeleteRolePolicy", "role", "undeny-inline"),
+    Lever("iam:PutGroupPolicy", "group", "write"),
+    Lever("iam:AttachGroupPolicy", "group", "write"),
+    Lever("iam:DetachGroupPolicy", "group", "undeny-attached"),
+    Lever("iam:DeleteGroupPolicy", "group", "undeny-inline"),
+)
+
+
+@register("self-escalation", "self_escalation", "IAM writes that change a principal's permissions (grant edges)")
+def self_escalation_edges(estate: Estate) -> Iterator[DerivedEdge]:
+    idx = index(estate)
+    for lever in LEVERS:
+        for p in idx.sources(lever.action):
+            if not idx.admin_by_permissions(p):
+                yield from _lever_edges(idx, p, lever, only_self=idx.is_admin(p))
+    for p in idx.sources(ADD_TO_GROUP):
+        if not idx.admin_by_permissions(p):
+            yield from _add_to_group_edges(idx, p, only_self=idx.is_admin(p))
+
+
+# ---- levers on users, roles and groups -----------------------------------------------------------
+def _entities(account: Account, on: str) -> Sequence[Entity]:
+    if on == "user":
+        return list(account.users.values())
+    if on == "role":
+        return [r for r in account.roles.values() if not r.service_linked]
+    return list(account.groups.values())
+
+
+def _applies(account: Account, entity: Entity, change: str) -> bool:
+    if change == "write":
+        return True
+    if change == "unbound":
+        return not isinstance(entity, Group) and entity.boundary is not None
+    return bool(_deny_policies(account, entity, change))
+
+
+def _deny_policies(account: Account, entity: Entity, change: str) -> tuple[Policy, ...]:
+    """The entity's own policies of the lever's kind that hold a Deny statement."""
+    if change == "undeny-inline":
+        own = tuple(ip.policy for ip in entity.inline_policies)
+    else:
+        own = tuple(account.managed_policies[a].policy for a in entity.attached_policy_arns)
+    return tuple(pol for pol in own if any(st.effect is Effect.DENY for st in pol.statements))
+
+
+def _lever_edges(idx: PrivescIndex, p: PrincipalEntry, lever: Lever, *, only_self: bool) -> Iterator[DerivedEdge]:
+    """GRANT edges of one lever; ``only_self`` for a one-step admin (its other edges add nothing)."""
+    account = idx.account(p.account)
+    entities = [e for e in _entities(account, lever.on) if _applies(account, e, lever.change)]
+    if only_self:
+        entities = [e for e in entities if e.arn == p.arn or p.arn in getattr(e, "member_arns", ())]
+    for entity, decision in idx.iam_targets(p, lever.action, entities, account=p.account):
+        assert isinstance(entity, User | Role | Group)
+        via = (entity.arn,) if isinstance(entity, Group) else ()
+        for target in _recipients(idx, entity):
+            if only_self and target.arn != p.arn:
+                continue
+            if target.arn == p.arn:
+                verdict = _self_verdict(idx, account, p, entity, lever.change)
+                if not verdict.admin:
+                    continue
+                edge = make_edge(
+                    p.arn, p.arn, EdgeKind.GRANT, lever.action, {lever.action: decision},
+                    extra_conditions=verdict.conditions, via=via,
+                )  # fmt: skip
+            else:
+                edge = make_edge(p.arn, target.arn, EdgeKind.GRANT, lever.action, {lever.action: decision}, via=via)
+            if edge is not None:
+                yield edge
+
+
+def _recipients(idx: PrivescIndex, entity: Entity) -> list[PrincipalEntry]:
+    if isinstance(entity, Group):
+        return [idx.estate.principals[m] for m in entity.member_arns]
+    entry = idx.estate.principals.get(entity.arn)
+    return [entry] if entry is not None else []
+
+
+def _self_verdict(idx: PrivescIndex, account: Account, p: PrincipalEntry, entity: Entity, change: str) -> Verdict:
+    """Would ``p`` be admin after applying the lever to itself (or to a group it belongs to)?"""
+    if change == "write":
+        return idx.admin_with_written_policy(p)
+    if change == "unbound":
+        return idx.admin_if(p, "unbound", boundaries=())
+    dropped = {id(pol) for pol in _deny_policies(account, entity, change)}
+    identity = _identity(account, p.arn, lambda owner, pol: owner == entity.arn and id(pol) in dropped)
+    return idx.admin_if(p, (change, entity.arn), identity=identity)
+
+
+def _identity(account: Account, arn: str, drop: Callable[[str, Policy], bool]) -> tuple[Policy, ...]:
+    """The identity policies of a user or role, in evaluation order, without those ``drop`` names."""
+    owners: list[Entity] = []
+    if arn in account.users:
+        user = account.users[arn]
+        owners = [user, *(account.groups[g] for g in user.group_arns)]
+    elif arn in account.roles:
+        owners = [account.roles[arn]]
+    out: list[Policy] = []
+    for owner in owners:
+        pols = [ip.policy for ip in owner.inline_policies]
+        pols += [account.managed_policies[a].policy for a in owner.attached_policy_arns]
+        out += [pol for pol in pols if not drop(owner.arn, pol)]
+    return tuple(out)
+
+
+# ---- iam:AddUserToGroup --------------------------------------------------------------------------
+def _add_to_group_edges(idx: PrivescIndex, p: PrincipalEntry, *, only_self: bool) -> Iterator[DerivedEdge]:
+    account = idx.account(p.account)
+    groups = list(account.groups.values())
+    for group, decision in idx.iam_targets(p, ADD_TO_GROUP, groups, account=p.account):
+        assert isinstance(group, Group)
+        extra = account.identity_policies(group.arn)
+        group_probe = any(
+            st.effect is Effect.ALLOW and st.action_matcher.matches(_PROBE) for pol in extra for st in pol.statements
+        )
+        for user in idx.users[p.account]:
+            if user.arn in group.member_arns or (only_self and user.arn != p.arn):
+                continue
+            if idx.admin_by_permissions(user):
+                continue  # admin already: joining changes nothing that matters
+            if not group_probe and not idx.estate.may_allow(user.arn, _PROBE):
+                continue  # neither the group nor the user's own policies grant every action
+            verdict = idx.admin_if(user, ("group", group.arn), identity=(*user.identity, *extra))
+            if verdict.admin:
+                edge = _membership_edge(p, user, decision, verdict, group.arn)
+                if edge is not None:
+                    yield edge
+
+
+def _membership_edge(
+    p: PrincipalEntry, user: PrincipalEntry, decision: Decision, verdict: Verdict, group: str
+) -> DerivedEdge | None:
+    return make_edge(
+        p.arn,
+        user.arn,
+        EdgeKind.GRANT,
+        ADD_TO_GROUP,
+        {ADD_TO_GROUP: decision},
+        extra_conditions=verdict.conditions,
+        via=(group,),
+        note="membership of the group would make the user admin",
+    )

@@ -1,0 +1,69 @@
+"""policy_versions: CreatePolicyVersion / SetDefaultPolicyVersion on a managed policy -> grant its holders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from iamgraph.edges.base import EdgeKind
+
+from .estate_builder import Account, allow, arn, deny, doc, graph, none, one, sids
+
+ATTACKER = arn("user", "attacker")
+
+
+def test_create_policy_version_on_own_policy(tmp_path: Path) -> None:
+    a = Account()
+    mine = a.managed("Mine", doc(allow("iam:CreatePolicyVersion", f"arn:aws:iam::{a.id}:policy/Mine", sid="Edit")))
+    a.user("attacker", managed=(mine,))
+    a.user("holder", managed=(mine,))
+    g = graph(tmp_path, a)
+    e = one(g, ATTACKER, ATTACKER, "iam:CreatePolicyVersion")
+    assert e.kind is EdgeKind.GRANT and e.via == (mine,) and sids(e) == {"Edit"}
+    assert g.node(ATTACKER)["admin"]
+    none(g, ATTACKER, arn("user", "holder"))  # a one-step admin: only its self grant is kept
+
+
+def test_create_policy_version_on_a_policy_others_hold(tmp_path: Path) -> None:
+    a = Account()
+    theirs = a.managed("Theirs", doc(allow("s3:GetObject")))
+    a.user("attacker", allow("iam:CreatePolicyVersion", f"arn:aws:iam::{a.id}:policy/Theirs", sid="Edit"))
+    a.group("team", managed=(theirs,))
+    a.user("holder", groups=("team",))
+    runner = a.role("runner", {"Version": "2012-10-17", "Statement": []}, managed=(theirs,))
+    g = graph(tmp_path, a)
+    assert one(g, ATTACKER, arn("user", "holder"), "iam:CreatePolicyVersion").via == (theirs, arn("group", "team"))
+    assert sids(one(g, ATTACKER, runner, "iam:CreatePolicyVersion")) == {"Edit"}
+    none(g, ATTACKER, ATTACKER)
+
+
+def test_five_versions_need_delete_policy_version(tmp_path: Path) -> None:
+    a = Account()
+    versions = tuple(doc(allow("s3:GetObject")) for _ in range(4))
+    mine = a.managed("Mine", doc(allow("iam:CreatePolicyVersion")), others=versions)
+    a.user("attacker", managed=(mine,))
+    none(graph(tmp_path, a), ATTACKER, ATTACKER)
+
+
+def test_create_policy_version_denied(tmp_path: Path) -> None:
+    a = Account()
+    mine = a.managed("Mine", doc(allow("iam:CreatePolicyVersion"), deny("iam:CreatePolicyVersion")))
+    a.user("attacker", managed=(mine,))
+    none(graph(tmp_path, a), ATTACKER, ATTACKER)
+
+
+def test_set_default_to_a_broader_version(tmp_path: Path) -> None:
+    a = Account()
+    mine = a.managed("Mine", doc(allow("iam:SetDefaultPolicyVersion", sid="Switch")), others=(doc(allow("*")),))
+    a.user("attacker", managed=(mine,))
+    a.user("holder", managed=(mine,))
+    g = graph(tmp_path, a)
+    e = one(g, ATTACKER, ATTACKER, "iam:SetDefaultPolicyVersion")
+    assert "v2" in e.note and sids(e) == {"Switch"}
+    assert "v2" in one(g, ATTACKER, arn("user", "holder"), "iam:SetDefaultPolicyVersion").note
+
+
+def test_set_default_to_a_narrower_version(tmp_path: Path) -> None:
+    a = Account()
+    mine = a.managed("Mine", doc(allow("iam:SetDefaultPolicyVersion")), others=(doc(allow("s3:GetObject")),))
+    a.user("attacker", managed=(mine,))
+    none(graph(tmp_path, a), ATTACKER, ATTACKER)

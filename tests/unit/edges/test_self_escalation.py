@@ -1,0 +1,161 @@
+"""self_escalation: IAM writes that change a principal's permissions -> grant (self grant = admin)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from iamgraph.edges.base import EdgeKind
+
+from .estate_builder import Account, allow, arn, condition_keys, deny, doc, graph, none, one, scp_org, sids
+
+ATTACKER = arn("user", "attacker")
+_GUARDED = ["ec2:*", "iam:Put*", "iam:Attach*", "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"]
+
+
+@pytest.mark.parametrize("action", ["iam:PutUserPolicy", "iam:AttachUserPolicy"])
+def test_write_own_user_policy_makes_admin(tmp_path: Path, action: str) -> None:
+    a = Account()
+    a.user("attacker", allow(action, ATTACKER, sid="Self"))
+    g = graph(tmp_path, a)
+    e = one(g, ATTACKER, ATTACKER, action)
+    assert e.kind is EdgeKind.GRANT and sids(e) == {"Self"}
+    node = g.node(ATTACKER)
+    assert node["admin"] is True and node["admin_via"] == action
+
+
+def test_attach_condition_on_policy_arn_stays_residual(tmp_path: Path) -> None:
+    a = Account()
+    only_read = {"ArnEquals": {"iam:PolicyARN": "arn:aws:iam::aws:policy/ReadOnlyAccess"}}
+    a.user("attacker", allow("iam:AttachUserPolicy", ATTACKER, Condition=only_read))
+    e = one(graph(tmp_path, a), ATTACKER, ATTACKER, "iam:AttachUserPolicy")
+    assert condition_keys(e) == {"iam:PolicyARN"}
+
+
+def test_boundary_keeps_a_self_write_from_being_admin(tmp_path: Path) -> None:
+    a = Account()
+    boundary = a.managed("S3Only", doc(allow(["s3:*", "iam:PutUserPolicy"])))
+    a.user("attacker", allow("iam:PutUserPolicy", ATTACKER), boundary=boundary)
+    g = graph(tmp_path, a)
+    none(g, ATTACKER, ATTACKER)
+    assert not g.node(ATTACKER).get("admin")
+
+
+def test_scp_denying_the_write_blocks(tmp_path: Path) -> None:
+    a = Account()
+    a.user("attacker", allow("iam:PutUserPolicy", ATTACKER))
+    org = scp_org(doc(deny(["iam:PutUserPolicy", "iam:PutRolePolicy"])), a.id)
+    none(graph(tmp_path, a, organization=org), ATTACKER, ATTACKER)
+
+
+def test_scp_guardrail_caps_but_does_not_demote(tmp_path: Path) -> None:
+    a = Account()
+    a.user("attacker", allow("iam:PutUserPolicy", ATTACKER))
+    org = scp_org(doc(deny("organizations:LeaveOrganization")), a.id)
+    one(graph(tmp_path, a, organization=org), ATTACKER, ATTACKER, "iam:PutUserPolicy")
+
+
+@pytest.mark.parametrize("action", ["iam:PutRolePolicy", "iam:AttachRolePolicy"])
+def test_write_another_role_policy_is_a_grant(tmp_path: Path, action: str) -> None:
+    a = Account()
+    target = a.role("target", {"Version": "2012-10-17", "Statement": []})
+    a.user("attacker", allow(action, target, sid="Other"))
+    e = one(graph(tmp_path, a), ATTACKER, target, action)
+    assert e.kind is EdgeKind.GRANT and sids(e) == {"Other"}
+
+
+@pytest.mark.parametrize("action", ["iam:PutGroupPolicy", "iam:AttachGroupPolicy"])
+def test_group_policy_grants_every_member(tmp_path: Path, action: str) -> None:
+    a = Account()
+    group = a.group("team")
+    a.user("attacker", allow(action, group, sid="Group"))
+    a.user("mate", groups=("team",))
+    a.user("outsider")
+    g = graph(tmp_path, a)
+    e = one(g, ATTACKER, arn("user", "mate"), action)
+    assert e.via == (group,) and sids(e) == {"Group"}
+    none(g, arn("user", "attacker"), arn("user", "outsider"))
+
+
+@pytest.mark.parametrize("action", ["iam:PutGroupPolicy", "iam:AttachGroupPolicy"])
+def test_policy_on_own_group_makes_admin(tmp_path: Path, action: str) -> None:
+    a = Account()
+    group = a.group("team")
+    a.user("attacker", allow(action, group), groups=("team",))
+    a.user("mate", groups=("team",))
+    g = graph(tmp_path, a)
+    assert one(g, ATTACKER, ATTACKER, action).via == (group,)
+    none(g, ATTACKER, arn("user", "mate"))  # a one-step admin: its other edges add nothing
+
+
+def test_boundary_removal_on_self(tmp_path: Path) -> None:
+    a = Account()
+    admin = a.admin_policy()
+    boundary = a.managed("Narrow", doc(allow(["s3:*", "iam:DeleteUserPermissionsBoundary"])))
+    a.user("attacker", allow("iam:DeleteUserPermissionsBoundary", ATTACKER), managed=(admin,), boundary=boundary)
+    a.user("unbounded")
+    g = graph(tmp_path, a)
+    one(g, ATTACKER, ATTACKER, "iam:DeleteUserPermissionsBoundary")
+    none(g, ATTACKER, arn("user", "unbounded"))  # nothing to remove there
+    assert g.node(ATTACKER)["admin"]
+
+
+def test_boundary_removal_that_does_not_make_admin(tmp_path: Path) -> None:
+    a = Account()
+    boundary = a.managed("Narrow", doc(allow(["s3:*", "iam:DeleteUserPermissionsBoundary"])))
+    a.user("attacker", allow(["s3:*", "iam:DeleteUserPermissionsBoundary"], ATTACKER), boundary=boundary)
+    none(graph(tmp_path, a), ATTACKER, ATTACKER)
+
+
+def test_detaching_an_own_deny_policy(tmp_path: Path) -> None:
+    a = Account()
+    guard = a.managed("Guardrail", doc(deny(_GUARDED, sid="Guard")))
+    a.user("attacker", allow("*", sid="All"), allow("iam:DetachUserPolicy", ATTACKER, sid="Detach"), managed=(guard,))
+    g = graph(tmp_path, a)
+    assert sids(one(g, ATTACKER, ATTACKER, "iam:DetachUserPolicy")) == {"All", "Detach"}
+    assert g.node(ATTACKER)["admin_via"] == "iam:DetachUserPolicy"
+
+
+def test_a_deny_that_also_denies_the_detach(tmp_path: Path) -> None:
+    a = Account()
+    guard = a.managed("Guardrail", doc(deny([*_GUARDED, "iam:DetachUserPolicy"])))
+    a.user("attacker", allow("*"), managed=(guard,))
+    none(graph(tmp_path, a), ATTACKER, ATTACKER)
+
+
+def test_add_user_to_admin_group(tmp_path: Path) -> None:
+    a = Account()
+    admins = a.group("admins", managed=(a.admin_policy(),))
+    a.group("readers", allow("s3:Get*"))
+    a.user("attacker", allow("iam:AddUserToGroup", sid="Join"))
+    g = graph(tmp_path, a)
+    e = one(g, ATTACKER, ATTACKER, "iam:AddUserToGroup")
+    assert e.via == (admins,) and sids(e) == {"Join"}
+    assert g.node(ATTACKER)["admin"]
+
+
+def test_a_role_adding_users_to_the_admin_group(tmp_path: Path) -> None:
+    a = Account()
+    admins = a.group("admins", managed=(a.admin_policy(),))
+    a.group("readers", allow("s3:Get*"))
+    helper = a.role("helper", {"Version": "2012-10-17", "Statement": []}, allow("iam:AddUserToGroup", sid="Join"))
+    a.user("colleague")
+    a.user("admin", groups=("admins",))
+    g = graph(tmp_path, a)
+    assert one(g, helper, arn("user", "colleague"), "iam:AddUserToGroup").via == (admins,)
+    none(g, helper, arn("user", "admin"))  # already a member
+
+
+def test_add_user_to_a_harmless_group(tmp_path: Path) -> None:
+    a = Account()
+    a.group("readers", allow("s3:Get*"))
+    a.user("attacker", allow("iam:AddUserToGroup"))
+    none(graph(tmp_path, a), ATTACKER, ATTACKER)
+
+
+def test_explicit_deny_blocks_add_to_group(tmp_path: Path) -> None:
+    a = Account()
+    admins = a.group("admins", managed=(a.admin_policy(),))
+    a.user("attacker", allow("iam:AddUserToGroup"), deny("iam:AddUserToGroup", admins))
+    none(graph(tmp_path, a), ATTACKER, ATTACKER)
