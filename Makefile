@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench clean
+.PHONY: demo test lint typecheck bench clean neo4j-start neo4j-stop
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -13,14 +13,30 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/iamgraph simulate fixtures/examples/simulate-demo.json
+	$(BIN)/iamgraph serve --data fixtures/demo-org --name demo-org --host 127.0.0.1 --port 8000
 
 lint: $(STAMP)
-	$(BIN)/ruff check iamgraph tests bench
+	$(BIN)/ruff check iamgraph api tests bench
 	$(BIN)/mypy
 
+# Neo4j for the store tests: a real server (tools/neo4j), started before pytest and stopped after it
+# (one that is already running is used and left running).
+NEO4J := tools/neo4j/neo4j.sh
+NEO4J_TEST_PASSWORD ?= iamgraph-test
+export IAMGRAPH_NEO4J_PORT ?= 7697
+
 test: lint
-	$(BIN)/pytest -q
+	@bash -c 'set -euo pipefail; \
+	  export NEO4J_PASSWORD="$(NEO4J_TEST_PASSWORD)"; \
+	  if $(NEO4J) status >/dev/null 2>&1; then uri=$$($(NEO4J) uri); else \
+	    trap "$(NEO4J) stop" EXIT; uri=$$($(NEO4J) start); fi; \
+	  IAMGRAPH_TEST_NEO4J_URI="$$uri" IAMGRAPH_TEST_NEO4J_PASSWORD="$(NEO4J_TEST_PASSWORD)" $(BIN)/pytest -q'
+
+neo4j-start:
+	$(NEO4J) start
+
+neo4j-stop:
+	$(NEO4J) stop
 
 bench: $(STAMP)
 	$(BIN)/python bench/eval_throughput.py

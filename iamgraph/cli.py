@@ -162,9 +162,11 @@ def main() -> None:
 
 
 def _register_queries() -> None:
+    from iamgraph.cli_neo4j import register as register_neo4j
     from iamgraph.cli_query import register
 
     register(app)
+    register_neo4j(app)
 
 
 _register_queries()

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
-from iamgraph.errors import InputError
+from iamgraph.errors import IamGraphError, InputError
 from iamgraph.graph.queries import (
     Analysis,
     AssumeUnknown,
@@ -19,13 +20,10 @@ from iamgraph.graph.queries import (
     access_levels,
     can,
     diff,
-    exposure,
-    find_paths,
     parse_context_pairs,
-    privesc,
-    who_can,
 )
 from iamgraph.render import render_query
+from iamgraph.store.base import GraphStore
 
 __all__ = ["register"]
 
@@ -39,6 +37,49 @@ AssumeOpt = Annotated[
     AssumeUnknown, typer.Option("--assume-unknown", help="Conditions on unknown keys: keep (conditional), allow, deny")
 ]
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Rebuild the graph instead of using the on-disk cache")]
+OptDataOpt = Annotated[
+    Path | None,
+    typer.Option("--data", envvar="IAMGRAPH_DATA", help="Snapshot directory (env IAMGRAPH_DATA; memory store)"),
+]
+StoreOpt = Annotated[
+    str, typer.Option("--store", envvar="IAMGRAPH_STORE", help="memory (build from --data) or neo4j (--uri)")
+]
+UriOpt = Annotated[str | None, typer.Option("--uri", envvar="NEO4J_URI", help="Neo4j Bolt URI (env NEO4J_URI)")]
+UserOpt = Annotated[str | None, typer.Option("--user", envvar="NEO4J_USER", help="Neo4j user (env NEO4J_USER)")]
+PasswordOpt = Annotated[
+    str | None, typer.Option("--password", envvar="NEO4J_PASSWORD", help="Neo4j password (env NEO4J_PASSWORD)")
+]
+SnapshotOpt = Annotated[
+    str, typer.Option("--snapshot", envvar="IAMGRAPH_SNAPSHOT", help="Snapshot name in the Neo4j store")
+]
+
+
+@dataclass(frozen=True, slots=True)
+class StoreChoice:
+    """Where a query command reads the graph: a snapshot directory (memory) or a Neo4j snapshot."""
+
+    store: str
+    data: Path | None
+    no_cache: bool
+    uri: str | None
+    user: str | None
+    password: str | None
+    snapshot: str
+
+    def run(self, query: Callable[[GraphStore], dict[str, Any]]) -> dict[str, Any]:
+        from iamgraph.store import MemoryStore, open_store
+
+        if self.store == "memory":
+            if self.data is None:
+                raise InputError("a snapshot directory is needed (--data or IAMGRAPH_DATA)", element="--data")
+            memory = MemoryStore(self.snapshot)
+            memory.load(_load(self.data, self.no_cache))
+            return query(memory)
+        store = open_store(self.store, uri=self.uri, user=self.user, password=self.password, snapshot=self.snapshot)
+        try:
+            return query(store)
+        finally:
+            store.close()
 
 
 def _err() -> Console:
@@ -58,7 +99,7 @@ def _analysis(data: Path, no_cache: bool) -> Analysis:
 def _run(name: str, json_out: bool, fn: Callable[[], dict[str, Any]]) -> None:
     try:
         result = fn()
-    except InputError as exc:
+    except IamGraphError as exc:
         _err().print(f"iamgraph: {exc}", markup=False)
         raise typer.Exit(2) from None
     if json_out:
@@ -75,25 +116,26 @@ def register(app: typer.Typer) -> None:
     @app.command("who-can")
     def who_can_cmd(
         resource: Annotated[str, typer.Argument(help="Resource ARN or name")],
-        data: DataOpt,
+        data: OptDataOpt = None,
         action: Annotated[str | None, typer.Option("--action", help="e.g. s3:GetObject")] = None,
         access_level: Annotated[str | None, typer.Option("--access-level", help="List, Read, Write, ...")] = None,
         context: ContextOpt = None,
         assume_unknown: AssumeOpt = AssumeUnknown.KEEP,
         json_out: JsonOpt = False,
         no_cache: NoCacheOpt = False,
+        store: StoreOpt = "memory",
+        uri: UriOpt = None,
+        user: UserOpt = None,
+        password: PasswordOpt = None,
+        snapshot: SnapshotOpt = "default",
     ) -> None:
         """Every principal (and outsider) that can act on RESOURCE, with the shortest path for each."""
+        where = StoreChoice(store, data, no_cache, uri, user, password, snapshot)
+        whatif = _whatif(context, assume_unknown)
         _run(
             "who-can",
             json_out,
-            lambda: who_can(
-                _load(data, no_cache),
-                resource,
-                action=action,
-                access_level=access_level,
-                whatif=_whatif(context, assume_unknown),
-            ),
+            lambda: where.run(lambda st: st.who_can(resource, action=action, access_level=access_level, whatif=whatif)),
         )
 
     @app.command("can")
@@ -118,7 +160,7 @@ def register(app: typer.Typer) -> None:
     def path_cmd(
         source: Annotated[str, typer.Argument()],
         target: Annotated[str, typer.Argument()],
-        data: DataOpt,
+        data: OptDataOpt = None,
         all_paths: Annotated[bool, typer.Option("--all", help="All simple paths within the bounds")] = False,
         max_depth: Annotated[int, typer.Option("--max-depth", min=1, max=20)] = 6,
         limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 20,
@@ -126,43 +168,58 @@ def register(app: typer.Typer) -> None:
         assume_unknown: AssumeOpt = AssumeUnknown.KEEP,
         json_out: JsonOpt = False,
         no_cache: NoCacheOpt = False,
+        store: StoreOpt = "memory",
+        uri: UriOpt = None,
+        user: UserOpt = None,
+        password: PasswordOpt = None,
+        snapshot: SnapshotOpt = "default",
     ) -> None:
         """Shortest path from SOURCE to TARGET (or --all, bounded by --max-depth and --limit)."""
+        where = StoreChoice(store, data, no_cache, uri, user, password, snapshot)
+        whatif = _whatif(context, assume_unknown)
         _run(
             "path",
             json_out,
-            lambda: find_paths(
-                _load(data, no_cache),
-                source,
-                target,
-                all_paths=all_paths,
-                max_depth=max_depth,
-                limit=limit,
-                whatif=_whatif(context, assume_unknown),
+            lambda: where.run(
+                lambda st: st.path(source, target, all_paths=all_paths, max_depth=max_depth, limit=limit, whatif=whatif)
             ),
         )
 
     @app.command("privesc")
     def privesc_cmd(
-        data: DataOpt,
+        data: OptDataOpt = None,
         context: ContextOpt = None,
         assume_unknown: AssumeOpt = AssumeUnknown.KEEP,
         json_out: JsonOpt = False,
         no_cache: NoCacheOpt = False,
+        store: StoreOpt = "memory",
+        uri: UriOpt = None,
+        user: UserOpt = None,
+        password: PasswordOpt = None,
+        snapshot: SnapshotOpt = "default",
     ) -> None:
         """Principals that are not admin but can reach admin, with a path each; admins listed."""
-        _run("privesc", json_out, lambda: privesc(_load(data, no_cache), whatif=_whatif(context, assume_unknown)))
+        where = StoreChoice(store, data, no_cache, uri, user, password, snapshot)
+        whatif = _whatif(context, assume_unknown)
+        _run("privesc", json_out, lambda: where.run(lambda st: st.privesc(whatif=whatif)))
 
     @app.command("exposure")
     def exposure_cmd(
-        data: DataOpt,
+        data: OptDataOpt = None,
         context: ContextOpt = None,
         assume_unknown: AssumeOpt = AssumeUnknown.KEEP,
         json_out: JsonOpt = False,
         no_cache: NoCacheOpt = False,
+        store: StoreOpt = "memory",
+        uri: UriOpt = None,
+        user: UserOpt = None,
+        password: PasswordOpt = None,
+        snapshot: SnapshotOpt = "default",
     ) -> None:
         """What outside accounts, providers and anyone can reach; risky trusts; public resources."""
-        _run("exposure", json_out, lambda: exposure(_load(data, no_cache), whatif=_whatif(context, assume_unknown)))
+        where = StoreChoice(store, data, no_cache, uri, user, password, snapshot)
+        whatif = _whatif(context, assume_unknown)
+        _run("exposure", json_out, lambda: where.run(lambda st: st.exposure(whatif=whatif)))
 
     @app.command("access-levels")
     def access_levels_cmd(

@@ -1,0 +1,1 @@
+"""The iamgraph HTTP API (FastAPI)."""

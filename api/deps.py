@@ -1,0 +1,145 @@
+"""Dependencies: settings, the snapshot registry, the bearer-token check and the bounds of a query."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from api.cache import ResponseCache
+from api.errors import ApiError
+from api.registry import SnapshotEntry, SnapshotRegistry
+from api.schemas import WhatIfParams
+from api.settings import Settings
+from iamgraph.graph.queries import Deadline, LimitExceeded, WhatIf, parse_context_pairs
+
+__all__ = [
+    "BOUNDS_HEADER",
+    "Querying",
+    "QueryingDep",
+    "RegistryDep",
+    "SettingsDep",
+    "json_response",
+    "require_token",
+]
+
+BOUNDS_HEADER = "X-Iamgraph-Bounds"
+# Dependencies are ``async def``: they never block, and a plain ``def`` would cost each one a thread hop.
+_bearer = HTTPBearer(auto_error=False, description="IAMGRAPH_API_TOKEN, when the server has one")
+
+
+async def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def _registry(request: Request) -> SnapshotRegistry:
+    registry: SnapshotRegistry = request.app.state.registry
+    return registry
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+RegistryDep = Annotated[SnapshotRegistry, Depends(_registry)]
+
+
+async def require_token(
+    settings: SettingsDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> None:
+    """With IAMGRAPH_API_TOKEN set, every request needs ``Authorization: Bearer <token>`` (constant-time compare)."""
+    if settings.api_token is None:
+        return
+    expected = settings.api_token.get_secret_value().encode()
+    given = credentials.credentials.encode() if credentials is not None else b""
+    if credentials is None or credentials.scheme.lower() != "bearer" or not hmac.compare_digest(given, expected):
+        challenge = {"WWW-Authenticate": 'Bearer realm="iamgraph"'}
+        raise ApiError(401, "unauthorized", "a valid bearer token is required", headers=challenge)
+
+
+def _dumps(content: Any) -> bytes:
+    return json.dumps(content, default=str, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def json_response(content: Any, *, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """JSON exactly as the query layer built it (what the CLI prints with --json), without re-validation."""
+    return Response(_dumps(content), status_code=status_code, media_type="application/json", headers=headers)
+
+
+@dataclass(slots=True)
+class Querying:
+    """What a query route needs: the snapshot, the what-if, and the server's bounds (checked, then reported)."""
+
+    settings: Settings
+    registry: SnapshotRegistry
+    cache: ResponseCache
+
+    def snapshot(self, name: str | None) -> SnapshotEntry:
+        return self.registry.get(name)
+
+    @staticmethod
+    def whatif(params: WhatIfParams) -> WhatIf:
+        return WhatIf(parse_context_pairs(list(params.context)), params.assume_unknown)
+
+    def _capped(self, requested: int, field: str, limit: str, cap: int) -> int:
+        if requested > cap:
+            raise LimitExceeded(f"{field} {requested} is above the server's {limit} of {cap}", limit=limit, value=cap)
+        return requested
+
+    def depth(self, requested: int, field: str = "max_depth") -> int:
+        return self._capped(requested, field, "max_depth", self.settings.max_depth)
+
+    def paths(self, requested: int) -> int:
+        return self._capped(requested, "limit", "max_paths", self.settings.max_paths)
+
+    def nodes(self, requested: int) -> int:
+        return self._capped(requested, "limit", "max_nodes", self.settings.max_nodes)
+
+    def deadline(self) -> Deadline:
+        return Deadline.after(self.settings.query_time_budget_s)
+
+    async def answer(
+        self,
+        route: str,
+        params: BaseModel,
+        entries: tuple[SnapshotEntry, ...],
+        compute: Callable[[], Any],
+        bounded: bool = True,
+        **bounds: int,
+    ) -> Response:
+        """The answer, with the bounds it was computed under in the X-Iamgraph-Bounds header.
+
+        Computed in a worker thread; served from the cache, without leaving the event loop, when the same
+        request was answered before on the same snapshot loads.
+        """
+        key = (route, *(e.load_id for e in entries), params.model_dump_json())
+        hit = self.cache.get(key)
+        if hit is not None:
+            body, header = hit
+        else:
+            parts = [f"{k}={v}" for k, v in bounds.items()] + [f"time_budget_s={self.settings.query_time_budget_s:g}"]
+            body = await run_in_threadpool(lambda: _dumps(compute()))
+            header = ", ".join(parts) if bounded else ""
+            self.cache.put(key, body, header)
+        return Response(body, media_type="application/json", headers={BOUNDS_HEADER: header} if header else None)
+
+
+async def _cache(request: Request) -> ResponseCache:
+    cache: ResponseCache = request.app.state.cache
+    return cache
+
+
+CacheDep = Annotated[ResponseCache, Depends(_cache)]
+
+
+async def _querying(settings: SettingsDep, registry: RegistryDep, cache: CacheDep) -> Querying:
+    return Querying(settings=settings, registry=registry, cache=cache)
+
+
+QueryingDep = Annotated[Querying, Depends(_querying)]

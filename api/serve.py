@@ -1,0 +1,96 @@
+"""``iamgraph serve``: load the snapshots (failing early with a clear message), then run uvicorn.
+
+The token comes from IAMGRAPH_API_TOKEN only (a flag would show in the process list); a non-loopback
+bind without one is refused.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from api.registry import NAME_PATTERN, name_for
+from api.settings import Settings, is_loopback
+from iamgraph.errors import InputError
+from iamgraph.graph.queries import Analysis
+
+__all__ = ["serve"]
+
+
+def _fail(message: str) -> int:
+    sys.stderr.write(f"iamgraph serve: {message}\n")
+    return 2
+
+
+def _named(dirs: list[Path], names: list[str]) -> list[tuple[str, Path]] | str:
+    if len(names) > len(dirs):
+        return f"{len(names)} --name for {len(dirs)} --data: give one --name per --data, in the same order"
+    out: list[tuple[str, Path]] = []
+    for i, path in enumerate(dirs):
+        name = names[i] if i < len(names) else name_for(path, [n for n, _ in out])
+        if any(n == name for n, _ in out):
+            return f'two snapshots named "{name}"'
+        out.append((name, path))
+    return out
+
+
+def serve(data: list[Path], names: list[str], overrides: dict[str, Any]) -> int:
+    """Exit status 2 on bad flags, an unsafe bind or a snapshot that does not load; else run until stopped."""
+    try:
+        settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValueError as exc:
+        return _fail(f"invalid setting: {exc}")
+    if not is_loopback(settings.host) and settings.api_token is None:
+        return _fail(
+            f"refusing to listen on {settings.host} without a token: the API serves the whole IAM picture. "
+            "Set IAMGRAPH_API_TOKEN (clients send 'Authorization: Bearer <token>') or bind 127.0.0.1."
+        )
+    named = _named(data or settings.data_dirs(), names)
+    if isinstance(named, str):
+        return _fail(named)
+    if not named:
+        return _fail("give at least one snapshot directory: --data DIR (or IAMGRAPH_DATA)")
+    if any(not re.match(NAME_PATTERN, n) for n, _ in named):
+        return _fail("snapshot names are 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+    preloaded = _load(named, settings)
+    if isinstance(preloaded, int):
+        return preloaded
+    return _run(settings, preloaded)
+
+
+def _load(named: list[tuple[str, Path]], settings: Settings) -> dict[str, tuple[Analysis, float]] | int:
+    from iamgraph.store import load_analysis
+
+    out: dict[str, tuple[Analysis, float]] = {}
+    for name, path in named:
+        if not path.exists():
+            return _fail(f"{path}: no such file or directory")
+        sys.stderr.write(f"iamgraph serve: loading {name} from {path} ...\n")
+        started = time.perf_counter()
+        try:
+            out[name] = (load_analysis(path, use_cache=settings.use_cache), time.perf_counter() - started)
+        except InputError as exc:
+            return _fail(f"{path}: {exc}")
+    return out
+
+
+def _run(settings: Settings, preloaded: dict[str, tuple[Analysis, float]]) -> int:
+    import uvicorn
+
+    from api.main import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app(settings.model_copy(update={"data": ""}), preloaded=preloaded)
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    url = f"http://{host}:{settings.port}"
+    sys.stdout.write(
+        f"iamgraph: serving {', '.join(preloaded)} on {url}  (API docs: {url}/docs"
+        f"{'; bearer token required' if settings.api_token else ''})\n"
+    )
+    sys.stdout.flush()
+    uvicorn.run(app, host=settings.host, port=settings.port, access_log=False, log_config=None)
+    return 0
