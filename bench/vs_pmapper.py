@@ -628,9 +628,8 @@ def main(argv: list[str] | None = None) -> int:
         raw.append(
             {"principals": n, "stats": stats, "fixture": fixture.name, "pmapper": pm, "ours": ours, "ours_full": full}
         )
-    RAW.parent.mkdir(parents=True, exist_ok=True)
-    if not args.from_raw:
-        RAW.write_text(json.dumps({"pmapper_version": version, "runs": raw}))
+        RAW.parent.mkdir(parents=True, exist_ok=True)
+        RAW.write_text(json.dumps({"pmapper_version": version, "runs": raw}))  # after each size: a stop loses little
     for run in raw:
         fixture = CACHE / run["fixture"]
         (account_dir,) = sorted((fixture / "accounts").iterdir())

@@ -92,6 +92,10 @@ class Neo4jStore:
         except (exc_mod.ServiceUnavailable, exc_mod.SessionExpired, OSError) as exc:
             raise StoreUnavailable(f"neo4j at {self.uri} is unavailable: {_first_line(exc)}") from None
         except exc_mod.Neo4jError as exc:
+            if (exc.code or "").startswith("Neo.ClientError.Security."):  # e.g. too many failed attempts
+                raise StoreUnavailable(
+                    f"neo4j at {self.uri} refused the credentials of user {self._user!r}: {exc.message}"
+                ) from None
             raise StoreUnavailable(f"neo4j at {self.uri}: {exc.code}: {_first_line(exc)}") from None
         except exc_mod.DriverError as exc:
             raise StoreUnavailable(f"neo4j at {self.uri}: {_first_line(exc)}") from None
