@@ -8,12 +8,12 @@ from collections.abc import Callable
 
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.edges.registry import techniques
-from iamgraph.graph.admin import admin_verdict
+from iamgraph.graph.admin import AdminVerdict, admin_verdict
 from iamgraph.graph.estate import Estate
 from iamgraph.graph.model import AccessGraph, NodeKind
 from iamgraph.graph.outside import ANYONE
 from iamgraph.model.snapshot import Snapshot
-from iamgraph.policy.logic import expr_to_json
+from iamgraph.policy.logic import Expr, atoms, expr_to_json, substitute
 
 __all__ = ["build_graph"]
 
@@ -30,19 +30,22 @@ def build_graph(snapshot: Snapshot, *, progress: Progress | None = None) -> Acce
     g.warnings.extend(snapshot.warnings)
     _add_nodes(estate, g)
     g.timings["index"] = time.perf_counter() - started
+    t0 = time.perf_counter()
+    verdicts = _admin_verdicts(estate, g)
+    g.timings["admin"] = time.perf_counter() - t0
     found = techniques()
     for i, tech in enumerate(found):
         t0 = time.perf_counter()
         if progress:
             progress(tech.name, i, len(found))
         for edge in tech.derive(estate):
+            if _subsumed_by_admin(estate, verdicts, edge):
+                continue
             _ensure_endpoint(estate, g, edge.source)
             _ensure_endpoint(estate, g, edge.target)
             g.add_edge(edge)
         g.timings[f"technique:{tech.name}"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    _mark_admins(estate, g)
-    g.timings["admin"] = time.perf_counter() - t0
+    _mark_admins(g, verdicts)
     g.timings["total"] = time.perf_counter() - started
     if progress:
         progress("done", len(found), len(found))
@@ -128,18 +131,61 @@ def _ensure_endpoint(estate: Estate, g: AccessGraph, node: str) -> None:
         g.add_node(node, NodeKind.PROVIDER, name=node)
 
 
-def _mark_admins(estate: Estate, g: AccessGraph) -> None:
+def _admin_verdicts(estate: Estate, g: AccessGraph) -> dict[str, AdminVerdict]:
+    out: dict[str, AdminVerdict] = {}
     for p in estate.principals.values():
-        if p.arn not in g.graph:
-            continue
-        verdict = admin_verdict(estate, p)
-        if verdict.admin:
-            g.graph.nodes[p.arn].update(
-                admin=True,
-                admin_via="permissions",
-                admin_conditions=_conditions(verdict.conditions),
-                admin_proof=[m.to_json() for m in verdict.proof],
-            )
+        if p.arn in g.graph:
+            verdict = admin_verdict(estate, p)
+            if verdict.admin:
+                out[p.arn] = verdict
+    return out
+
+
+_MAX_IMPLICATION_ATOMS = 10
+
+
+def _subsumed_by_admin(estate: Estate, verdicts: dict[str, AdminVerdict], edge: DerivedEdge) -> bool:
+    """An escalation inside the account of a principal that is admin whenever the edge is usable adds
+    nothing: the techniques already skip unconditional admins; this drops the edges of admins under
+    conditions (MFA, source IP) whose own conditions imply the admin conditions."""
+    verdict = verdicts.get(edge.source)
+    if verdict is None or edge.source == edge.target or edge.kind not in (EdgeKind.ESCALATE, EdgeKind.GRANT):
+        return False
+    source = estate.principals.get(edge.source)
+    if source is None or _account_of(edge.target) != source.account:
+        return False
+    return _implies(edge.conditions, verdict.conditions)
+
+
+def _account_of(node: str) -> str | None:
+    parts = node.split(":", 5)
+    return parts[4] if len(parts) > 5 and parts[0] == "arn" else None
+
+
+def _implies(premise: Expr, conclusion: Expr) -> bool:
+    """``premise`` implies ``conclusion`` over their atoms (exhaustive, for small expressions only)."""
+    if conclusion is True or premise is False:
+        return True
+    if premise == conclusion:
+        return True
+    names = list(dict.fromkeys([*atoms(premise), *atoms(conclusion)]))
+    if len(names) > _MAX_IMPLICATION_ATOMS:
+        return False
+    for bits in range(1 << len(names)):
+        value = {a: bool(bits >> i & 1) for i, a in enumerate(names)}
+        if substitute(premise, value.__getitem__) is True and substitute(conclusion, value.__getitem__) is not True:
+            return False
+    return True
+
+
+def _mark_admins(g: AccessGraph, verdicts: dict[str, AdminVerdict]) -> None:
+    for arn, verdict in verdicts.items():
+        g.graph.nodes[arn].update(
+            admin=True,
+            admin_via="permissions",
+            admin_conditions=_conditions(verdict.conditions),
+            admin_proof=[m.to_json() for m in verdict.proof],
+        )
     for e in list(g.edges(EdgeKind.GRANT)):
         node = g.graph.nodes[e.source]
         if e.source == e.target and not node.get("admin"):

@@ -85,11 +85,12 @@ class PrivescIndex(Decider):
         return self.estate.snapshot.accounts[account_id]
 
     def admin_by_permissions(self, p: PrincipalEntry) -> bool:
-        """Admin already (:func:`iamgraph.graph.admin.admin_verdict`), possibly under conditions such
-        as MFA: the node is marked admin with them, which subsumes any edge from it in its account."""
+        """Admin already and unconditionally (:func:`iamgraph.graph.admin.admin_verdict`). An admin
+        under conditions (MFA, source IP) keeps its other edges: they are paths when the condition fails."""
         hit = self._admin.get(p.arn)
         if hit is None:
-            hit = self._admin[p.arn] = admin_verdict(self.estate, p).admin
+            verdict = admin_verdict(self.estate, p)
+            hit = self._admin[p.arn] = verdict.admin and verdict.conditions is True
         return hit
 
     def is_admin(self, p: PrincipalEntry) -> bool:

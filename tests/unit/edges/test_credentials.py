@@ -75,6 +75,19 @@ def test_conditional_admins_are_marked_not_fanned_out(tmp_path: Path) -> None:
     assert node["admin"] and node["admin_conditions"]
 
 
+def test_conditional_admins_keep_edges_that_work_without_the_condition(tmp_path: Path) -> None:
+    """Admin only with MFA, but CreateAccessKey without it: the edge is a path when MFA is absent."""
+    a = Account()
+    mfa = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+    a.user("attacker", allow("*", Condition=mfa), allow("iam:CreateAccessKey", VICTIM, sid="Keys"))
+    a.user("victim")
+    g = graph(tmp_path, a)
+    e = one(g, ATTACKER, VICTIM, "iam:CreateAccessKey")
+    assert e.conditions is True and "Keys" in sids(e)
+    none(g, ATTACKER, VICTIM, "iam:CreateLoginProfile")  # only with MFA, when attacker is admin anyway
+    assert g.node(ATTACKER)["admin_conditions"]
+
+
 def test_mfa_condition_stays_on_the_edge(tmp_path: Path) -> None:
     a = Account()
     a.user("attacker", allow("iam:CreateAccessKey", Condition={"Bool": {"aws:MultiFactorAuthPresent": "true"}}))
