@@ -37,13 +37,17 @@ _ENTITY = re.compile(r"^arn:[\w-]+:(?:iam|sts)::(\d{12}):")
 Candidate = tuple[str, PrincipalEntry | Principal, str]  # (source node id, principal, action)
 
 
-def _candidates(estate: Estate, st: Statement) -> Iterator[Candidate]:
+def _candidates(estate: Estate, st: Statement, role_account: str) -> Iterator[Candidate]:
     block = st.principal
     if block is None:
         return
     if block.wildcard:
-        for p in estate.acting_principals():
-            yield p.arn, p, ASSUME
+        # "*" grants the role's own account directly; any other caller also needs an identity Allow
+        for account, principals in estate.by_account.items():
+            same = account == role_account
+            for p in principals:
+                if p.kind != "root" and (same or estate.may_allow(p.arn, ASSUME)):
+                    yield p.arn, p, ASSUME
         yield ANYONE, anyone_principal(), ASSUME
     by_id = _ids(estate)
     for entry in block.aws:
@@ -93,7 +97,7 @@ def assume_role_edges(estate: Estate) -> Iterator[DerivedEdge]:
         for st in trust.statements:
             if st.effect is not Effect.ALLOW:
                 continue
-            for source, principal, action in _candidates(estate, st):
+            for source, principal, action in _candidates(estate, st, role.account):
                 if (source, action) in seen:
                     continue
                 seen.add((source, action))

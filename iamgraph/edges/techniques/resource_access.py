@@ -11,18 +11,21 @@ answer depends on an action only through which statements match it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from iamgraph.catalog import get_catalog
 from iamgraph.edges.base import DerivedEdge, EdgeKind, proof_of
 from iamgraph.edges.registry import register
-from iamgraph.evaluation.decision import Decision
+from iamgraph.evaluation.decision import Decision, MatchedStatement
+from iamgraph.evaluation.principals import match_block
 from iamgraph.evaluation.request import Principal
 from iamgraph.graph.estate import Estate, PrincipalEntry, ResourceEntry
 from iamgraph.graph.outside import ALLOW_ALL, ANYONE, anyone_principal, external_principal, service_principal
 from iamgraph.model.policy import Effect, Policy, Statement
 from iamgraph.policy.logic import Expr
+from iamgraph.policy.match import ResourceResult
 
 __all__ = ["resource_access_edges"]
 
@@ -87,100 +90,199 @@ def _policy_candidates(estate: Estate, res: ResourceEntry) -> Iterator[Candidate
             yield service, service_principal(service)
 
 
-def _classes(actions: tuple[str, ...], statements: list[Statement]) -> dict[tuple[bool, ...], list[str]]:
-    classes: dict[tuple[bool, ...], list[str]] = {}
-    for a in actions:
-        mask = tuple(st.action_matcher.matches(a) for st in statements)
-        if any(mask):
-            classes.setdefault(mask, []).append(a)
-    return classes
+Masked = list[tuple[Statement, int]]
 
 
-def _statements(p: PrincipalEntry | Principal, res: ResourceEntry) -> list[Statement]:
-    policies: list[Policy] = []
-    if isinstance(p, PrincipalEntry):
-        policies.extend(p.identity)
-        policies.extend(p.boundaries)
-        for level in p.scps:
-            policies.extend(level.policies)
-    else:
-        policies.append(ALLOW_ALL)
-    if res.policy is not None:
-        policies.append(res.policy)
-    for level in res.rcps:
-        policies.extend(level.policies)
-    return [st for pol in policies for st in pol.statements]
+@dataclass(frozen=True, slots=True)
+class _Grant:
+    """One edge's payload, shared by every resource whose answer is the same."""
+
+    conditions: Expr
+    actions: tuple[str, ...]
+    access: Mapping[str, tuple[str, ...]]
+    proof: tuple[MatchedStatement, ...]
 
 
-Groups = list[tuple[Expr, list[str], list[Decision]]]
+Groups = list[_Grant]
 
 
-def _reads_tags(statements: list[Statement]) -> bool:
+def _grant(conditions: Expr, acts: list[str], decisions: list[Decision]) -> _Grant:
+    catalog = get_catalog()
+    access: dict[str, list[str]] = defaultdict(list)
+    for a in acts:
+        level = catalog.access_level(a)
+        access[level.value if level else "Unknown"].append(a)
+    return _Grant(
+        conditions=conditions,
+        actions=tuple(sorted(acts)),
+        access={k: tuple(sorted(v)) for k, v in sorted(access.items())},
+        proof=proof_of(decisions),
+    )
+
+
+def _classes(full: int, masks: list[int]) -> list[int]:
+    """Partition the action bits of ``full`` by which statements match them (partition refinement):
+    the engine's answer depends on an action only through that, so each class is evaluated once."""
+    parts = [full] if full else []
+    for m in masks:
+        refined: list[int] = []
+        for x in parts:
+            inside, outside = x & m, x & ~m
+            if inside:
+                refined.append(inside)
+            if outside:
+                refined.append(outside)
+        parts = refined
+    return parts
+
+
+def _bits(mask: int) -> Iterator[int]:
+    while mask:
+        low = mask & -mask
+        yield low.bit_length() - 1
+        mask ^= low
+
+
+def _reads_tags(statements: Iterable[Statement]) -> bool:
     """Do any conditions look at resource tags (then resources with other tags answer differently)?"""
     return any("tag" in c.key_lc for st in statements for c in st.conditions)
 
 
-class _AccessCache:
-    """Reuses answers between resources that the policies cannot tell apart.
+def _surely_not(result: ResourceResult) -> bool:
+    return not result.matched and not result.unknown_keys and not result.ambiguous and result.case_only is None
 
-    For a principal of the estate and a resource without a resource policy, the engine's answer depends
-    on the resource only through which Resource elements match its ARN (plus its tags and owner). Resources
-    with the same signature share one evaluation per action class; the proof and conditions are the same.
+
+def _needs_resource_grant(res: ResourceEntry) -> bool:
+    """KMS keys: identity policies count only when the key policy lets them (spec, KMS rules)."""
+    return res.type == "AWS::KMS::Key" or (":kms:" in res.arn and ":key/" in res.arn)
+
+
+class _AccessCache:
+    """Per-estate memos that keep resource access near-linear in the number of edges.
+
+    * Action masks: for each statement and each resource type's action tuple, the bitmask of the actions
+      its Action/NotAction element names; computed once per statement (managed policies are shared).
+    * A pair (principal, resource) is evaluated only when some Allow could grant it: an identity Allow
+      whose Resource element can match the ARN, or a resource-policy Allow whose Principal names it.
+    * Statements whose Resource cannot match are left out of the action classes (they cannot decide).
+    * When the resource's own policy does not apply to the principal (no statement names it) and the
+      service needs no resource-policy grant (KMS does), the answer depends on the resource only through
+      which Resource elements match its ARN, its tags and owner: resources with the same signature share
+      one evaluation per action class (the proof and conditions are the same).
     """
 
     def __init__(self, estate: Estate) -> None:
         self.estate = estate
-        self.relevant: dict[tuple[str, tuple[str, ...], tuple[int, int]], list[Statement]] = {}
+        self.masks: dict[tuple[str, ...], dict[int, tuple[Statement, int]]] = {}
+        self.principal_side: dict[tuple[str, tuple[str, ...]], tuple[Masked, Masked]] = {}
+        self.resource_side: dict[tuple[int, int, tuple[str, ...]], tuple[Masked, Masked]] = {}
         self.answers: dict[tuple[object, ...], Groups] = {}
 
-    def statements(
-        self, p: PrincipalEntry | Principal, res: ResourceEntry, actions: tuple[str, ...]
-    ) -> list[Statement]:
-        """The statements whose Action element names at least one of the actions."""
-        key = (p.arn if isinstance(p, PrincipalEntry) else "", actions, (id(res.policy), id(res.rcps)))
-        found = self.relevant.get(key) if isinstance(p, PrincipalEntry) else None
-        if found is None:
-            found = [st for st in _statements(p, res) if any(st.action_matcher.matches(a) for a in actions)]
-            if isinstance(p, PrincipalEntry):
-                self.relevant[key] = found
-        return found
+    def mask(self, st: Statement, actions: tuple[str, ...]) -> int:
+        table = self.masks.setdefault(actions, {})
+        hit = table.get(id(st))
+        if hit is None:
+            m = 0
+            matches = st.action_matcher.matches
+            for i, a in enumerate(actions):
+                if matches(a):
+                    m |= 1 << i
+            hit = table[id(st)] = (st, m)  # the statement is kept alive with its id
+        return hit[1]
+
+    def _masked(self, policies: Iterable[Policy], actions: tuple[str, ...]) -> Masked:
+        out: Masked = []
+        for pol in policies:
+            for st in pol.statements:
+                m = self.mask(st, actions)
+                if m:
+                    out.append((st, m))
+        return out
+
+    def principal_statements(self, p: PrincipalEntry, actions: tuple[str, ...]) -> tuple[Masked, Masked]:
+        """(identity statements, boundary + SCP statements) naming at least one of the actions."""
+        key = (p.arn, actions)
+        hit = self.principal_side.get(key)
+        if hit is None:
+            caps = [*p.boundaries, *(pol for level in p.scps for pol in level.policies)]
+            hit = self.principal_side[key] = (self._masked(p.identity, actions), self._masked(caps, actions))
+        return hit
+
+    def resource_statements(self, res: ResourceEntry, actions: tuple[str, ...]) -> tuple[Masked, Masked]:
+        """(resource-policy statements, RCP statements) naming at least one of the actions."""
+        key = (id(res.policy), id(res.rcps), actions)
+        hit = self.resource_side.get(key)
+        if hit is None:
+            own = self._masked((res.policy,), actions) if res.policy is not None else []
+            rcps = self._masked((pol for level in res.rcps for pol in level.policies), actions)
+            hit = self.resource_side[key] = (own, rcps)
+        return hit
 
     def access(self, p: PrincipalEntry | Principal, res: ResourceEntry, actions: tuple[str, ...]) -> Groups:
-        statements = self.statements(p, res, actions)
-        if not statements:
+        own, rcps = self.resource_statements(res, actions)
+        target = p.principal if isinstance(p, PrincipalEntry) else p
+        applies = [
+            (st, m)
+            for st, m in own
+            if st.not_principal is not None or (st.principal is not None and match_block(st.principal, target))
+        ]
+        allowed = 0
+        for st, m in applies:
+            if st.effect is Effect.ALLOW:
+                allowed |= m
+        if not isinstance(p, PrincipalEntry):
+            return self._evaluate(p, res, actions, allowed, [*applies, *rcps]) if allowed else []
+        identity, caps = self.principal_statements(p, actions)
+        lookup = self.estate.lookup_for(p)
+        active: Masked = []
+        signature: list[object] = []
+        for st, m in identity:
+            deny = st.effect is Effect.DENY
+            result = st.resource_matcher.match(res.arn, lookup, deny=deny) if st.resource_matcher else None
+            signature.append(result)
+            if result is not None and _surely_not(result):
+                continue
+            active.append((st, m))
+            if not deny:
+                allowed |= m
+        if not allowed:
             return []
+        relevant = [*active, *caps, *applies, *rcps]
         key: tuple[object, ...] | None = None
-        if isinstance(p, PrincipalEntry) and res.policy is None:
-            lookup = self.estate.lookup_for(p)
-            signature = tuple(
-                st.resource_matcher.match(res.arn, lookup, deny=st.effect is Effect.DENY)
-                if st.resource_matcher is not None
-                else None
-                for st in statements
-            )
+        if not applies and not _needs_resource_grant(res):
+            for st, _ in (*caps, *rcps):
+                matcher = st.resource_matcher
+                signature.append(matcher.match(res.arn, lookup, deny=st.effect is Effect.DENY) if matcher else None)
+            statements = (st for st, _ in relevant)
             tags = tuple(sorted(res.tags.items())) if _reads_tags(statements) else ()
-            key = (p.arn, actions, id(res.rcps), res.account, tags, signature)
+            key = (p.arn, actions, id(res.rcps), res.account, tags, tuple(signature), len(own) == 0)
             cached = self.answers.get(key)
             if cached is not None:
                 return cached
-        groups = self._evaluate(p, res, actions, statements)
+        groups = self._evaluate(p, res, actions, allowed, relevant)
         if key is not None:
             self.answers[key] = groups
         return groups
 
     def _evaluate(
-        self, p: PrincipalEntry | Principal, res: ResourceEntry, actions: tuple[str, ...], statements: list[Statement]
+        self,
+        p: PrincipalEntry | Principal,
+        res: ResourceEntry,
+        actions: tuple[str, ...],
+        allowed: int,
+        relevant: Masked,
     ) -> Groups:
         outside = not isinstance(p, PrincipalEntry)
         groups: dict[Expr, tuple[list[str], list[Decision]]] = {}
-        for members in _classes(actions, statements).values():
+        for cls in _classes(allowed, [m for _, m in relevant]):
+            members = [actions[i] for i in _bits(cls)]
             d = self.estate.evaluate(p, members[0], res.arn, identity=(ALLOW_ALL,) if outside else None)
             if not d.possible:
                 continue
             acts, decisions = groups.setdefault(d.residual, ([], []))
             acts.extend(members)
             decisions.append(d)
-        return [(cond, acts, decisions) for cond, (acts, decisions) in groups.items()]
+        return [_grant(cond, acts, decisions) for cond, (acts, decisions) in groups.items()]
 
 
 @register("resource-access", "resource_access", "principal can perform actions on a resource")
@@ -207,18 +309,14 @@ def resource_access_edges(estate: Estate) -> Iterator[DerivedEdge]:
                 for p in plist:
                     candidates.setdefault(p.arn, p)
         for node, p in candidates.items():
-            for cond, acts, decisions in cache.access(p, res, actions):
-                access: dict[str, list[str]] = defaultdict(list)
-                for a in acts:
-                    level = catalog.access_level(a)
-                    access[level.value if level else "Unknown"].append(a)
+            for grant in cache.access(p, res, actions):
                 yield DerivedEdge(
                     source=node,
                     target=res.arn,
                     kind=EdgeKind.ACCESS,
                     technique="resource-access",
-                    actions=tuple(sorted(acts)),
-                    proof=proof_of(decisions),
-                    conditions=cond,
-                    access={k: tuple(sorted(v)) for k, v in sorted(access.items())},
+                    actions=grant.actions,
+                    proof=grant.proof,
+                    conditions=grant.conditions,
+                    access=grant.access,
                 )
