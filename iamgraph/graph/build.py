@@ -13,7 +13,7 @@ from iamgraph.graph.estate import Estate
 from iamgraph.graph.model import AccessGraph, NodeKind
 from iamgraph.graph.outside import ANYONE
 from iamgraph.model.snapshot import Snapshot
-from iamgraph.policy.logic import Expr, atoms, expr_to_json, substitute
+from iamgraph.policy.logic import And, Atom, Expr, atoms, expr_to_json, substitute
 
 __all__ = ["build_graph"]
 
@@ -146,10 +146,10 @@ _MAX_IMPLICATION_ATOMS = 10
 
 def _subsumed_by_admin(estate: Estate, verdicts: dict[str, AdminVerdict], edge: DerivedEdge) -> bool:
     """An escalation inside the account of a principal that is admin whenever the edge is usable adds
-    nothing: the techniques already skip unconditional admins; this drops the edges of admins under
-    conditions (MFA, source IP) whose own conditions imply the admin conditions."""
+    nothing (a self grant included): the techniques already skip unconditional admins; this drops the
+    edges of admins under conditions (MFA, source IP) whose own conditions imply the admin conditions."""
     verdict = verdicts.get(edge.source)
-    if verdict is None or edge.source == edge.target or edge.kind not in (EdgeKind.ESCALATE, EdgeKind.GRANT):
+    if verdict is None or edge.kind not in (EdgeKind.ESCALATE, EdgeKind.GRANT):
         return False
     source = estate.principals.get(edge.source)
     if source is None or _account_of(edge.target) != source.account:
@@ -168,6 +168,12 @@ def _implies(premise: Expr, conclusion: Expr) -> bool:
         return True
     if premise == conclusion:
         return True
+    if isinstance(conclusion, Atom | And) and all(isinstance(a, Atom) for a in _conjuncts(conclusion)):
+        # a conjunction of atoms: implied when the premise folds to False with any one of them false
+        return all(
+            substitute(premise, lambda x, a=a: False if x == a else x) is False  # type: ignore[misc]
+            for a in _conjuncts(conclusion)
+        )
     names = list(dict.fromkeys([*atoms(premise), *atoms(conclusion)]))
     if len(names) > _MAX_IMPLICATION_ATOMS:
         return False
@@ -176,6 +182,10 @@ def _implies(premise: Expr, conclusion: Expr) -> bool:
         if substitute(premise, value.__getitem__) is True and substitute(conclusion, value.__getitem__) is not True:
             return False
     return True
+
+
+def _conjuncts(x: Expr) -> frozenset[Expr]:
+    return x.items if isinstance(x, And) else frozenset({x})
 
 
 def _mark_admins(g: AccessGraph, verdicts: dict[str, AdminVerdict]) -> None:

@@ -24,9 +24,9 @@ from iamgraph.evaluation.decision import Decision
 from iamgraph.graph.admin import SENTINEL_ACTIONS, admin_verdict
 from iamgraph.graph.estate import Estate, PrincipalEntry, ResourceEntry
 from iamgraph.graph.outside import ALLOW_ALL, provider_principal, service_principal
-from iamgraph.model.policy import Effect, Policy, Statement
+from iamgraph.model.policy import Effect, Policy, Statement, StatementRef
 from iamgraph.model.snapshot import Account
-from iamgraph.policy.logic import Expr, conj
+from iamgraph.policy.logic import And, Atom, Expr, atoms, conj
 
 __all__ = ["Named", "PrivescIndex", "Verdict", "index"]
 
@@ -42,6 +42,10 @@ def _allows_everything(st: Statement) -> bool:
         and not st.not_resource
         and not st.conditions
     )
+
+
+def _conjuncts(x: Expr) -> frozenset[Expr]:
+    return x.items if isinstance(x, And) else frozenset({x})
 
 
 def _plainly_admin(p: PrincipalEntry) -> bool:
@@ -74,6 +78,7 @@ class PrivescIndex(Decider):
             if res.resource is not None:
                 self.resources_by_type[res.type].append(res)
         self._admin: dict[str, bool] = {}
+        self._admin_refs: dict[str, frozenset[StatementRef]] = {}  # conditional admins: statements of the conditions
         self._one_step: dict[str, bool] = {}
         self._hypo: dict[tuple[str, object], Verdict] = {}
         self._trust: dict[tuple[str, str], Decision | None] = {}
@@ -91,7 +96,23 @@ class PrivescIndex(Decider):
         if hit is None:
             verdict = admin_verdict(self.estate, p)
             hit = self._admin[p.arn] = verdict.admin and verdict.conditions is True
+            if verdict.admin and not hit:
+                refs = {a.source for a in atoms(verdict.conditions)}
+                if len(refs) == 1 and all(isinstance(x, Atom) for x in _conjuncts(verdict.conditions)):
+                    self._admin_refs[p.arn] = frozenset(refs)  # admin exactly when one statement's conditions hold
         return hit
+
+    def _needs_admin_statements(self, p: PrincipalEntry, action: str) -> bool:
+        """``p`` is admin under conditions, and only the statements carrying them allow ``action``: every
+        edge needing the action is usable only when ``p`` is admin anyway (the graph builder drops it)."""
+        refs = self._admin_refs.get(p.arn)
+        if not refs:
+            return False
+        return not any(
+            st.effect is Effect.ALLOW and st.ref not in refs and st.action_matcher.matches(action)
+            for pol in p.identity
+            for st in pol.statements
+        )
 
     def is_admin(self, p: PrincipalEntry) -> bool:
         """Admin already, or unconditionally one IAM write away from it (the issue's definition):
@@ -104,7 +125,10 @@ class PrivescIndex(Decider):
     def sources(self, *actions: str) -> Iterator[PrincipalEntry]:
         """Users and roles whose identity Allow statements name every one of ``actions``."""
         for p in self.estate.acting_principals():
-            if all(self.estate.may_allow(p.arn, a) for a in actions):
+            if not all(self.estate.may_allow(p.arn, a) for a in actions):
+                continue
+            self.admin_by_permissions(p)  # notes the statements of an admin under conditions
+            if not any(self._needs_admin_statements(p, a) for a in actions):
                 yield p
 
     def skip(self, p: PrincipalEntry, target_account: str) -> bool:
