@@ -12,8 +12,9 @@ from iamgraph.graph.admin import AdminVerdict, admin_verdict
 from iamgraph.graph.estate import Estate
 from iamgraph.graph.model import AccessGraph, NodeKind
 from iamgraph.graph.outside import ANYONE
+from iamgraph.graph.subsume import AdminSubsumption
 from iamgraph.model.snapshot import Snapshot
-from iamgraph.policy.logic import And, Atom, Expr, atoms, expr_to_json, substitute
+from iamgraph.policy.logic import expr_to_json
 
 __all__ = ["build_graph"]
 
@@ -32,6 +33,7 @@ def build_graph(snapshot: Snapshot, *, progress: Progress | None = None) -> Acce
     g.timings["index"] = time.perf_counter() - started
     t0 = time.perf_counter()
     verdicts = _admin_verdicts(estate, g)
+    covered = AdminSubsumption(estate, verdicts)
     g.timings["admin"] = time.perf_counter() - t0
     found = techniques()
     for i, tech in enumerate(found):
@@ -39,7 +41,7 @@ def build_graph(snapshot: Snapshot, *, progress: Progress | None = None) -> Acce
         if progress:
             progress(tech.name, i, len(found))
         for edge in tech.derive(estate):
-            if _subsumed_by_admin(estate, verdicts, edge):
+            if covered.covers(edge):
                 continue
             _ensure_endpoint(estate, g, edge.source)
             _ensure_endpoint(estate, g, edge.target)
@@ -139,53 +141,6 @@ def _admin_verdicts(estate: Estate, g: AccessGraph) -> dict[str, AdminVerdict]:
             if verdict.admin:
                 out[p.arn] = verdict
     return out
-
-
-_MAX_IMPLICATION_ATOMS = 10
-
-
-def _subsumed_by_admin(estate: Estate, verdicts: dict[str, AdminVerdict], edge: DerivedEdge) -> bool:
-    """An escalation inside the account of a principal that is admin whenever the edge is usable adds
-    nothing (a self grant included): the techniques already skip unconditional admins; this drops the
-    edges of admins under conditions (MFA, source IP) whose own conditions imply the admin conditions."""
-    verdict = verdicts.get(edge.source)
-    if verdict is None or edge.kind not in (EdgeKind.ESCALATE, EdgeKind.GRANT):
-        return False
-    source = estate.principals.get(edge.source)
-    if source is None or _account_of(edge.target) != source.account:
-        return False
-    return _implies(edge.conditions, verdict.conditions)
-
-
-def _account_of(node: str) -> str | None:
-    parts = node.split(":", 5)
-    return parts[4] if len(parts) > 5 and parts[0] == "arn" else None
-
-
-def _implies(premise: Expr, conclusion: Expr) -> bool:
-    """``premise`` implies ``conclusion`` over their atoms (exhaustive, for small expressions only)."""
-    if conclusion is True or premise is False:
-        return True
-    if premise == conclusion:
-        return True
-    if isinstance(conclusion, Atom | And) and all(isinstance(a, Atom) for a in _conjuncts(conclusion)):
-        # a conjunction of atoms: implied when the premise folds to False with any one of them false
-        return all(
-            substitute(premise, lambda x, a=a: False if x == a else x) is False  # type: ignore[misc]
-            for a in _conjuncts(conclusion)
-        )
-    names = list(dict.fromkeys([*atoms(premise), *atoms(conclusion)]))
-    if len(names) > _MAX_IMPLICATION_ATOMS:
-        return False
-    for bits in range(1 << len(names)):
-        value = {a: bool(bits >> i & 1) for i, a in enumerate(names)}
-        if substitute(premise, value.__getitem__) is True and substitute(conclusion, value.__getitem__) is not True:
-            return False
-    return True
-
-
-def _conjuncts(x: Expr) -> frozenset[Expr]:
-    return x.items if isinstance(x, And) else frozenset({x})
 
 
 def _mark_admins(g: AccessGraph, verdicts: dict[str, AdminVerdict]) -> None:
