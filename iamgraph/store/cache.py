@@ -1,7 +1,8 @@
 """On-disk cache of analysed snapshots, keyed by the content hash of every input file.
 
-Repeated commands on the same snapshot start fast; any change to any input file (or to iamgraph or its
-action catalogue) gives another key, so a stale graph is never served.
+Repeated commands on the same snapshot start fast; any change to any input file, to iamgraph's own code
+(the source of the package, not only its version number) or to its action catalogue gives another key,
+so a stale graph is never served.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import hashlib
 import os
 import pickle
 import tempfile
+from functools import cache
 from pathlib import Path
 
 from iamgraph import __version__
@@ -28,11 +30,21 @@ def cache_dir() -> Path:
     return Path(base)
 
 
+@cache
+def code_hash() -> str:
+    """sha256 over iamgraph's Python sources: a graph built by other code is another graph."""
+    root = Path(__file__).resolve().parent.parent
+    h = hashlib.sha256()
+    for f in sorted(root.rglob("*.py")):
+        h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
 def snapshot_hash(path: Path) -> str:
     """sha256 over relative names and contents of every file of the snapshot (sorted)."""
     from iamgraph.catalog import get_catalog
 
-    h = hashlib.sha256(f"{_FORMAT}:{__version__}:{get_catalog().data_version}".encode())
+    h = hashlib.sha256(f"{_FORMAT}:{__version__}:{code_hash()}:{get_catalog().data_version}".encode())
     files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
     for f in files:
         rel = f.name if path.is_file() else f.relative_to(path).as_posix()

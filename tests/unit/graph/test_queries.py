@@ -161,6 +161,15 @@ def test_cache_invalidated_on_change(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert snapshot_hash(data) != before
 
 
+def test_cache_invalidated_when_the_code_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A graph built by other iamgraph code (same version number, edited sources) is not reused."""
+    from iamgraph.store import cache
+
+    before = cache.snapshot_hash(SINGLE)
+    monkeypatch.setattr(cache, "code_hash", lambda: "other-code")
+    assert cache.snapshot_hash(SINGLE) != before
+
+
 def test_cli_export_formats(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IAMGRAPH_CACHE_DIR", str(tmp_path))
     runner = CliRunner()
