@@ -1,0 +1,225 @@
+"""Query latency (issue 4): who-can and privesc on generated estates, once the graph is loaded.
+
+    python bench/query_latency.py [--sizes 1k,5k,50k] [--seed 1] [--queries 100] [--timeout 1800] [--no-docs]
+
+Each size is the estate of bench/build_scale.py (N principals, N / 250 accounts, 4 N resources, same
+seed and cache). A fresh process per size loads it (``load_snapshot`` + ``build_graph``, timed: the
+latency target is for a loaded graph), then runs, over the same in-memory graph:
+
+* ``who-can``: ``--queries`` random resources, each asked once without an action (every action) and
+  once with one action drawn from the actions its inbound access edges carry;
+* ``can``: a random (principal, resource, action) drawn from the who-can answers;
+* ``privesc``: the whole-estate report, ``--privesc-runs`` times (it walks every principal).
+
+Latencies are wall times of the query-layer call (what the CLI and API add is rendering), reported as
+p50 / p90 / p99 / max in milliseconds, with the graph size and the process's peak RSS. A size that does
+not load within ``--timeout`` is reported as such and the larger ones are skipped. Results go to
+docs/benchmarks.md, section "Query latency (issue 4)".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from benchdocs import replace_section  # noqa: E402
+from build_scale import estate_dir, parse_size, spec_for  # noqa: E402
+
+HEADING = "Query latency (issue 4)"
+TARGET_P50_MS = 50.0
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def _summary(ms: list[float]) -> dict[str, float]:
+    if not ms:
+        return {}
+    return {
+        "n": len(ms),
+        "p50": statistics.median(ms),
+        "p90": _pct(ms, 0.90),
+        "p99": _pct(ms, 0.99),
+        "max": max(ms),
+    }
+
+
+def worker(root: Path, queries: int, privesc_runs: int, seed: int) -> dict[str, Any]:
+    """Runs in its own process: load, build, then time the queries."""
+    from iamgraph.edges.base import EdgeKind
+    from iamgraph.graph.model import NodeKind
+    from iamgraph.graph.queries import Analysis, can, privesc, who_can
+    from iamgraph.ingest import load_snapshot
+
+    t0 = time.perf_counter()
+    analysis = Analysis.of(load_snapshot(root))
+    g = analysis.graph
+    out: dict[str, Any] = {
+        "load_build_s": time.perf_counter() - t0,
+        "nodes": g.graph.number_of_nodes(),
+        "edges": g.graph.number_of_edges(),
+    }
+    rng = random.Random(seed)
+    resources = sorted(n for n, d in g.graph.nodes(data=True) if d.get("kind") == NodeKind.RESOURCE)
+    sample = rng.sample(resources, min(queries, len(resources)))
+    plain: list[float] = []
+    with_action: list[float] = []
+    can_ms: list[float] = []
+    answers = 0
+    for arn in sample:
+        t = time.perf_counter()
+        res = who_can(analysis, arn)
+        plain.append((time.perf_counter() - t) * 1000)
+        answers += len(res["principals"])
+        inbound = (d["edge"] for _, _, d in g.graph.in_edges(arn, data=True))
+        actions = sorted({a for e in inbound if e.kind is EdgeKind.ACCESS for a in e.actions})
+        if actions:
+            action = rng.choice(actions)
+            t = time.perf_counter()
+            res = who_can(analysis, arn, action=action)
+            with_action.append((time.perf_counter() - t) * 1000)
+            arns = [p["arn"] for p in res["principals"] if p["arn"].startswith("arn:") and ":iam::" in p["arn"]]
+            if arns:
+                who = rng.choice(arns)
+                t = time.perf_counter()
+                can(analysis, who, arn, action)
+                can_ms.append((time.perf_counter() - t) * 1000)
+    privesc_s: list[float] = []
+    escalations = 0
+    for _ in range(privesc_runs):
+        t = time.perf_counter()
+        res = privesc(analysis)
+        privesc_s.append(time.perf_counter() - t)
+        escalations = len(res["escalations"])
+    out.update(
+        who_can=_summary(plain),
+        who_can_action=_summary(with_action),
+        can=_summary(can_ms),
+        privesc_s=_summary(privesc_s),
+        mean_principals_per_answer=answers / max(1, len(sample)),
+        escalations=escalations,
+        peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+    )
+    return out
+
+
+def run(size: int, seed: int, queries: int, privesc_runs: int, timeout: float) -> dict[str, Any]:
+    root, _ = estate_dir(spec_for(size, seed))
+    row: dict[str, Any] = {"principals": size, "accounts": spec_for(size, seed).accounts, "resources": 4 * size}
+    cmd = [
+        sys.executable,
+        __file__,
+        "--worker",
+        str(root),
+        "--queries",
+        str(queries),
+        "--privesc-runs",
+        str(privesc_runs),
+        "--seed",
+        str(seed),
+    ]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        row["error"] = f"did not load and build within {timeout:.0f} s"
+        return row
+    if proc.returncode != 0:
+        row["error"] = (proc.stderr.strip().splitlines() or ["failed"])[-1]
+        return row
+    row.update(json.loads(proc.stdout.strip().splitlines()[-1]))
+    return row
+
+
+def _ms(s: dict[str, float], key: str) -> str:
+    return f"{s[key]:.1f}" if s else "–"
+
+
+def section(rows: list[dict[str, Any]], argv: list[str], load: str) -> str:
+    lines = [
+        f"`python bench/query_latency.py {' '.join(argv)}` — {time.strftime('%Y-%m-%d')}, Python "
+        f"{platform.python_version()}, {os.cpu_count()} cores, load average at start {load}.",
+        "",
+        "Estates of bench/build_scale.py (N principals, N / 250 accounts, 4 N resources). Each size runs in a "
+        "fresh process: load + build (timed, not part of the latencies), then the queries on the loaded "
+        "in-memory graph: who-can on random resources without and with an action, `can` on a (principal, "
+        "resource, action) drawn from the answers, and the whole-estate privesc report. Milliseconds "
+        "unless marked.",
+        "",
+        "| principals | accounts | load+build s | nodes | edges | who-can p50 / p90 / p99 / max | "
+        "who-can --action p50 / p99 | can p50 / p99 | privesc s (median) | principals per answer | peak RSS MB |",
+        "|---:|---:|---:|---:|---:|---|---|---|---:|---:|---:|",
+    ]
+    verdicts = []
+    for r in rows:
+        if "error" in r:
+            lines.append(f"| {r['principals']:,} | {r['accounts']} | {r['error']} | | | | | | | | |")
+            continue
+        w, wa, c, p = r["who_can"], r["who_can_action"], r["can"], r["privesc_s"]
+        lines.append(
+            f"| {r['principals']:,} | {r['accounts']} | {r['load_build_s']:.1f} | {r['nodes']:,} | {r['edges']:,} | "
+            f"{_ms(w, 'p50')} / {_ms(w, 'p90')} / {_ms(w, 'p99')} / {_ms(w, 'max')} | "
+            f"{_ms(wa, 'p50')} / {_ms(wa, 'p99')} | {_ms(c, 'p50')} / {_ms(c, 'p99')} | "
+            f"{p['p50']:.2f} | {r['mean_principals_per_answer']:.0f} | {r['peak_rss_mb']:.0f} |"
+        )
+    big = [r for r in rows if r["principals"] >= 50_000]
+    if not big or "error" in big[-1]:
+        verdicts.append(
+            f"Target (who-can p50 < {TARGET_P50_MS:.0f} ms at 50,000 principals): NOT measured — the 50k graph "
+            "does not load and build on this machine (see the graph build scale section)."
+        )
+    else:
+        p50 = big[-1]["who_can"]["p50"]
+        ok = "met" if p50 < TARGET_P50_MS else "NOT met"
+        verdicts.append(f"Target (who-can p50 < {TARGET_P50_MS:.0f} ms at 50,000 principals): {ok} ({p50:.1f} ms).")
+    return "\n".join([*lines, "", *verdicts])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="1k,5k,50k")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--queries", type=int, default=100)
+    ap.add_argument("--privesc-runs", type=int, default=3)
+    ap.add_argument("--timeout", type=float, default=1800.0)
+    ap.add_argument("--no-docs", action="store_true")
+    ap.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.queries, args.privesc_runs, args.seed)))
+        return 0
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    rows: list[dict[str, Any]] = []
+    for size in (parse_size(s) for s in args.sizes.split(",")):
+        row = run(size, args.seed, args.queries, args.privesc_runs, args.timeout)
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+        if "error" in row:
+            for rest in (parse_size(s) for s in args.sizes.split(",")):
+                if rest > size:
+                    rows.append({"principals": rest, "accounts": spec_for(rest, args.seed).accounts,
+                                 "error": f"skipped: {size:,} did not complete"})
+            break
+    text = section(rows, sys.argv[1:] if argv is None else argv, load)
+    print(text)
+    if not args.no_docs:
+        replace_section(HEADING, text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
