@@ -43,18 +43,22 @@ class AdminVerdict:
     proof: tuple[MatchedStatement, ...]
 
 
-def admin_verdict(estate: Estate, p: PrincipalEntry) -> AdminVerdict:
-    """Admin (possibly under conditions such as MFA) or not, with the deciding statements."""
+def admin_verdict(estate: Estate, p: PrincipalEntry, *, org_policies: bool = False) -> AdminVerdict:
+    """Admin (possibly under conditions such as MFA) or not, with the deciding statements.
+
+    ``org_policies=True`` asks whether the principal is admin *in effect*, within its SCPs and RCPs:
+    the graph builder and the techniques skip only such admins' edges inside their account."""
     if p.kind == "root":
         decisions = [
-            estate.evaluate(p, a, "*", resource_account=p.account, org_policies=False) for a in SENTINEL_ACTIONS[:3]
+            estate.evaluate(p, a, "*", resource_account=p.account, org_policies=org_policies)
+            for a in SENTINEL_ACTIONS[:3]
         ]
     else:
         if not estate.may_allow(p.arn, SENTINEL_ACTIONS[-1]):
             return AdminVerdict(False, False, ())
         decisions = []
         for action in SENTINEL_ACTIONS:
-            d = estate.evaluate(p, action, "*", resource_account=p.account, org_policies=False)
+            d = estate.evaluate(p, action, "*", resource_account=p.account, org_policies=org_policies)
             if not d.possible:
                 return AdminVerdict(False, False, ())
             decisions.append(d)

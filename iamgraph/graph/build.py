@@ -8,7 +8,9 @@ from collections.abc import Callable
 
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.edges.registry import techniques
+from iamgraph.edges.techniques._privesc import index as privesc_index
 from iamgraph.graph.admin import AdminVerdict, admin_verdict
+from iamgraph.graph.control import control_edges
 from iamgraph.graph.estate import Estate
 from iamgraph.graph.model import AccessGraph, NodeKind
 from iamgraph.graph.outside import ANYONE
@@ -33,7 +35,8 @@ def build_graph(snapshot: Snapshot, *, progress: Progress | None = None) -> Acce
     g.timings["index"] = time.perf_counter() - started
     t0 = time.perf_counter()
     verdicts = _admin_verdicts(estate, g)
-    covered = AdminSubsumption(estate, verdicts)
+    effective = _admin_verdicts(estate, g, within=verdicts)
+    covered = AdminSubsumption(estate, effective)
     g.timings["admin"] = time.perf_counter() - t0
     found = techniques()
     for i, tech in enumerate(found):
@@ -47,7 +50,17 @@ def build_graph(snapshot: Snapshot, *, progress: Progress | None = None) -> Acce
             _ensure_endpoint(estate, g, edge.target)
             g.add_edge(edge)
         g.timings[f"technique:{tech.name}"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    idx = privesc_index(estate)  # one-step admins in effect: their self grant works within their SCPs
+    self_grants = [
+        e
+        for e in g.edges(EdgeKind.GRANT)
+        if e.source == e.target and e.source in estate.principals and idx.is_admin(estate.principals[e.source])
+    ]
+    for edge in control_edges(estate, effective, self_grants):
+        g.add_edge(edge)
     _mark_admins(g, verdicts)
+    g.timings["admin"] += time.perf_counter() - t0
     g.timings["total"] = time.perf_counter() - started
     if progress:
         progress("done", len(found), len(found))
@@ -133,11 +146,15 @@ def _ensure_endpoint(estate: Estate, g: AccessGraph, node: str) -> None:
         g.add_node(node, NodeKind.PROVIDER, name=node)
 
 
-def _admin_verdicts(estate: Estate, g: AccessGraph) -> dict[str, AdminVerdict]:
+def _admin_verdicts(
+    estate: Estate, g: AccessGraph, *, within: dict[str, AdminVerdict] | None = None
+) -> dict[str, AdminVerdict]:
+    """Admins by their own permissions (the node mark), or, ``within`` those, admins in effect: still
+    admin under their SCPs and RCPs (the ones whose other in-account edges add nothing)."""
     out: dict[str, AdminVerdict] = {}
     for p in estate.principals.values():
-        if p.arn in g.graph:
-            verdict = admin_verdict(estate, p)
+        if p.arn in g.graph and (within is None or p.arn in within):
+            verdict = admin_verdict(estate, p, org_policies=within is not None)
             if verdict.admin:
                 out[p.arn] = verdict
     return out

@@ -80,7 +80,7 @@ class PrivescIndex(Decider):
         self._admin: dict[str, bool] = {}
         self._admin_refs: dict[str, frozenset[StatementRef]] = {}  # conditional admins: statements of the conditions
         self._one_step: dict[str, bool] = {}
-        self._hypo: dict[tuple[str, object], Verdict] = {}
+        self._hypo: dict[tuple[str, object, bool], Verdict] = {}
         self._trust: dict[tuple[str, str], Decision | None] = {}
         self._trusting: dict[tuple[str, str], list[tuple[PrincipalEntry, Decision]]] = {}
         self._other: dict[object, object] = {}
@@ -94,7 +94,7 @@ class PrivescIndex(Decider):
         under conditions (MFA, source IP) keeps its other edges: they are paths when the condition fails."""
         hit = self._admin.get(p.arn)
         if hit is None:
-            verdict = admin_verdict(self.estate, p)
+            verdict = admin_verdict(self.estate, p, org_policies=True)
             hit = self._admin[p.arn] = verdict.admin and verdict.conditions is True
             if verdict.admin and not hit:
                 refs = {a.source for a in atoms(verdict.conditions)}
@@ -196,10 +196,12 @@ class PrivescIndex(Decider):
         *,
         identity: tuple[Policy, ...] | None = None,
         boundaries: tuple[Policy, ...] | None = None,
+        org_policies: bool = False,
     ) -> Verdict:
         """Would ``p`` be admin with these identity policies / boundaries? Like
-        :func:`iamgraph.graph.admin.admin_verdict`, organization policies cap but do not demote."""
-        memo_key = (p.arn, key)
+        :func:`iamgraph.graph.admin.admin_verdict`, organization policies cap but do not demote, unless
+        ``org_policies`` (admin in effect, for the decisions to skip a principal's edges)."""
+        memo_key = (p.arn, key, org_policies)
         hit = self._hypo.get(memo_key)
         if hit is not None:
             return hit
@@ -210,11 +212,11 @@ class PrivescIndex(Decider):
         )
         residuals: list[Expr] = []
         verdict = Verdict(False, False)
-        if _plainly_admin(entry):
+        if _plainly_admin(entry) and not (org_policies and (p.scps or self.estate.org is not None)):
             self._hypo[memo_key] = verdict = Verdict(True, True)
             return verdict
         for action in SENTINEL_ACTIONS:
-            d = self.estate.evaluate(entry, action, "*", resource_account=p.account, org_policies=False)
+            d = self.estate.evaluate(entry, action, "*", resource_account=p.account, org_policies=org_policies)
             if not d.possible:
                 break
             residuals.append(d.residual)
@@ -224,10 +226,12 @@ class PrivescIndex(Decider):
         self._hypo[memo_key] = verdict
         return verdict
 
-    def admin_with_written_policy(self, p: PrincipalEntry, *, without: str | None = None) -> Verdict:
+    def admin_with_written_policy(
+        self, p: PrincipalEntry, *, without: str | None = None, org_policies: bool = False
+    ) -> Verdict:
         """Admin if ``p`` holds an Allow-everything identity policy (``without`` one policy it replaces)."""
         kept = tuple(pol for pol in p.identity if pol.name != without)
-        return self.admin_if(p, ("written", without), identity=(*kept, WRITTEN_POLICY))
+        return self.admin_if(p, ("written", without), identity=(*kept, WRITTEN_POLICY), org_policies=org_policies)
 
 
 _INDEXES: weakref.WeakKeyDictionary[Estate, PrivescIndex] = weakref.WeakKeyDictionary()

@@ -4,7 +4,7 @@ The issue counts them as admins, as PMapper does: edges from them within their o
 nothing (they can do everything there), so the techniques skip those and emit only their self grant.
 Checked, cheapest first: a Put/Attach policy on oneself or on one's own group, a new version of a
 customer managed policy one holds, joining a group that would make one admin. Only unconditional
-routes count; a conditional one keeps the principal's other edges.
+routes count, within the principal's SCPs and RCPs; a conditional one keeps the principal's other edges.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def one_step_admin(idx: PrivescIndex, p: PrincipalEntry) -> bool:
     for action, target, without in _writes(idx, p):
         d = idx.on_target(p, action, target, account=p.account)
         if d is not None and d.residual is True:
-            verdict = idx.admin_with_written_policy(p, without=without)
+            verdict = idx.admin_with_written_policy(p, without=without, org_policies=True)
             if verdict.admin and verdict.conditions is True:
                 return True
     return _joins_admin_group(idx, p)
@@ -73,7 +73,7 @@ def _joins_admin_group(idx: PrivescIndex, p: PrincipalEntry) -> bool:
             continue
         d = idx.on_target(p, "iam:AddUserToGroup", group.arn, account=p.account)
         if d is not None and d.residual is True:
-            verdict = idx.admin_if(p, ("group", group.arn), identity=(*p.identity, *policies))
+            verdict = idx.admin_if(p, ("group", group.arn), identity=(*p.identity, *policies), org_policies=True)
             if verdict.admin and verdict.conditions is True:
                 return True
     return False
