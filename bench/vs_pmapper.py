@@ -187,8 +187,8 @@ def pmapper_family(reason: str, short: str) -> str:
 def our_family(kind: str, technique: str, via: list[str]) -> str:
     """assume, access-key, password, trust-rewrite, <service>-new (PassRole), <service>-existing, grant."""
     t = technique.lower()
-    if kind in ("assume", "grant"):
-        return kind
+    if kind in ("assume", "grant") or t == "admin":
+        return t if t == "admin" else kind
     if "createaccesskey" in t:
         return "access-key"
     if "loginprofile" in t:
@@ -397,6 +397,8 @@ _MFA_KEYS = {"aws:multifactorauthpresent", "aws:multifactorauthage"}
 
 
 def _classify_extra(fam: str, s: str, t: str, keys: list[str], pm_admins: set[str], estate: Any) -> str:
+    if fam == "admin":
+        return WHY_ADMIN_EDGE
     if s in pm_admins:
         return WHY_ADMIN
     if fam.endswith("-existing"):
@@ -424,7 +426,10 @@ WHY_TRUST_CONTEXT = "`*` trust with a condition on principal keys"
 WHY_SSM = "PMapper assumes an instance runs with the role; none in resources.json"
 WHY_ROLE_BOUNDARY = "the source role's permissions boundary denies it"
 WHY_COND_ADMIN = "we mark the source admin under a condition (MFA) and emit no other edge from it"
+WHY_ADMIN_EDGE = "our `admin` edge: an admin in effect acts as any user or role of its account"
 VERDICTS = {
+    WHY_ADMIN_EDGE: "correct: PMapper answers the same by its `is_admin` rule at query time (an admin reaches "
+    "everything in its account) instead of drawing the edge",
     WHY_ADMIN: "correct: every PMapper checker skips sources with `is_admin` (they reach everything anyway); "
     "the source can do it",
     WHY_RESOURCE: "correct: the function/instance exists in resources.json and runs as the target; PMapper's "
