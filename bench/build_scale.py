@@ -48,6 +48,7 @@ HEADING = "Graph build scale (issue 3)"
 PER_ACCOUNT = 250
 RESOURCES_PER_PRINCIPAL = 4
 TARGET_SECONDS = 60.0
+SKIP_ENV = "IAMGRAPH_BENCH_SKIP"  # techniques the build worker leaves out (--skip)
 TARGET_RSS_MB = 4096.0
 
 
@@ -109,8 +110,13 @@ def worker_parse(root: Path) -> dict[str, Any]:
 
 
 def worker_build(root: Path) -> dict[str, Any]:
+    from iamgraph.edges.registry import TECHNIQUES, techniques
     from iamgraph.graph.build import build_graph
     from iamgraph.ingest import load_snapshot
+
+    techniques()  # registers them all
+    for name in filter(None, os.environ.get(SKIP_ENV, "").split(",")):
+        TECHNIQUES.pop(name)
 
     t0 = time.perf_counter()
     snapshot = load_snapshot(root)
@@ -368,6 +374,7 @@ def main(argv: list[str] | None = None) -> int:
         default=300.0,
         help="after a size did not finish, larger sizes still run this long (load time, first steps)",
     )
+    ap.add_argument("--skip", default="", help="techniques left out of the build, e.g. resource-access")
     ap.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md")
     ap.add_argument("--json", help="also write the raw results to this file")
     ap.add_argument("--from-json", help="render the report of an earlier --json file instead of measuring")
@@ -386,6 +393,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile:
         profile(parse_size(args.profile), args.seed, args.profile_out, args.top, args.profile_seconds)
         return 0
+    if args.skip:
+        os.environ[SKIP_ENV] = args.skip
+        args.note = f"{args.note} Techniques left out of this run: {args.skip}.".strip()
     rows: list[dict[str, Any]] = json.loads(Path(args.from_json).read_text()) if args.from_json else []
     stop = bool(rows)
     for n in [] if rows else sorted(parse_size(s) for s in args.sizes.split(",")):
@@ -413,7 +423,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
     if not args.no_docs:
-        replace_section(HEADING, section(rows, args.sizes, args.seed, args.note))
+        heading = f"{HEADING}, without {args.skip}" if args.skip else HEADING
+        replace_section(heading, section(rows, args.sizes, args.seed, args.note))
     return 0
 
 
