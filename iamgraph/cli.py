@@ -95,6 +95,9 @@ def graph_build(
         return
     out = Console(highlight=False, soft_wrap=True)
     _print_summary(out, result, len(g.warnings))
+    for warning in g.warnings:  # what a live collection could not read (collection-report.json)
+        if warning.startswith("collection-report.json:"):
+            out.print(warning, markup=False)
 
 
 def _with_progress(run: Any, err: Console) -> Any:
@@ -162,11 +165,13 @@ def main() -> None:
 
 
 def _register_queries() -> None:
+    from iamgraph.cli_collect import register as register_collect
     from iamgraph.cli_neo4j import register as register_neo4j
     from iamgraph.cli_query import register
 
     register(app)
     register_neo4j(app)
+    register_collect(app)
 
 
 _register_queries()

@@ -14,6 +14,7 @@ from pathlib import Path
 from iamgraph.errors import InputError
 from iamgraph.ingest.account_info import AccountInfo, read_account_info
 from iamgraph.ingest.authorization import AuthorizationDetails, account_id_from_arns, read_authorization_details
+from iamgraph.ingest.collection_report import read_collection_report
 from iamgraph.ingest.credential_report import read_credential_report
 from iamgraph.ingest.managed import PolicyCache
 from iamgraph.ingest.organization import read_organization
@@ -30,6 +31,7 @@ AUTHORIZATION = "authorization-details.json"
 RESOURCES = "resources.json"
 CREDENTIAL_REPORT = "credential-report.csv"
 ACCOUNT_INFO = "account.json"
+COLLECTION_REPORT = "collection-report.json"  # written by iamgraph collect: what it could not read
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _DATA_SUFFIXES = (".json", ".csv")
 
@@ -55,11 +57,15 @@ def _load_bare(file: Path) -> Snapshot:
 
 
 def _load_directory(root: Path) -> Snapshot:
-    _check_entries(root, "", {ORGANIZATION, ACCOUNTS})
+    _check_entries(root, "", {ORGANIZATION, ACCOUNTS, COLLECTION_REPORT})
     organization: Organization | None = None
     warnings: tuple[str, ...] = ()
+    if (root / COLLECTION_REPORT).is_file():
+        report = read_json(root / COLLECTION_REPORT, COLLECTION_REPORT)
+        warnings = read_collection_report(report, where=COLLECTION_REPORT)
     if (root / ORGANIZATION).is_file():
-        organization, warnings = read_organization(read_json(root / ORGANIZATION, ORGANIZATION), where=ORGANIZATION)
+        organization, org_warnings = read_organization(read_json(root / ORGANIZATION, ORGANIZATION), where=ORGANIZATION)
+        warnings += org_warnings
     accounts_dir = root / ACCOUNTS
     if not accounts_dir.is_dir():
         raise InputError(f"missing: a snapshot holds {ACCOUNTS}/<account-id>/{AUTHORIZATION}", where=f"{ACCOUNTS}/")
