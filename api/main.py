@@ -20,7 +20,7 @@ from api.deps import require_token
 from api.errors import install_handlers
 from api.middleware import AccessLog, BodyLimit
 from api.registry import SnapshotEntry, SnapshotRegistry, name_for
-from api.routes import graph, health, queries, simulate, snapshots
+from api.routes import graph, health, queries, review, simulate, snapshots
 from api.settings import Settings, get_settings
 from iamgraph import __version__
 from iamgraph.graph.queries import Analysis
@@ -71,7 +71,7 @@ def create_app(
     install_handlers(app)
     app.include_router(health.router)
     guarded = [Depends(require_token)]
-    for module in (snapshots, queries, graph, simulate):
+    for module in (snapshots, queries, graph, simulate, review):
         app.include_router(module.router, dependencies=guarded)
 
     @app.get("/", include_in_schema=False)

@@ -168,9 +168,11 @@ def _register_queries() -> None:
     from iamgraph.cli_collect import register as register_collect
     from iamgraph.cli_neo4j import register as register_neo4j
     from iamgraph.cli_query import register
+    from iamgraph.cli_review import register as register_review
 
     register(app)
     register_neo4j(app)
+    register_review(app)
     register_collect(app)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -149,3 +150,104 @@ def test_p6_org_automation_reaches_member_accounts(cli: Any) -> None:
     for account in (SEC, LOGS, SHARED, PROD, DEV):
         r = cli("path", arn(MGMT, "user/automation/org-automation"), arn(account, "role/OrganizationAccountAccessRole"))
         assert r["paths"], account
+
+
+# ---- §4.1: what `iamgraph review --as-of 2026-11-15` reports ------------------------------------------------
+
+_ROW = re.compile(r"^\| (critical|high|medium|low|info|–) \| ([a-z0-9-]+) \| (.+) \|$")
+_COUNT = re.compile(r"^(\d+) findings\b")
+
+
+def _expected_review() -> dict[str, dict[str, Any]]:
+    """check -> {"ids": {severity: set of ids}, "counts": {severity: n}} from the §4.1 table of EXPECTED.md."""
+    text = (DEMO / "EXPECTED.md").read_text(encoding="utf-8")
+    section = text.split("**4.1 What `iamgraph review", 1)[1].split("\n## 5.", 1)[0]
+    out: dict[str, dict[str, Any]] = {}
+    for line in section.splitlines():
+        m = _ROW.match(line.strip())
+        if not m:
+            continue
+        severity, check, cell = m.groups()
+        entry = out.setdefault(check, {"ids": {}, "counts": {}})
+        if severity == "–":
+            assert cell == "none", line
+            continue
+        count = _COUNT.match(cell)
+        if count:
+            entry["counts"][severity] = int(count.group(1))
+        else:
+            entry["ids"][severity] = {t for t in re.findall(r"`([^`]+)`", cell) if t.startswith("arn:aws:")}
+    return out
+
+
+EXPECTED_REVIEW = _expected_review()
+
+
+@pytest.fixture(scope="module")
+def review_json(cli: Any) -> dict[str, Any]:
+    return cli("review", "--as-of", "2026-11-15")  # type: ignore[no-any-return]
+
+
+def test_review_table_lists_every_check() -> None:
+    from iamgraph.review import checks
+
+    assert set(EXPECTED_REVIEW) == {c.id for c in checks()}
+
+
+@pytest.mark.parametrize("check", sorted(EXPECTED_REVIEW))
+def test_review_findings(review_json: dict[str, Any], check: str) -> None:
+    found: dict[str, set[str]] = {}
+    for f in review_json["findings"]:
+        if f["check"] == check:
+            found.setdefault(f["severity"], set()).add(f["id"].split(":", 1)[1])
+    expected = EXPECTED_REVIEW[check]
+    for severity, n in expected["counts"].items():
+        assert len(found.pop(severity, set())) == n, (check, severity)
+    assert found == expected["ids"], check
+
+
+def test_review_evidence_opens_in_the_graph(review_json: dict[str, Any]) -> None:
+    from iamgraph.graph.queries import Analysis
+    from iamgraph.ingest import load_snapshot
+
+    analysis = Analysis.of(load_snapshot(DEMO))
+    g = analysis.graph.graph
+    assert review_json["summary"]["findings"] == len(review_json["findings"]) > 100
+    for f in review_json["findings"]:
+        ev = f["evidence"]
+        assert all(node in g for node in ev["principals"] + ev["resources"]), f["id"]
+        for path in ev["paths"]:
+            for hop in path["hops"]:
+                edges = analysis.graph.edges_between(hop["source"], hop["target"])
+                assert any(e.technique == hop["technique"] for e in edges), (f["id"], hop["technique"])
+        assert f["file"] is None or (DEMO / f["file"]).is_file(), f["id"]
+    by_id = {f["id"]: f for f in review_json["findings"]}
+    carol = by_id[f"escalation-path:{arn(PROD, 'user/ops/ops-carol')}"]
+    assert [h["technique"] for h in carol["evidence"]["paths"][0]["hops"]] == ["iam:UpdateAssumeRolePolicy"]
+    assert any(s["sid"] == "EditBreakGlassTrust" for s in carol["evidence"]["statements"])
+    legacy = by_id[f"trust-without-external-id:{arn(PROD, 'role/vendor/LegacyBackupVendor')}#572918364015"]
+    assert legacy["evidence"]["details"]["effective"] and legacy["evidence"]["paths"]
+    former = by_id[f"trust-without-external-id:{arn(DEV, 'role/vendor/FormerContractorReadOnly')}#486913570248"]
+    assert former["evidence"]["details"]["blocked_by"] == ["rcp"] and not former["evidence"]["paths"]
+    monitoring = next(o for o in review_json["out_of_scope"] if o["area"] == "monitoring")
+    assert monitoring["seen_in_snapshot"] == [
+        {"arn": "arn:aws:cloudtrail:eu-west-1:381492650173:trail/example-org-trail", "type": "AWS::CloudTrail::Trail"}
+    ]
+
+
+def test_review_without_as_of_does_not_guess(cli: Any) -> None:
+    ages = ("root-recently-used", "user-credential-unused", "access-key-not-rotated")
+    r = cli("review", *(a for c in ages for a in ("--check", c)))
+    assert r["as_of"]["time"] is None and not r["findings"]
+    assert {c for n in r["not_assessed"] for c in n["checks"]} == set(ages)
+
+
+def test_review_sarif_and_gate(tmp_path_factory: pytest.TempPathFactory) -> None:
+    runner = CliRunner(env={"IAMGRAPH_CACHE_DIR": str(tmp_path_factory.mktemp("cache"))})
+    args = ["review", "--data", str(DEMO), "--as-of", "2026-11-15", "--no-access-summary", "--format", "sarif"]
+    res = runner.invoke(app, [*args, "--fail-on", "critical"])
+    assert res.exit_code == 1, res.output  # root access key, root without MFA, outsiders reaching admin
+    log = json.loads(res.stdout)
+    assert log["version"] == "2.1.0"
+    levels = {r["level"] for r in log["runs"][0]["results"]}
+    assert levels == {"error", "warning", "note"}
