@@ -221,6 +221,14 @@ class Estate:
             self._lookups[principal.arn] = found
         return found
 
+    def _bucket_of(self, arn: str) -> ResourceEntry | None:
+        """The bucket entry of an S3 object ARN (None for anything else)."""
+        parts = arn.split(":", 5)
+        if len(parts) != 6 or parts[2] != "s3" or parts[3] or parts[4] or "/" not in parts[5]:
+            return None
+        bucket = self.resources.get(f"{':'.join(parts[:5])}:{parts[5].split('/', 1)[0]}")
+        return bucket if bucket is not None and bucket.type == BUCKET else None
+
     def resource_entry(self, arn: str) -> ResourceEntry | None:
         return self.resources.get(arn)
 
@@ -236,8 +244,13 @@ class Estate:
         identity: tuple[Policy, ...] | None = None,
         org_policies: bool = True,
     ) -> Decision:
-        """Decision for ``principal`` doing ``action`` on ``resource`` under the partial context."""
-        res = self.resources.get(resource)
+        """Decision for ``principal`` doing ``action`` on ``resource`` under the partial context.
+
+        An S3 object ARN (``arn:aws:s3:::bucket/key``, or the pattern ``bucket/*`` for "some object") is
+        decided under its bucket's policy, RCPs and S3 Block Public Access (RestrictPublicBuckets from the
+        bucket's ``PublicAccessBlockConfiguration`` or the account's ``AccountPublicAccessBlockConfiguration``
+        property)."""
+        res = self.resources.get(resource) or self._bucket_of(resource)
         owner = resource_account or (res.account if res else _arn_account(resource))
         if isinstance(principal, PrincipalEntry):
             p, ident, bounds, scps = principal.principal, principal.identity, principal.boundaries, principal.scps
@@ -269,9 +282,25 @@ class Estate:
             resource=rbp,
             scps=scps if org_policies else (),
             rcps=(res.rcps if res else ()) if org_policies else (),
+            s3_restrict_public_buckets=res is not None and _restricts_public_buckets(res),
         )
         request = Request(principal=p, action=action, resource=resource, resource_account=owner, context=ctx)
         return evaluate(request, policies)
+
+
+BUCKET = "AWS::S3::Bucket"
+_BLOCK_SETTINGS = ("PublicAccessBlockConfiguration", "AccountPublicAccessBlockConfiguration")
+
+
+def _restricts_public_buckets(res: ResourceEntry) -> bool:
+    """S3 Block Public Access RestrictPublicBuckets, on for the bucket or for its account."""
+    if res.type != BUCKET or res.resource is None:
+        return False
+    for key in _BLOCK_SETTINGS:
+        block = res.resource.properties.get(key)
+        if isinstance(block, Mapping) and block.get("RestrictPublicBuckets") is True:
+            return True
+    return False
 
 
 def _arn_account(arn: str) -> str | None:

@@ -15,7 +15,12 @@ from iamgraph.cli import app
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "fixtures" / "demo-org"
 MGMT, SEC, LOGS, SHARED, PROD, DEV = (
-    "381492650173", "527164038291", "649203817562", "730158246937", "846271093514", "915630472846",
+    "381492650173",
+    "527164038291",
+    "649203817562",
+    "730158246937",
+    "846271093514",
+    "915630472846",
 )
 
 
@@ -109,13 +114,22 @@ def test_does_not_escalate(privesc: dict[str, Any], principal: str) -> None:
     ("source", "target", "technique"),
     [
         (arn(PROD, "user/ops/ops-carol"), arn(PROD, "role/ProdAdmin"), "iam:UpdateAssumeRolePolicy"),
-        (arn(PROD, "user/data/data-eng-li"), arn(PROD, "role/service-role/nightly-maintenance-role"),
-         "lambda:UpdateFunctionCode"),
+        (
+            arn(PROD, "user/data/data-eng-li"),
+            arn(PROD, "role/service-role/nightly-maintenance-role"),
+            "lambda:UpdateFunctionCode",
+        ),
         (arn(PROD, "user/ops/app-ops-omar"), arn(PROD, "role/ec2/ops-runner-role"), "ssm:SendCommand"),
-        (arn(PROD, "role/app/ReleaseAutomation"), arn(PROD, "role/service-role/nightly-maintenance-role"),
-         "iam:PassRole+lambda:CreateFunction"),
-        (arn(PROD, "role/deploy/CrossAccountDeploy"), arn(PROD, "role/cdk/CloudFormationExecutionRole"),
-         "cloudformation"),
+        (
+            arn(PROD, "role/app/ReleaseAutomation"),
+            arn(PROD, "role/service-role/nightly-maintenance-role"),
+            "iam:PassRole+lambda:CreateFunction",
+        ),
+        (
+            arn(PROD, "role/deploy/CrossAccountDeploy"),
+            arn(PROD, "role/cdk/CloudFormationExecutionRole"),
+            "cloudformation",
+        ),
         (arn(DEV, "user/dev-alice"), arn(DEV, "user/dev-breakglass"), "iam:CreateAccessKey"),
     ],
     ids=["E1", "E2", "E3", "E4", "E5", "E6"],
@@ -129,12 +143,12 @@ def test_single_technique_escalations(cli: Any, source: str, target: str, techni
 def test_e6_needs_mfa(cli: Any) -> None:
     source, target = arn(DEV, "user/dev-alice"), arn(DEV, "user/dev-breakglass")
     keep = cli("path", source, target, "--all", "--max-depth", "1")
-    assert keep["paths"] and all(p["conditional"] for p in keep["paths"] if "CreateAccessKey" in
-                                  p["hops"][0]["technique"])
+    assert keep["paths"] and all(
+        p["conditional"] for p in keep["paths"] if "CreateAccessKey" in p["hops"][0]["technique"]
+    )
     mfa = cli("path", source, target, "--context", "aws:MultiFactorAuthPresent=true", "--all", "--max-depth", "1")
     assert any(not p["conditional"] and "CreateAccessKey" in p["hops"][0]["technique"] for p in mfa["paths"])
-    no_mfa = cli("path", source, target, "--context", "aws:MultiFactorAuthPresent=false", "--all",
-                 "--max-depth", "1")
+    no_mfa = cli("path", source, target, "--context", "aws:MultiFactorAuthPresent=false", "--all", "--max-depth", "1")
     assert not any("CreateAccessKey" in p["hops"][0]["technique"] for p in no_mfa["paths"])
 
 
@@ -251,3 +265,52 @@ def test_review_sarif_and_gate(tmp_path_factory: pytest.TempPathFactory) -> None
     assert log["version"] == "2.1.0"
     levels = {r["level"] for r in log["runs"][0]["results"]}
     assert levels == {"error", "warning", "note"}
+# ---- §3.5: S3 object access (decided as "some object of the bucket", arn:aws:s3:::BUCKET/*) -------------
+def _direct(answer: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Principals holding the access themselves (a one-hop path), by ARN."""
+    return {p["arn"]: p for p in answer["principals"] if len(p["path"]) == 1}
+
+
+def _condition_keys(p: dict[str, Any]) -> set[str]:
+    text = json.dumps(p["path"][-1]["conditions"])
+    return {k for k in ("aws:SourceIp", "aws:SecureTransport", "aws:MultiFactorAuthPresent") if k in text}
+
+
+FINANCE_READERS = {
+    arn(PROD, r)
+    for r in (
+        "role/OrganizationAccountAccessRole",
+        "role/ProdAdmin",
+        "role/cdk/CloudFormationExecutionRole",
+        "role/service-role/nightly-maintenance-role",
+        "role/ec2/ops-runner-role",
+        "role/finance/FinanceReporting",
+        "role/audit/OrganizationAuditRole",
+        "role/vendor/LegacyBackupVendor",
+    )
+}
+
+
+def test_finance_reports_objects_readable_from_the_office_only(cli: Any) -> None:
+    direct = _direct(cli("who-can", "arn:aws:s3:::finance-reports", "--action", "s3:GetObject"))
+    assert set(direct) == FINANCE_READERS
+    assert all(p["conditional"] and "aws:SourceIp" in _condition_keys(p) for p in direct.values())
+
+
+def test_finance_reports_objects_writable_by_readers_minus_audit_and_backup(cli: Any) -> None:
+    direct = _direct(cli("who-can", "arn:aws:s3:::finance-reports", "--action", "s3:PutObject"))
+    expected = FINANCE_READERS - {
+        arn(PROD, "role/audit/OrganizationAuditRole"),
+        arn(PROD, "role/vendor/LegacyBackupVendor"),
+    }
+    assert set(direct) == expected
+
+
+def test_cloudtrail_bucket_objects(cli: Any) -> None:
+    direct = _direct(cli("who-can", "arn:aws:s3:::example-org-cloudtrail-649203817562", "--action", "s3:GetObject"))
+    assert set(direct) == {
+        arn(SEC, "role/SecurityAuditHub"),
+        arn(LOGS, "role/OrganizationAccountAccessRole"),
+        arn(LOGS, "role/audit/OrganizationAuditRole"),
+    }
+    assert all("aws:SecureTransport" in _condition_keys(p) for p in direct.values())

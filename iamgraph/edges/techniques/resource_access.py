@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 
 from iamgraph.catalog import get_catalog
@@ -21,7 +21,7 @@ from iamgraph.edges.registry import register
 from iamgraph.evaluation.decision import Decision, MatchedStatement
 from iamgraph.evaluation.principals import match_block
 from iamgraph.evaluation.request import Principal
-from iamgraph.graph.estate import Estate, PrincipalEntry, ResourceEntry
+from iamgraph.graph.estate import BUCKET, Estate, PrincipalEntry, ResourceEntry
 from iamgraph.graph.outside import ALLOW_ALL, ANYONE, anyone_principal, external_principal, service_principal
 from iamgraph.model.policy import Effect, Policy, Statement
 from iamgraph.policy.logic import Expr
@@ -308,8 +308,13 @@ def resource_access_edges(estate: Estate) -> Iterator[DerivedEdge]:
             if key not in (service, "*") and fnmatchcase(service, key):
                 for p in plist:
                     candidates.setdefault(p.arn, p)
+        objects = _objects_of(res)  # S3: "some object of the bucket", decided as a pattern request
+        object_actions = tuple(a for a in catalog.actions_on(objects.arn)) if objects is not None else ()
         for node, p in candidates.items():
-            for grant in cache.access(p, res, actions):
+            grants = cache.access(p, res, actions)
+            if objects is not None and object_actions:
+                grants = _merged([*grants, *cache.access(p, objects, object_actions)])
+            for grant in grants:
                 yield DerivedEdge(
                     source=node,
                     target=res.arn,
@@ -319,4 +324,41 @@ def resource_access_edges(estate: Estate) -> Iterator[DerivedEdge]:
                     proof=grant.proof,
                     conditions=grant.conditions,
                     access=grant.access,
+                    note=OBJECTS_NOTE if objects is not None and set(grant.actions) & set(object_actions) else "",
                 )
+
+
+OBJECTS_NOTE = "object actions: on some objects of the bucket (request arn:aws:s3:::BUCKET/*)"
+
+
+def _objects_of(res: ResourceEntry) -> ResourceEntry | None:
+    """A bucket's objects as one pattern resource ``bucket/*`` (same policy, RCPs and owner)."""
+    if res.type != BUCKET:
+        return None
+    return replace(res, arn=f"{res.arn}/*", tags={})
+
+
+def _merged(grants: list[_Grant]) -> list[_Grant]:
+    """One grant per residual condition: bucket and object actions under the same conditions share an edge."""
+    by_conditions: dict[Expr, list[_Grant]] = {}
+    for g in grants:
+        by_conditions.setdefault(g.conditions, []).append(g)
+    out: list[_Grant] = []
+    for conditions, same in by_conditions.items():
+        if len(same) == 1:
+            out.append(same[0])
+            continue
+        access: dict[str, set[str]] = defaultdict(set)
+        for g in same:
+            for level, acts in g.access.items():
+                access[level].update(acts)
+        proof = {(m.ref.layer.value, m.ref.policy, m.ref.index, m.level): m for g in same for m in g.proof}
+        out.append(
+            _Grant(
+                conditions=conditions,
+                actions=tuple(sorted({a for g in same for a in g.actions})),
+                access={k: tuple(sorted(v)) for k, v in sorted(access.items())},
+                proof=tuple(proof.values()),
+            )
+        )
+    return out

@@ -182,7 +182,13 @@ class Account:
         return policy_arn
 
     def resource(
-        self, resource_arn: str, rtype: str, *roles: str, policy: Doc | None = None, tags: dict[str, str] | None = None
+        self,
+        resource_arn: str,
+        rtype: str,
+        *roles: str,
+        policy: Doc | None = None,
+        tags: dict[str, str] | None = None,
+        properties: Doc | None = None,
     ) -> str:
         self.resources.append(
             {
@@ -192,6 +198,7 @@ class Account:
                 "policy": policy,
                 "tags": tags or {},
                 "roles": list(roles),
+                "properties": properties or {},
             }
         )
         return resource_arn
