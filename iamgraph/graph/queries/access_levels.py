@@ -1,22 +1,36 @@
 """access-levels PRINCIPAL: effective permissions grouped by service and access level.
 
-An action counts when the principal can perform it on some resource (a pattern request ``arn:*``, or
-``*`` for actions without resource types) once identity policies, boundary and SCPs are applied.
-Actions whose statement matches coincide are evaluated once.
+An action counts when the principal's own policies let it perform the action on some resource (a pattern
+request ``arn:*``, or ``*`` for actions without resource types) once identity policies, boundary and SCPs
+are applied. The resource owner's side is taken as delegating to IAM (a resource policy granting the
+principal's account, as the default KMS key policy does), so actions that always need a resource-policy
+grant (``sts:AssumeRole``, KMS) count by what the identity allows; who-can and the graph's access edges
+show what resource policies actually grant. Actions whose statement matches coincide are evaluated once.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import lru_cache
 from typing import Any
 
 from iamgraph.catalog import get_catalog
 from iamgraph.graph.queries.base import Analysis
 from iamgraph.graph.queries.budget import Deadline, check
 from iamgraph.graph.queries.whatif import WhatIf
-from iamgraph.model.policy import Effect
+from iamgraph.model.policy import Effect, Policy, PolicyKind
+from iamgraph.policy import parse_policy
 
 __all__ = ["access_levels"]
+
+
+@lru_cache(maxsize=256)
+def _delegating(account: str) -> Policy:
+    """A resource policy that leaves the decision to the principal's own policies (its account is granted)."""
+    grant = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "*", "Resource": "*"}
+    return parse_policy(
+        {"Version": "2012-10-17", "Statement": [grant]}, name="(owner delegates to IAM)", kind=PolicyKind.RESOURCE
+    )
 
 
 def access_levels(
@@ -51,7 +65,9 @@ def access_levels(
     for (_, wildcard_only), members in classes.items():
         check(deadline)
         resource = "*" if wildcard_only else "arn:*"
-        d = analysis.estate.evaluate(entry, members[0], resource, resource_account=entry.account)
+        d = analysis.estate.evaluate(
+            entry, members[0], resource, resource_account=entry.account, policy=_delegating(entry.account)
+        )
         cond = whatif.resolve(d.residual) if d.possible else False
         if cond is False:
             continue

@@ -179,3 +179,19 @@ def test_cli_export_formats(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         assert marker in res.stdout
     bad = runner.invoke(app, ["export", "--data", str(SINGLE), "--format", "xml"])
     assert bad.exit_code == 2
+
+
+def test_access_levels_count_actions_that_need_a_resource_policy_grant(tmp_path: Path) -> None:
+    """sts:AssumeRole (a trust) and KMS (a key policy) count by what the principal's own policies allow."""
+    from tests.unit.edges.estate_builder import Account, allow, arn, load
+
+    a = Account()
+    a.role(
+        "analyst",
+        {"Version": "2012-10-17", "Statement": []},
+        allow("sts:AssumeRole", "arn:aws:iam::444455556666:role/Reporting"),
+        allow("kms:Decrypt", "arn:aws:kms:eu-west-1:111122223333:key/*"),
+    )
+    r = access_levels(Analysis.of(load(tmp_path, a)), arn("role", "analyst"))
+    assert r["services"]["sts"]["Write"]["allowed"] == ["sts:AssumeRole"]
+    assert r["services"]["kms"]["Write"]["allowed"] == ["kms:Decrypt"]
