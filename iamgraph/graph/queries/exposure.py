@@ -2,7 +2,8 @@
 
 Outside = accounts outside the snapshot (flagged when also outside the organization), their named
 principals, federated identity providers and anyone. For each, what it can become and reach, with
-paths. Findings: trusts to outside accounts without ``sts:ExternalId``, OIDC trusts whose ``sub`` is
+paths. Findings: trusts to outside accounts without ``sts:ExternalId`` (or with one any caller meets: a
+``*`` pattern, ``IfExists``, a negated operator), OIDC trusts whose ``sub`` is
 missing or a wildcard pattern (or without ``aud``), and resources that anyone can reach.
 """
 
@@ -16,6 +17,7 @@ from iamgraph.graph.queries.base import QueryView, hop_json, path_conditions, us
 from iamgraph.graph.queries.budget import Deadline, check
 from iamgraph.graph.queries.privesc import _forward
 from iamgraph.graph.queries.whatif import WhatIf
+from iamgraph.model.policy import ConditionClause
 
 __all__ = ["OUTSIDE_KINDS", "exposure"]
 
@@ -26,10 +28,20 @@ def _findings(analysis: QueryView, edge: DerivedEdge, kind: str) -> list[dict[st
     if edge.kind is not EdgeKind.ASSUME:
         return []
     clauses = analysis.trust_conditions(edge)
-    keys = {c.key_lc for c in clauses}
     found: list[dict[str, Any]] = []
-    if kind in (NodeKind.EXTERNAL_ACCOUNT, NodeKind.EXTERNAL_PRINCIPAL) and "sts:externalid" not in keys:
-        found.append({"finding": "trust-without-external-id", "role": edge.target, "trusted": edge.source})
+    if kind in (NodeKind.EXTERNAL_ACCOUNT, NodeKind.EXTERNAL_PRINCIPAL):
+        ids = [c for c in clauses if c.key_lc == "sts:externalid"]
+        if not ids:
+            found.append({"finding": "trust-without-external-id", "role": edge.target, "trusted": edge.source})
+        elif all(_weak_external_id(c) for c in ids):
+            found.append(
+                {
+                    "finding": "trust-with-weak-external-id",
+                    "role": edge.target,
+                    "trusted": edge.source,
+                    "conditions": [c.to_json() for c in ids],
+                }
+            )
     if (kind == NodeKind.PROVIDER and "oidc-provider/" in edge.source) or (
         kind == NodeKind.PROVIDER and not edge.source.startswith("arn:")
     ):
@@ -50,6 +62,15 @@ def _findings(analysis: QueryView, edge: DerivedEdge, kind: str) -> list[dict[st
     if kind == NodeKind.ANYONE:
         found.append({"finding": "trust-to-anyone", "role": edge.target})
     return found
+
+
+def _weak_external_id(clause: ConditionClause) -> bool:
+    """An ExternalId condition any caller meets: absent allowed (``IfExists``, ``Null``), negated, or a
+    ``Like`` pattern of wildcards only."""
+    base = clause.base.lower()
+    if clause.if_exists or base == "null" or "not" in base:
+        return True
+    return "like" in base and any(v and set(v) <= {"*", "?"} for v in clause.values)
 
 
 def exposure(
