@@ -16,7 +16,7 @@ demo: $(STAMP)
 	$(BIN)/iamgraph serve --data fixtures/demo-org --name demo-org --host 127.0.0.1 --port 8000
 
 lint: $(STAMP)
-	$(BIN)/ruff check iamgraph api tests bench
+	$(BIN)/ruff check iamgraph api ui tests bench
 	$(BIN)/mypy
 
 # Neo4j for the store tests: a real server (tools/neo4j), started before pytest and stopped after it

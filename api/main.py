@@ -13,14 +13,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import Depends, FastAPI
-from fastapi.responses import RedirectResponse
 
 from api.cache import ResponseCache
 from api.deps import require_token
 from api.errors import install_handlers
 from api.middleware import AccessLog, BodyLimit
 from api.registry import SnapshotEntry, SnapshotRegistry, name_for
-from api.routes import graph, health, queries, review, simulate, snapshots
+from api.routes import graph, health, queries, review, simulate, snapshots, ui
 from api.settings import Settings, get_settings
 from iamgraph import __version__
 from iamgraph.graph.queries import Analysis
@@ -73,10 +72,9 @@ def create_app(
     guarded = [Depends(require_token)]
     for module in (snapshots, queries, graph, simulate, review):
         app.include_router(module.router, dependencies=guarded)
-
-    @app.get("/", include_in_schema=False)
-    def root() -> RedirectResponse:
-        return RedirectResponse("/docs")
+    app.include_router(ui.views, dependencies=guarded)
+    app.include_router(ui.evidence, dependencies=guarded)
+    app.include_router(ui.pages)  # the explorer page at / and its static files: no estate data, no token
 
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, exempt=(("POST", "/snapshots"),))
     app.add_middleware(AccessLog)

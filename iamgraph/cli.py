@@ -169,10 +169,12 @@ def _register_queries() -> None:
     from iamgraph.cli_neo4j import register as register_neo4j
     from iamgraph.cli_query import register
     from iamgraph.cli_review import register as register_review
+    from iamgraph.cli_viz import register as register_viz
 
     register(app)
     register_neo4j(app)
     register_review(app)
+    register_viz(app)
     register_collect(app)
 
 

@@ -44,9 +44,10 @@ def test_health_and_ready(client: TestClient) -> None:
     assert r.json() == {"status": "ready", "snapshots": ["single", "org"], "default": "single"}
 
 
-def test_root_redirects_to_docs(client: TestClient) -> None:
-    r = client.get("/", follow_redirects=False)
-    assert r.status_code in (302, 307) and r.headers["location"] == "/docs"
+def test_root_serves_the_explorer(client: TestClient) -> None:
+    r = client.get("/", follow_redirects=False)  # the browser UI (tests/ui); the API's docs stay at /docs
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert "script-src 'self'" in r.headers["content-security-policy"]
 
 
 def test_list_and_show_snapshots(client: TestClient) -> None:
