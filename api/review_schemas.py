@@ -32,8 +32,9 @@ class ReviewParams(_Strict):
     snapshot: SnapshotName | None = Field(None, description="Snapshot name (default: the first loaded)")
     as_of: Annotated[str, StringConstraints(max_length=40)] | None = Field(
         None,
-        description="Date ages are counted to: YYYY-MM-DD or an ISO 8601 time (no default: age checks "
-        "are then reported as not assessed)",
+        description="Date ages are counted to: YYYY-MM-DD or an ISO 8601 time. Default: the newest time a "
+        "credential report of the snapshot was generated (account.json credential_report_generated); "
+        "without one, age checks are reported as not assessed",
     )
     checks: list[CheckId] = Field(default_factory=list, max_length=100, description="Run only these checks")
     skip: list[CheckId] = Field(default_factory=list, max_length=100, description="Do not run these checks")
@@ -148,9 +149,13 @@ class ReviewSuppressions(BaseModel):
 
 
 class AsOf(BaseModel):
+    """The time ages are counted to and where it came from; never the server's clock unless asked."""
+
     time: str | None
-    source: str | None
-    note: str | None
+    source: str | None = Field(
+        description='"as_of parameter", "config file", or "credential report generated <time> (account <id>)"'
+    )
+    note: str | None = Field(description="why age checks did not run (no as-of time), or null")
 
 
 class ReviewSummary(BaseModel):

@@ -1,7 +1,8 @@
 """``iamgraph review``: the best-practice review on the command line (docs/review.md).
 
 Reads the config and suppression files and the clock (for ``--as-of now`` and suppression expiry) and
-hands the core data; prints a readable report grouped by severity, the report JSON, or SARIF; exits 1
+hands the core data (without an as-of time the core counts ages up to when the snapshot's credential
+reports were generated); prints a readable report grouped by severity, the report JSON, or SARIF; exits 1
 when an unsuppressed finding is at or above ``--fail-on``, 2 on bad input.
 """
 
@@ -103,7 +104,12 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Option("--suppressions", help="Accepted findings with reasons (TOML, or .json)")
         ] = None,
         as_of: Annotated[
-            str | None, typer.Option("--as-of", help="Date ages are counted to (YYYY-MM-DD, ISO time, or now)")
+            str | None,
+            typer.Option(
+                "--as-of",
+                help="Date ages are counted to (YYYY-MM-DD, ISO time, or now; default: when the snapshot's "
+                "newest credential report was generated)",
+            ),
         ] = None,
         fail_on: Annotated[
             FailOn, typer.Option("--fail-on", help="Exit 1 when an unsuppressed finding is at least this severe")
@@ -215,7 +221,7 @@ def _header(out: Console, doc: dict[str, Any]) -> None:
     line.append(
         f"  {len(snap['accounts'])} account(s)" + (f", organization {org['id'] or '(id unknown)'}" if org else "")
     )
-    line.append(f", as of {as_of['time']} ({as_of['source']})" if as_of["time"] else ", no as-of time")
+    line.append(f", as of {as_of['time']}, from {as_of['source']}" if as_of["time"] else ", no as-of time")
     out.print(line)
     counts = ", ".join(f"{n} {level}" for level, n in summary["by_severity"].items() if n)
     out.print(

@@ -1,8 +1,10 @@
 """GET/POST /review: the best-practice review of a snapshot, the JSON of `iamgraph review --json`.
 
 GET takes the flags as query parameters; POST also takes the settings file (``config``) and the
-suppressions as JSON. The review runs under the server's time budget and is cached per snapshot load,
-request and day (suppression expiry without an as-of date is judged against the server's date).
+suppressions as JSON. ``as_of`` (parameter or config) wins over the snapshot's own credential-report
+time, which the core takes when neither is given. The review runs under the server's time budget and is
+cached per snapshot load, request and day (suppression expiry without an as-of date is judged against
+the server's date).
 """
 
 from __future__ import annotations

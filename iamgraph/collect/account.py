@@ -19,6 +19,7 @@ from typing import Any
 __all__ = ["AccountData", "ResourceRecord", "dumps", "policy_value", "tags_of"]
 
 AUTHORIZATION_KEYS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
+_INFO_KEYS = ("alias", "password_policy", "summary", "credential_report_generated")  # account.json, in order
 _ROLE_ARN = re.compile(r"^arn:[a-z-]+:iam::(\d{12}):role/(.+)$")
 
 
@@ -128,7 +129,7 @@ class AccountData:
         files["resources.json"] = dumps({"resources": entries})
         if self.credential_report is not None:
             files["credential-report.csv"] = self.credential_report
-        info = {key: self.info[key] for key in ("alias", "password_policy", "summary") if key in self.info}
+        info = {key: self.info[key] for key in _INFO_KEYS if key in self.info}
         if info:
             files["account.json"] = dumps(info)
         return files

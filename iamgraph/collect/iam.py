@@ -1,15 +1,23 @@
-"""Account-level IAM: authorization details (every page), credential report, password policy, account
-summary, alias, and the identity providers roles can trust (OIDC, SAML) as resources."""
+"""Account-level IAM: authorization details (every page), credential report (and when it was generated),
+password policy, account summary, alias, and the identity providers roles can trust (OIDC, SAML) as
+resources."""
 
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 from iamgraph.collect.account import AUTHORIZATION_KEYS, AccountData, ResourceRecord, tags_of
 from iamgraph.collect.calls import Caller, Cancelled
 from iamgraph.collect.report import FailureKind
 
-__all__ = ["collect_account_info", "collect_authorization", "collect_credential_report", "collect_providers"]
+__all__ = [
+    "collect_account_info",
+    "collect_authorization",
+    "collect_credential_report",
+    "collect_providers",
+    "utc_text",
+]
 
 REPORT_WAIT_SECONDS = 120.0
 _POLL_SECONDS = 2.0
@@ -74,6 +82,17 @@ def collect_credential_report(caller: Caller, data: AccountData, *, wait: float 
     report = caller.call("get_credential_report", what=what)
     if report is not None and isinstance(report.get("Content"), bytes):
         data.credential_report = report["Content"]
+        generated = report.get("GeneratedTime")
+        if isinstance(generated, datetime):
+            data.set_info("credential_report_generated", utc_text(generated))
+        else:
+            caller.note("credential report: no GeneratedTime in the answer; account.json cannot say when it was made")
+
+
+def utc_text(moment: datetime) -> str:
+    """An ISO 8601 UTC time as account.json stores it (``2026-11-15T08:30:00Z``); naive means UTC (botocore)."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def collect_providers(caller: Caller, data: AccountData) -> None:

@@ -134,6 +134,7 @@ def _account(
         instance_profiles=details.instance_profiles,
         resources=resources,
         credential_report=report,
+        credential_report_generated=info.credential_report_generated,
         password_policy=info.password_policy,
         summary=info.summary,
         warnings=warnings,

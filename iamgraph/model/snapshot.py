@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from iamgraph.model.organization import Organization
@@ -179,6 +180,7 @@ class Account:
     instance_profiles: Mapping[str, InstanceProfile]
     resources: Mapping[str, Resource]
     credential_report: tuple[CredentialReportRow, ...] | None
+    credential_report_generated: datetime | None = None  # GeneratedTime of the report, UTC (account.json)
     password_policy: Mapping[str, Any] | None
     summary: Mapping[str, Any] | None
     warnings: tuple[str, ...] = ()

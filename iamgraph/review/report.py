@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -16,6 +16,7 @@ from iamgraph.graph.model import NodeKind
 from iamgraph.graph.queries import Analysis, Deadline
 from iamgraph.review.config import ReviewConfig
 from iamgraph.review.context import ReviewContext
+from iamgraph.review.dates import report_generated_as_of
 from iamgraph.review.families.privilege import access_summary
 from iamgraph.review.model import Check, Finding, NotAssessed, Severity
 from iamgraph.review.registry import checks
@@ -26,8 +27,9 @@ __all__ = ["SCHEMA", "Report", "review"]
 SCHEMA = "iamgraph.review/1"
 _MONITORING_TYPES = ("AWS::CloudTrail::Trail", "AWS::Config::ConfigurationRecorder")
 _NO_AS_OF = (
-    "no as-of time: the snapshot records no credential-report generation time, so checks that count days "
-    "(unused, rotation, recent root use) did not run; pass --as-of DATE"
+    "no as-of time: no account.json of the snapshot records when its credential report was generated "
+    "(credential_report_generated), so checks that count days (unused, rotation, recent root use) did not "
+    "run; pass --as-of DATE"
 )
 
 
@@ -110,9 +112,10 @@ def review(
     today: date | None = None,
     deadline: Deadline | None = None,
 ) -> Report:
-    """Run every enabled check. ``today`` (the caller's date) is used only to judge suppression expiry
-    when the review has no as-of time; nothing here reads the clock."""
-    config = config or ReviewConfig()
+    """Run every enabled check. Without an as-of time in ``config``, ages are counted up to the newest
+    credential-report generation time of the snapshot (named as the source). ``today`` (the caller's date)
+    is used only to judge suppression expiry when the review has no as-of time; nothing here reads the clock."""
+    config = _with_default_as_of(config or ReviewConfig(), analysis)
     registered = checks()
     order = {c.id: i for i, c in enumerate(registered)}
     ctx = ReviewContext(analysis, config, deadline=deadline)
@@ -138,6 +141,17 @@ def review(
         graph=_graph_counts(ctx),
         out_of_scope=(_monitoring(analysis), _WORKLOAD_SECRETS),
     )
+
+
+def _with_default_as_of(config: ReviewConfig, analysis: Analysis) -> ReviewConfig:
+    """An as-of time that was given wins; else the snapshot's own, when it records one."""
+    if config.as_of is not None:
+        return config
+    found = report_generated_as_of(analysis.snapshot.accounts.values())
+    if found is None:
+        return config
+    moment, source = found
+    return replace(config, as_of=moment, as_of_source=source)
 
 
 def _snapshot(analysis: Analysis) -> dict[str, Any]:

@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 import shutil
 import stat
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from click.testing import Result
 
@@ -139,11 +141,16 @@ def test_resources_with_roles_and_policies(out: Path, estate: Estate) -> None:
     assert "arn:aws:s3:::prod-data" in _resources(out, estate.member)
 
 
-def test_account_files(out: Path) -> None:
+def test_account_files(out: Path, estate: Estate) -> None:
     info = _json(out / "accounts" / MGMT / "account.json")
     assert info["alias"] == "acme-mgmt"
     assert info["password_policy"]["MinimumPasswordLength"] == 14
     assert info["summary"]["Users"] == 3
+    iam = boto3.client("iam", endpoint_url=estate.url, region_name="us-east-1", aws_access_key_id="AKIATESTREADER",
+                       aws_secret_access_key="x")  # fmt: skip
+    generated = iam.get_credential_report()["GeneratedTime"]  # what AWS (here moto) says, as boto3 parses it
+    assert info["credential_report_generated"].endswith("Z")
+    assert datetime.fromisoformat(info["credential_report_generated"].replace("Z", "+00:00")) == generated
     report = (out / "accounts" / MGMT / "credential-report.csv").read_text(encoding="utf-8")
     assert report.startswith("user,arn,") and f"arn:aws:iam::{MGMT}:user/alice" in report
     details = _json(out / "accounts" / MGMT / "authorization-details.json")
@@ -165,6 +172,18 @@ def test_report_lists_calls_and_choices(out: Path, estate: Estate) -> None:
     assert (MGMT, "organizations", "ListTargetsForPolicy") in calls
     assert report["summary"]["calls"] == len(report["calls"])
     assert any(n["service"] == "s3" and "(us-east-1) left out" in n["message"] for n in report["notes"])
+
+
+def test_review_counts_ages_to_the_collected_report_time(analysis: Analysis, estate: Estate) -> None:
+    from iamgraph.review import ReviewConfig, review
+
+    times = {a.id: a.credential_report_generated for a in analysis.snapshot.accounts.values()}
+    assert set(times) == {MGMT, estate.member} and all(times.values())
+    config = ReviewConfig(only=frozenset({"access-key-not-rotated"}), access_summary=False)
+    as_of = review(analysis, config).to_json()["as_of"]
+    newest = max(t for t in times.values() if t is not None)
+    assert as_of["time"] == newest.isoformat() and as_of["note"] is None
+    assert as_of["source"].startswith("credential report generated ")
 
 
 def test_who_can_end_to_end(analysis: Analysis, estate: Estate) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import boto3
@@ -13,6 +14,7 @@ import pytest
 from iamgraph.collect.account import AccountData, ResourceRecord, policy_value, tags_of
 from iamgraph.collect.aws import AccountSession, client_config
 from iamgraph.collect.calls import Caller, classify
+from iamgraph.collect.iam import collect_credential_report, utc_text
 from iamgraph.collect.options import CollectOptions
 from iamgraph.collect.regions import enabled_regions
 from iamgraph.collect.report import FailureKind, Recorder
@@ -135,6 +137,57 @@ def test_progress_bar_per_account_on_a_terminal() -> None:
         bars.refresh()
     text = buffer.getvalue()
     assert f"{A} prod" in text and "sqs eu-west-1" in text and "1/4" in text
+
+
+@pytest.mark.parametrize(
+    ("moment", "text"),
+    [
+        (datetime(2026, 11, 15, 8, 30, tzinfo=UTC), "2026-11-15T08:30:00Z"),
+        (datetime(2026, 11, 15, 8, 30), "2026-11-15T08:30:00Z"),  # naive: botocore's times are UTC
+        (datetime(2026, 11, 15, 10, 30, tzinfo=timezone(timedelta(hours=2))), "2026-11-15T08:30:00Z"),
+        (datetime(2026, 11, 15, 8, 30, 0, 125000, tzinfo=UTC), "2026-11-15T08:30:00.125000Z"),
+    ],
+)
+def test_utc_text(moment: datetime, text: str) -> None:
+    assert utc_text(moment) == text
+
+
+class _ReportCaller:
+    """Answers GenerateCredentialReport (complete at once) and GetCredentialReport; keeps the notes."""
+
+    def __init__(self, report: dict[str, Any]) -> None:
+        self.report = report
+        self.notes: list[str] = []
+        self.cancel = threading.Event()
+
+    def call(self, operation: str, **_: Any) -> dict[str, Any]:
+        return {"State": "COMPLETE"} if operation == "generate_credential_report" else self.report
+
+    def note(self, message: str) -> None:
+        self.notes.append(message)
+
+
+def test_credential_report_time_goes_to_account_json() -> None:
+    data = AccountData(A)
+    data.authorization = _details()
+    generated = datetime(2026, 11, 15, 8, 30, 5, tzinfo=UTC)
+    caller = _ReportCaller({"Content": b"user,arn\n", "ReportFormat": "text/csv", "GeneratedTime": generated})
+    collect_credential_report(caller, data)  # type: ignore[arg-type]
+    files = data.files(lambda _: None)
+    assert files["credential-report.csv"] == b"user,arn\n"
+    assert json.loads(files["account.json"]) == {"credential_report_generated": "2026-11-15T08:30:05Z"}
+    assert caller.notes == []
+
+
+def test_credential_report_without_a_time_is_noted() -> None:
+    data = AccountData(A)
+    data.authorization = _details()
+    caller = _ReportCaller({"Content": b"user,arn\n", "ReportFormat": "text/csv"})
+    collect_credential_report(caller, data)  # type: ignore[arg-type]
+    files = data.files(lambda _: None)
+    assert "credential-report.csv" in files and "account.json" not in files
+    [note] = caller.notes
+    assert note == "credential report: no GeneratedTime in the answer; account.json cannot say when it was made"
 
 
 def test_only_the_collector_imports_boto3() -> None:

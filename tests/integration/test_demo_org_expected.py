@@ -166,7 +166,7 @@ def test_p6_org_automation_reaches_member_accounts(cli: Any) -> None:
         assert r["paths"], account
 
 
-# ---- §4.1: what `iamgraph review --as-of 2026-11-15` reports ------------------------------------------------
+# ---- §4.1: what `iamgraph review --as-of 2026-11-15` reports, and `iamgraph review` alone --------------------
 
 _ROW = re.compile(r"^\| (critical|high|medium|low|info|–) \| ([a-z0-9-]+) \| (.+) \|$")
 _COUNT = re.compile(r"^(\d+) findings\b")
@@ -208,16 +208,20 @@ def test_review_table_lists_every_check() -> None:
     assert set(EXPECTED_REVIEW) == {c.id for c in checks()}
 
 
-@pytest.mark.parametrize("check", sorted(EXPECTED_REVIEW))
-def test_review_findings(review_json: dict[str, Any], check: str) -> None:
+def _assert_as_expected(report: dict[str, Any], check: str) -> None:
     found: dict[str, set[str]] = {}
-    for f in review_json["findings"]:
+    for f in report["findings"]:
         if f["check"] == check:
             found.setdefault(f["severity"], set()).add(f["id"].split(":", 1)[1])
     expected = EXPECTED_REVIEW[check]
     for severity, n in expected["counts"].items():
         assert len(found.pop(severity, set())) == n, (check, severity)
     assert found == expected["ids"], check
+
+
+@pytest.mark.parametrize("check", sorted(EXPECTED_REVIEW))
+def test_review_findings(review_json: dict[str, Any], check: str) -> None:
+    _assert_as_expected(review_json, check)
 
 
 def test_review_evidence_opens_in_the_graph(review_json: dict[str, Any]) -> None:
@@ -249,11 +253,26 @@ def test_review_evidence_opens_in_the_graph(review_json: dict[str, Any]) -> None
     ]
 
 
-def test_review_without_as_of_does_not_guess(cli: Any) -> None:
-    ages = ("root-recently-used", "user-credential-unused", "access-key-not-rotated")
-    r = cli("review", *(a for c in ages for a in ("--check", c)))
-    assert r["as_of"]["time"] is None and not r["findings"]
-    assert {c for n in r["not_assessed"] for c in n["checks"]} == set(ages)
+# The newest credential report of the demo (dev, 915630472846) was generated after every time its reports
+# record (the last: dev-bob's key, 2026-11-15T08:10); the other accounts' reports a little earlier.
+DEMO_REPORT_TIME = "2026-11-15T08:32:30"
+
+
+def test_review_without_as_of_takes_the_credential_report_time(cli: Any, review_json: dict[str, Any]) -> None:
+    """`iamgraph review` alone counts ages to when the demo's credential reports were generated, which gives
+    exactly the §4.1 findings; an explicit --as-of wins over it."""
+    default = cli("review")
+    assert default["as_of"] == {
+        "time": f"{DEMO_REPORT_TIME}+00:00",
+        "source": f"credential report generated {DEMO_REPORT_TIME}Z (account {DEV})",
+        "note": None,
+    }
+    assert review_json["as_of"] == {"time": "2026-11-15T00:00:00+00:00", "source": "--as-of", "note": None}
+    assert not default["not_assessed"]
+    for check in sorted(EXPECTED_REVIEW):
+        _assert_as_expected(default, check)
+    same = {(f["id"], f["severity"]) for f in default["findings"]}
+    assert same == {(f["id"], f["severity"]) for f in review_json["findings"]}
 
 
 def test_review_sarif_and_gate(tmp_path_factory: pytest.TempPathFactory) -> None:
@@ -265,6 +284,8 @@ def test_review_sarif_and_gate(tmp_path_factory: pytest.TempPathFactory) -> None
     assert log["version"] == "2.1.0"
     levels = {r["level"] for r in log["runs"][0]["results"]}
     assert levels == {"error", "warning", "note"}
+
+
 # ---- §3.5: S3 object access (decided as "some object of the bucket", arn:aws:s3:::BUCKET/*) -------------
 def _direct(answer: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Principals holding the access themselves (a one-hop path), by ARN."""

@@ -271,7 +271,11 @@ class Acct:
     def account_info(
         self, *, password_policy: Doc | None = None, summary: Doc | None = None, alias: str | None = None
     ) -> None:
-        self.info = {"alias": alias, "password_policy": password_policy, "summary": summary}
+        self.info = {**(self.info or {}), "alias": alias, "password_policy": password_policy, "summary": summary}
+
+    def report_generated(self, when: str | None) -> None:
+        """``credential_report_generated`` in account.json (kept beside any other account.json keys)."""
+        self.info = {**(self.info or {}), "credential_report_generated": when}
 
     def write(self, folder: Path) -> None:
         folder.mkdir(parents=True)
