@@ -19,7 +19,7 @@ from iamgraph.evaluation.decision import MatchedStatement
 from iamgraph.graph.estate import Estate, PrincipalEntry
 from iamgraph.policy.logic import Expr, conj
 
-__all__ = ["SENTINEL_ACTIONS", "AdminVerdict", "admin_verdict"]
+__all__ = ["CONTROL_ACTIONS", "SENTINEL_ACTIONS", "AdminVerdict", "admin_verdict"]
 
 SENTINEL_ACTIONS = (
     "iam:PutRolePolicy",
@@ -43,11 +43,30 @@ class AdminVerdict:
     proof: tuple[MatchedStatement, ...]
 
 
+# What taking over the account's principals needs: rewriting a role's trust and assuming it, and creating a
+# user's access key. An admin whose SCPs still allow these controls every user and role of its account.
+CONTROL_ACTIONS = ("iam:UpdateAssumeRolePolicy", "sts:AssumeRole", "iam:CreateAccessKey")
+
+
 def admin_verdict(estate: Estate, p: PrincipalEntry, *, org_policies: bool = False) -> AdminVerdict:
     """Admin (possibly under conditions such as MFA) or not, with the deciding statements.
 
-    ``org_policies=True`` asks whether the principal is admin *in effect*, within its SCPs and RCPs:
-    the graph builder and the techniques skip only such admins' edges inside their account."""
+    ``org_policies=True`` asks whether the principal is admin *in control*: admin by its own policies,
+    and its SCPs and RCPs still allow the :data:`CONTROL_ACTIONS` (guardrails such as a region lock or
+    "never delete the trail" leave that intact). The graph builder and the techniques skip only such
+    admins' edges inside their account and draw ``admin`` edges instead."""
+    verdict = _admin_verdict(estate, p)
+    if not org_policies or not verdict.admin:
+        return verdict
+    decisions = [estate.evaluate(p, a, "*", resource_account=p.account) for a in CONTROL_ACTIONS]
+    if not all(d.possible for d in decisions):
+        return AdminVerdict(False, False, ())
+    conditions = conj([verdict.conditions, *(d.residual for d in decisions)])
+    return AdminVerdict(conditions is not False, conditions, verdict.proof)
+
+
+def _admin_verdict(estate: Estate, p: PrincipalEntry) -> AdminVerdict:
+    org_policies = False  # SCPs and RCPs cap an admin; they do not make it any less the account's admin
     if p.kind == "root":
         decisions = [
             estate.evaluate(p, a, "*", resource_account=p.account, org_policies=org_policies)

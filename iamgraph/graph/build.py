@@ -51,7 +51,7 @@ def build_graph(snapshot: Snapshot, *, progress: Progress | None = None) -> Acce
             g.add_edge(edge)
         g.timings[f"technique:{tech.name}"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    idx = privesc_index(estate)  # one-step admins in effect: their self grant works within their SCPs
+    idx = privesc_index(estate)  # one-step admins in control: their self grant works within their SCPs
     self_grants = [
         e
         for e in g.edges(EdgeKind.GRANT)
@@ -149,8 +149,8 @@ def _ensure_endpoint(estate: Estate, g: AccessGraph, node: str) -> None:
 def _admin_verdicts(
     estate: Estate, g: AccessGraph, *, within: dict[str, AdminVerdict] | None = None
 ) -> dict[str, AdminVerdict]:
-    """Admins by their own permissions (the node mark), or, ``within`` those, admins in effect: still
-    admin under their SCPs and RCPs (the ones whose other in-account edges add nothing)."""
+    """Admins by their own permissions (the node mark), or, ``within`` those, admins in control: still
+    able to take over principals under their SCPs and RCPs (their other in-account edges add nothing)."""
     out: dict[str, AdminVerdict] = {}
     for p in estate.principals.values():
         if p.arn in g.graph and (within is None or p.arn in within):

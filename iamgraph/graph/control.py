@@ -1,6 +1,7 @@
 """Admin control edges: an admin of an account can act as any of the account's users and roles.
 
-An admin in effect (every action on every resource, within its SCPs and RCPs) can create access keys or
+An admin in control (every action on every resource by its own policies, and its SCPs and RCPs still allow
+taking over principals: `CONTROL_ACTIONS`) can create access keys or
 login profiles for any user, rewrite any role's trust policy and assume it, or attach itself to anything;
 the privilege-escalation techniques therefore skip admins inside their own account instead of listing
 hundreds of such edges each. These edges restore what that skip leaves out of path queries: one
@@ -29,7 +30,7 @@ NOTE = "admin of the account: can take over any of its users and roles"
 def control_edges(
     estate: Estate, effective: Mapping[str, AdminVerdict], self_grants: list[DerivedEdge]
 ) -> Iterator[DerivedEdge]:
-    """``admin`` edges from each admin in effect, and from each principal with a self grant to admin."""
+    """``admin`` edges from each admin in control, and from each principal with a self grant to admin."""
     sources: dict[str, list[tuple[Expr, tuple[MatchedStatement, ...], str]]] = {}
     for arn, verdict in effective.items():
         sources.setdefault(arn, []).append((verdict.conditions, verdict.proof, "permissions"))

@@ -21,7 +21,7 @@ from iamgraph.edges.techniques._decide import Decider, Named
 from iamgraph.edges.techniques._edges import WRITTEN_POLICY
 from iamgraph.edges.techniques._self_admin import one_step_admin
 from iamgraph.evaluation.decision import Decision
-from iamgraph.graph.admin import SENTINEL_ACTIONS, admin_verdict
+from iamgraph.graph.admin import CONTROL_ACTIONS, SENTINEL_ACTIONS, admin_verdict
 from iamgraph.graph.estate import Estate, PrincipalEntry, ResourceEntry
 from iamgraph.graph.outside import ALLOW_ALL, provider_principal, service_principal
 from iamgraph.model.policy import Effect, Policy, Statement, StatementRef
@@ -200,7 +200,7 @@ class PrivescIndex(Decider):
     ) -> Verdict:
         """Would ``p`` be admin with these identity policies / boundaries? Like
         :func:`iamgraph.graph.admin.admin_verdict`, organization policies cap but do not demote, unless
-        ``org_policies`` (admin in effect, for the decisions to skip a principal's edges)."""
+        ``org_policies``: then also in control within its SCPs (the decisions to skip a principal's edges)."""
         memo_key = (p.arn, key, org_policies)
         hit = self._hypo.get(memo_key)
         if hit is not None:
@@ -215,8 +215,10 @@ class PrivescIndex(Decider):
         if _plainly_admin(entry) and not (org_policies and (p.scps or self.estate.org is not None)):
             self._hypo[memo_key] = verdict = Verdict(True, True)
             return verdict
-        for action in SENTINEL_ACTIONS:
-            d = self.estate.evaluate(entry, action, "*", resource_account=p.account, org_policies=org_policies)
+        probes = SENTINEL_ACTIONS if not org_policies else (*SENTINEL_ACTIONS, *CONTROL_ACTIONS)
+        for i, action in enumerate(probes):
+            in_control = i >= len(SENTINEL_ACTIONS)  # admin by its own policies, in control within its SCPs
+            d = self.estate.evaluate(entry, action, "*", resource_account=p.account, org_policies=in_control)
             if not d.possible:
                 break
             residuals.append(d.residual)
