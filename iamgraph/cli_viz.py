@@ -19,6 +19,7 @@ from rich.console import Console
 
 from iamgraph.errors import IamGraphError, InputError
 from iamgraph.graph.queries import AssumeUnknown, WhatIf, parse_context_pairs
+from iamgraph.review import Severity
 
 __all__ = ["register"]
 
@@ -231,4 +232,38 @@ def register(app: typer.Typer) -> None:
             output,
             {"kind": "neighbourhood", "node": node, "depth": depth, "limit": limit},
             VizOptions(context, assume_unknown, redact, redact_key, redact_term, no_cache),
+        )
+
+    @viz.command("review")
+    def viz_review(
+        data: DataOpt,
+        output: OutOpt,
+        min_severity: Annotated[
+            Severity | None, typer.Option("--min-severity", help="Leave out findings below this severity")
+        ] = None,
+        as_of: Annotated[
+            str | None,
+            typer.Option(
+                "--as-of",
+                help="Date ages are counted to (YYYY-MM-DD or ISO time; default: when the snapshot's newest "
+                "credential report was generated)",
+            ),
+        ] = None,
+        limit: Annotated[int, typer.Option("--limit", min=1, max=1000, help="Findings listed at most")] = 1000,
+        redact: RedactOpt = False,
+        redact_key: RedactKeyOpt = None,
+        redact_term: TermOpt = None,
+        no_cache: NoCacheOpt = False,
+    ) -> None:
+        """The best-practice review's findings (as `iamgraph review`); select one to draw its paths."""
+        _write(
+            data,
+            output,
+            {
+                "kind": "review",
+                "min_severity": min_severity.value if min_severity else None,
+                "as_of": as_of,
+                "limit": limit,
+            },
+            VizOptions(None, AssumeUnknown.KEEP, redact, redact_key, redact_term, no_cache),
         )

@@ -1,6 +1,6 @@
 """A query answer as a view to draw: the nodes and edges of its paths, the answer items, "N more" caps.
 
-``build_view`` runs one query of the shared query layer (who-can, path, privesc, exposure, neighbourhood)
+``build_view`` runs one query of the shared query layer (who-can, path, privesc, exposure, neighbourhood, review)
 and turns its JSON into plain view data: every node with its details, one edge per (source, target) pair
 holding every hop drawn between them (each with its proof unchanged), the text of every statement a proof
 names, and what was left out. The same data feeds the served explorer and the standalone evidence file.
@@ -28,6 +28,7 @@ from iamgraph.graph.queries import (
     who_can,
 )
 from iamgraph.graph.queries.base import usable
+from ui.review import finding_ids, run_review
 from ui.statements import proof_refs, statement_index
 from ui.text import conditions_text
 
@@ -35,7 +36,7 @@ __all__ = ["DEFAULT_LIMIT", "MAX_NODES", "QUERY_KINDS", "ViewQuery", "build_view
 
 DEFAULT_LIMIT = 100  # answer items (principals, paths, escalations, reaches) drawn before "N more"
 MAX_NODES = 400  # nodes drawn at most, whatever the limit: beyond this a browser layout gets sluggish
-QUERY_KINDS = ("who-can", "path", "privesc", "exposure", "neighbourhood")
+QUERY_KINDS = ("who-can", "path", "privesc", "exposure", "neighbourhood", "review")
 Hop = dict[str, Any]
 
 
@@ -53,6 +54,8 @@ class ViewQuery:
     all_paths: bool = False
     max_depth: int = 8
     depth: int = 1
+    min_severity: str | None = None
+    as_of: str | None = None
     limit: int = DEFAULT_LIMIT
     whatif: WhatIf = field(default_factory=WhatIf)
 
@@ -64,6 +67,7 @@ class ViewQuery:
             "privesc": ("max_depth",),
             "exposure": ("max_depth",),
             "neighbourhood": ("node", "depth"),
+            "review": ("min_severity", "as_of"),
         }[self.kind]
         out = {n: getattr(self, n) for n in names if getattr(self, n) not in (None, False)}
         return {**out, "limit": self.limit}
@@ -249,12 +253,54 @@ def _neighbourhood(b: _Builder, q: ViewQuery, deadline: Deadline | None) -> str:
     return f"Neighbourhood of {r['center']}"
 
 
+def _review(b: _Builder, q: ViewQuery, deadline: Deadline | None) -> str:
+    """One item per finding of the review (``GET /review``'s entry point), each with its own nodes and hops:
+    the explorer draws one finding at a time, so the node cap does not apply here, only ``limit``."""
+    report = run_review(b.analysis, min_severity=q.min_severity, as_of=q.as_of, deadline=deadline)
+    skipped = 0
+    for f in report["findings"]:
+        b.total_items += 1
+        if len(b.items) >= b.limit:
+            skipped += 1
+            continue
+        ids = finding_ids(b.analysis, f)
+        for arn in ids:
+            b.node(arn)
+        paths = f["evidence"]["paths"]
+        pairs = list(dict.fromkeys(b.hop(h) for p in paths for h in p["hops"]))
+        b.items.append(
+            {
+                "label": f["title"],
+                "note": f["check"],
+                "conditional": any(p.get("conditional") for p in paths),
+                "nodes": list(dict.fromkeys([*ids, *(n for pair in pairs for n in pair)])),
+                "edges": [list(p) for p in pairs],
+                "finding": f,
+            }
+        )
+    b.left_out(None, skipped, "findings")
+    as_of = report["as_of"]
+    when = f"as of {as_of['time']} ({as_of['source']})" if as_of["time"] else str(as_of["note"])
+    b.lists.append({"title": "As of", "entries": [{"text": when, "node": None}]})
+    gaps = [
+        {
+            "text": f"{', '.join(n['checks'])}: {n['reason']}" + (f" (account {n['account']})" if n["account"] else ""),
+            "node": None,
+        }
+        for n in report["not_assessed"]
+    ]
+    if gaps:
+        b.lists.append({"title": f"Not assessed ({len(gaps)})", "entries": gaps})
+    return "Review findings" + (f" ({q.min_severity} and above)" if q.min_severity else "")
+
+
 _RUN: dict[str, Callable[[_Builder, ViewQuery, Deadline | None], str]] = {
     "who-can": _who_can,
     "path": _path,
     "privesc": _privesc,
     "exposure": _exposure,
     "neighbourhood": _neighbourhood,
+    "review": _review,
 }
 
 
@@ -305,7 +351,11 @@ def build_view(
     accounts = _account_names(analysis)
     nodes = [_node(analysis, arn, role, accounts) for arn, role in b.roles.items()]
     edges = [{"source": s, "target": t, "hops": list(hops.values())} for (s, t), hops in b.pairs.items()]
-    refs = [*proof_refs([e["hops"] for e in edges]), *proof_refs([n["details"]["node"] for n in nodes])]
+    refs = [
+        *proof_refs([e["hops"] for e in edges]),
+        *proof_refs([n["details"]["node"] for n in nodes]),
+        *proof_refs([i["finding"]["evidence"]["statements"] for i in b.items if "finding" in i]),
+    ]
     return {
         "format": 1,
         "title": title,

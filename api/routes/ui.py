@@ -7,17 +7,25 @@ HTML) serves ``/ui/evidence/<query>``, the same view as one self-contained HTML 
 """
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import Querying, QueryingDep, SettingsDep
 from api.errors import ApiError
 from api.routes import errors
-from api.schemas import ExposureQuery, NeighbourhoodQuery, PathQuery, PrivescQuery, WhatIfParams, WhoCanQuery
+from api.schemas import (
+    ExposureQuery,
+    NeighbourhoodQuery,
+    PathQuery,
+    PrivescQuery,
+    SnapshotName,
+    WhatIfParams,
+    WhoCanQuery,
+)
 from ui.page import ASSETS, SERVED_CSP, asset, explorer_page, standalone_page
 from ui.redact import Redactor
 from ui.render import network
@@ -66,6 +74,20 @@ class ExposureView(ExposureQuery):
     limit: Limit = DEFAULT_LIMIT
 
 
+class ReviewView(BaseModel):
+    """The review's findings as a view: ``GET /review``'s defaults, with its severity filter and as-of date."""
+
+    model_config = ConfigDict(extra="forbid")
+    snapshot: SnapshotName | None = Field(None, description="Snapshot name (default: the first loaded)")
+    min_severity: Literal["critical", "high", "medium", "low", "info"] | None = Field(
+        None, description="Leave out findings below this severity"
+    )
+    as_of: Annotated[str, StringConstraints(max_length=40)] | None = Field(
+        None, description="Date ages are counted to (default: the snapshot's newest credential report time)"
+    )
+    limit: Annotated[int, Field(ge=1, le=1000, description="Findings listed at most")] = 1000
+
+
 class ViewPayload(BaseModel):
     view: dict[str, Any] = Field(
         description="Nodes with details, edges with every hop's proof, items, caps (docs/ui.md)"
@@ -75,6 +97,8 @@ class ViewPayload(BaseModel):
 
 def _view_query(kind: str, q: BaseModel, env: Querying) -> ViewQuery:
     """The view query of a request, with the server's bounds applied (422 naming the limit when above)."""
+    if isinstance(q, ReviewView):
+        return ViewQuery(kind=kind, min_severity=q.min_severity, as_of=q.as_of, limit=q.limit)
     assert isinstance(q, WhatIfParams)
     whatif = env.whatif(q)
     if isinstance(q, WhoCanView):
@@ -149,6 +173,11 @@ async def view_exposure(q: Annotated[ExposureView, Query()], env: QueryingDep) -
     return await _answer("exposure", q, env)
 
 
+@views.get("/ui/views/review", response_model=ViewPayload, summary="Review findings as a view (explorer)")
+async def view_review(q: Annotated[ReviewView, Query()], env: QueryingDep) -> Response:
+    return await _answer("review", q, env)
+
+
 @views.get("/ui/views/neighbourhood", response_model=ViewPayload, summary="A node's neighbourhood as a view")
 async def view_neighbourhood(q: Annotated[NeighbourhoodQuery, Query()], env: QueryingDep) -> Response:
     return await _answer("neighbourhood", q, env)
@@ -178,6 +207,10 @@ class ExposureEvidence(ExposureView):
 
 
 class NeighbourhoodEvidence(NeighbourhoodQuery):
+    redact: Redact = False
+
+
+class ReviewEvidence(ReviewView):
     redact: Redact = False
 
 
@@ -213,3 +246,8 @@ async def evidence_exposure(q: Annotated[ExposureEvidence, Query()], env: Queryi
 @evidence.get("/ui/evidence/neighbourhood")
 async def evidence_neighbourhood(q: Annotated[NeighbourhoodEvidence, Query()], env: QueryingDep) -> Response:
     return await _evidence("neighbourhood", q, env)
+
+
+@evidence.get("/ui/evidence/review")
+async def evidence_review(q: Annotated[ReviewEvidence, Query()], env: QueryingDep) -> Response:
+    return await _evidence("review", q, env)

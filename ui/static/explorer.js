@@ -30,6 +30,8 @@
     query: null, // the last query run (live)
     moreSeq: 0,
     token: null,
+    full: null, // review view: {nodes: Map vis id -> node, edges: Map "source\0target" -> edge}; one finding drawn at a time
+    finding: null, // the finding item drawn (review view)
   };
   let network = null;
 
@@ -175,7 +177,11 @@
       state.lists = view.lists.slice();
       state.more = [];
       state.view = view;
+      state.full = null;
+      state.finding = null;
     }
+    const byFinding = view.query.kind === "review";
+    if (byFinding && !state.full) state.full = { nodes: new Map(), edges: new Map() };
     for (const n of view.nodes) {
       if (!state.nodeInfo.has(n.id) || !merge) state.nodeInfo.set(n.id, n);
     }
@@ -189,6 +195,8 @@
         renamed.set(n.id, id);
         state.moreInfo.set(id, { more: view.more[n.more], query: state.query });
         addNodes.push(Object.assign({}, n, { id: id }));
+      } else if (byFinding) {
+        state.full.nodes.set(n.id, n);
       } else if (!state.nodes.get(n.id)) {
         addNodes.push(n);
       }
@@ -209,7 +217,8 @@
         for (const h of pair ? pair.hops : []) if (!keys.has(hopKey(h))) known.hops.push(h);
       } else {
         state.edgeInfo.set(e.id, { source: e.fromArn, target: e.toArn, hops: pair ? pair.hops.slice() : [] });
-        addEdges.push(e);
+        if (byFinding) state.full.edges.set(e.fromArn + "\u0000" + e.toArn, e);
+        else addEdges.push(e);
       }
     }
     for (const m of view.more) state.more.push({ more: m, query: state.query });
@@ -231,9 +240,11 @@
     const view = state.view;
     $("view-title").textContent = view ? view.title : "No query yet";
     const drawn = state.nodes.get({ filter: (n) => !state.moreInfo.has(n.id) }).length;
-    const edges = state.edgeInfo.size;
+    const edges = state.edges.get({ filter: (e) => state.edgeInfo.has(e.id) }).length;
     let stats = drawn + " nodes · " + edges + " edges";
-    if (view && view.total_items) stats += " · " + view.items.length + " of " + view.total_items + " drawn";
+    if (view && view.query.kind === "review") {
+      stats = view.items.length + " of " + view.total_items + " findings listed" + (state.finding ? " · " + stats : "");
+    } else if (view && view.total_items) stats += " · " + view.items.length + " of " + view.total_items + " drawn";
     $("view-stats").textContent = view ? stats : "";
     if (live) $("evidence").disabled = !view;
   }
@@ -274,7 +285,9 @@
     const view = state.view;
     if (!view) return;
     const total = view.total_items || 0;
-    const noun = { "who-can": "principals", path: "paths", privesc: "escalations", exposure: "reaches" }[view.query.kind];
+    const noun = {
+      "who-can": "principals", path: "paths", privesc: "escalations", exposure: "reaches", review: "findings",
+    }[view.query.kind];
     if (noun) box.appendChild(el("p", { cls: "summary", text: total + " " + noun + (total ? ":" : "") }));
     else {
       const around = (view.nodes.length - 1) + " nodes around " + shortName(view.title.replace(/^Neighbourhood of /, ""));
@@ -282,6 +295,10 @@
     }
     const ol = el("ol");
     for (const item of state.items) {
+      if (item.finding) {
+        ol.appendChild(findingEntry(item));
+        continue;
+      }
       const label = state.nodeInfo.has(item.label) ? shortName(item.label) : item.label;
       const b = button(label, () => focusItem(item), "link");
       b.setAttribute("title", item.label);
@@ -304,6 +321,85 @@
     }
   }
 
+  // ---- review findings: one finding drawn at a time ----------------------------------------------------
+  const SEVERITIES = ["critical", "high", "medium", "low", "info"];
+  function severityBadge(severity) {
+    const known = SEVERITIES.includes(severity) ? severity : "info";
+    return el("span", { cls: "badge sev sev-" + known, text: String(severity) });
+  }
+
+  function findingEntry(item) {
+    const f = item.finding;
+    const b = button(String(f.title), () => selectFinding(item), "link finding-title");
+    b.setAttribute("title", String(f.id));
+    const li = el("li", { cls: "finding-item" }, [
+      severityBadge(f.severity),
+      b,
+      el("span", { cls: "note check-id", text: f.check }),
+      item.conditional ? el("span", { cls: "badge cond", text: "conditional" }) : null,
+    ]);
+    li.dataset.finding = String(f.id);
+    return li;
+  }
+
+  /** Draw the finding's principals and resources and its paths' hops (nothing else), and show the finding. */
+  function selectFinding(item) {
+    state.finding = item;
+    const full = state.full || { nodes: new Map(), edges: new Map() };
+    const nodes = item.nodes.map((a) => full.nodes.get("n:" + a)).filter(Boolean);
+    const edges = item.edges.map((p) => full.edges.get(p[0] + "\u0000" + p[1])).filter(Boolean);
+    state.nodes.clear();
+    state.edges.clear();
+    state.nodes.add(nodes);
+    state.edges.add(edges);
+    state.nodes.update(levels(state.nodes.getIds(), state.edges.get(), false));
+    network.setData({ nodes: state.nodes, edges: state.edges });
+    if (nodes.length) fitAll(false);
+    for (const li of document.querySelectorAll("#results li.finding-item")) {
+      li.classList.toggle("selected", li.dataset.finding === String(item.finding.id));
+    }
+    renderHeader();
+    showFinding(item);
+  }
+
+  function showFinding(item) {
+    const f = item.finding;
+    const ev = f.evidence || {};
+    const box = clear($("details"));
+    box.appendChild(el("h2", { text: "Finding" }));
+    box.appendChild(el("h2", { cls: "title finding-title", text: f.title }));
+    box.appendChild(el("div", { cls: "badges" }, [
+      severityBadge(f.severity),
+      el("span", { cls: "badge", text: f.check }),
+      f.family ? el("span", { cls: "badge", text: f.family }) : null,
+      item.conditional ? el("span", { cls: "badge cond", text: "conditional" }) : null,
+    ]));
+    box.appendChild(props([
+      ["id", el("code", { text: f.id })],
+      ["subject", el("code", { text: f.subject })],
+      ["account", f.account],
+      ["file", f.file],
+    ]));
+    box.appendChild(el("h3", { text: "Remediation" }));
+    box.appendChild(el("p", { cls: "remediation", text: f.remediation }));
+    const ids = [].concat(ev.principals || [], ev.resources || []);
+    if (ids.length) {
+      box.appendChild(el("h3", { text: "Principals and resources" }));
+      box.appendChild(el("ul", { cls: "plain" }, ids.map((arn) => el("li", {},
+        state.nodes.get("n:" + arn) ? button(shortName(arn), () => focusNode(arn), "link") : el("code", { text: arn })))));
+    }
+    box.appendChild(el("h3", { text: "Evidence statements" }));
+    const refs = ev.statements || [];
+    box.appendChild(refs.length ? proofTable(refs) : el("p", { cls: "hint", text: "none" }));
+    const paths = ev.paths || [];
+    if (paths.length) {
+      box.appendChild(el("p", { cls: "hint", text: paths.length + " path(s) drawn: click an edge for its deciding statements." }));
+    }
+    if (ev.details && Object.keys(ev.details).length) {
+      box.appendChild(el("details", { cls: "stmt" }, [el("summary", { text: "evidence details (JSON)" }), json(ev.details)]));
+    }
+  }
+
   function focusNode(arn) {
     const id = "n:" + arn;
     network.selectNodes([id]);
@@ -315,7 +411,10 @@
   function showHint() {
     const box = clear($("details"));
     box.appendChild(el("h2", { text: "Details" }));
-    box.appendChild(el("p", { cls: "hint", text: "Click a node for its details, an edge for its proof." }));
+    const review = state.view && state.view.query.kind === "review" && !state.finding;
+    const hint = review ? "Select a finding under Results to draw its principals, resources and paths."
+      : "Click a node for its details, an edge for its proof.";
+    box.appendChild(el("p", { cls: "hint", text: hint }));
   }
 
   function statementBlock(ref) {
@@ -528,6 +627,11 @@
     } else if (kind === "neighbourhood") {
       p.node = $("q-node").value.trim();
       p.depth = $("q-depth").value || "1";
+    } else if (kind === "review") {
+      const q = { limit: String(maxLimit(kind)) };
+      if ($("q-min-severity").value) q.min_severity = $("q-min-severity").value;
+      if ($("q-as-of").value.trim()) q.as_of = $("q-as-of").value.trim();
+      return { kind: kind, params: q };
     }
     if (kind !== "neighbourhood") p.max_depth = $("q-max-depth").value || "8";
     return { kind: kind, params: p };
@@ -537,7 +641,7 @@
     const params = new URLSearchParams();
     if (snapshot()) params.set("snapshot", snapshot());
     for (const [k, v] of Object.entries(query.params)) params.set(k, v);
-    return whatifParams(params);
+    return query.kind === "review" ? params : whatifParams(params); // the review takes no what-if context
   }
 
   function errorExtra(err, query) {
@@ -631,6 +735,7 @@
       f.hidden = !f.dataset.kinds.split(" ").includes(kind);
     }
     $("q-max-depth").value = kind === "path" && $("q-max-depth").value === "8" ? "6" : $("q-max-depth").value;
+    $("whatif").hidden = kind === "review";
   }
 
   async function loadSnapshots() {
@@ -733,11 +838,12 @@
   function restoreFromHash() {
     const hash = new URLSearchParams(location.hash.slice(1));
     const kind = hash.get("kind");
-    if (!kind || !["who-can", "path", "privesc", "exposure", "neighbourhood"].includes(kind)) return false;
+    if (!kind || !["who-can", "path", "privesc", "exposure", "neighbourhood", "review"].includes(kind)) return false;
     $("q-kind").value = kind;
     const fields = {
       resource: "q-resource", action: "q-action", access_level: "q-access-level", source: "q-source",
       target: "q-target", node: "q-node", depth: "q-depth", max_depth: "q-max-depth", limit: "q-limit",
+      min_severity: "q-min-severity", as_of: "q-as-of",
     };
     for (const [k, id] of Object.entries(fields)) if (hash.has(k)) $(id).value = hash.get(k);
     $("q-all").checked = hash.get("all") === "true";
@@ -761,11 +867,14 @@
     state.token = sessionStorage.getItem("iamgraph-token");
     if (boot.limits && boot.limits.max_depth) $("q-max-depth").max = String(boot.limits.max_depth);
     $("q-kind").addEventListener("change", showFields);
+    $("q-min-severity").addEventListener("change", () => {
+      if (state.query && state.query.kind === "review") run(readForm());
+    });
     $("query-form").addEventListener("submit", (ev) => { ev.preventDefault(); run(readForm()); });
     let rerun = null;
     const whatifChanged = () => {
       clearTimeout(rerun);
-      rerun = setTimeout(() => { if (state.query) run(state.query); }, 350);
+      rerun = setTimeout(() => { if (state.query && state.query.kind !== "review") run(state.query); }, 350);
     };
     for (const input of document.querySelectorAll("#whatif input, #whatif select, #whatif textarea")) {
       input.addEventListener(input.tagName === "SELECT" ? "change" : "input", whatifChanged);
@@ -809,7 +918,9 @@
     showPayload(boot, false);
   }
 
-  window.iamgraph = { state: state, network: null, select: { node: selectNode, edge: selectEdge }, run: run };
+  window.iamgraph = {
+    state: state, network: null, select: { node: selectNode, edge: selectEdge, finding: selectFinding }, run: run,
+  };
   $("fit").addEventListener("click", () => network && fitAll(true));
   if (live) startLive();
   else startStatic();
