@@ -1,4 +1,4 @@
-"""Dependencies: settings, the snapshot registry, the bearer-token check and the bounds of a query."""
+"""Dependencies: settings, the snapshot registry, the graph stores, the bearer-token check and query bounds."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import hmac
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Request
 from fastapi.responses import Response
@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.cache import ResponseCache
 from api.errors import ApiError
+from api.graphs import Graphs, Target, needs_memory
 from api.registry import SnapshotEntry, SnapshotRegistry
 from api.schemas import WhatIfParams
 from api.settings import Settings
@@ -23,6 +24,7 @@ from iamgraph.graph.queries import Deadline, LimitExceeded, WhatIf, parse_contex
 
 __all__ = [
     "BOUNDS_HEADER",
+    "GraphsDep",
     "Querying",
     "QueryingDep",
     "RegistryDep",
@@ -46,8 +48,21 @@ async def _registry(request: Request) -> SnapshotRegistry:
     return registry
 
 
+async def _graphs(request: Request) -> Graphs:
+    graphs: Graphs = request.app.state.graphs
+    return graphs
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
 RegistryDep = Annotated[SnapshotRegistry, Depends(_registry)]
+GraphsDep = Annotated[Graphs, Depends(_graphs)]
+
+
+class Loaded(Protocol):
+    """What an answer is cached under: the load of each snapshot it read (None: never cached)."""
+
+    @property
+    def load_id(self) -> str | None: ...
 
 
 async def require_token(
@@ -79,8 +94,16 @@ class Querying:
     settings: Settings
     registry: SnapshotRegistry
     cache: ResponseCache
+    graphs: Graphs
+
+    def graph(self, name: str | None) -> Target:
+        """The store to ask of a snapshot (memory or Neo4j): the routes the GraphStore protocol covers."""
+        return self.graphs.target(name)
 
     def snapshot(self, name: str | None) -> SnapshotEntry:
+        """The analysed snapshot in memory, for routes beyond the GraphStore protocol (501 on a Neo4j server)."""
+        if self.graphs.kind != "memory":
+            raise needs_memory()
         return self.registry.get(name)
 
     @staticmethod
@@ -108,7 +131,7 @@ class Querying:
         self,
         route: str,
         params: BaseModel,
-        entries: tuple[SnapshotEntry, ...],
+        entries: tuple[Loaded, ...],
         compute: Callable[[], Any],
         bounded: bool = True,
         **bounds: int,
@@ -116,17 +139,20 @@ class Querying:
         """The answer, with the bounds it was computed under in the X-Iamgraph-Bounds header.
 
         Computed in a worker thread; served from the cache, without leaving the event loop, when the same
-        request was answered before on the same snapshot loads.
+        request was answered before on the same snapshot loads (never for a snapshot without a load id).
         """
-        key = (route, *(e.load_id for e in entries), params.model_dump_json())
-        hit = self.cache.get(key)
+        loads = [e.load_id for e in entries]
+        key = (route, *(i for i in loads if i is not None), params.model_dump_json())
+        cacheable = None not in loads
+        hit = self.cache.get(key) if cacheable else None
         if hit is not None:
             body, header = hit
         else:
             parts = [f"{k}={v}" for k, v in bounds.items()] + [f"time_budget_s={self.settings.query_time_budget_s:g}"]
             body = await run_in_threadpool(lambda: _dumps(compute()))
             header = ", ".join(parts) if bounded else ""
-            self.cache.put(key, body, header)
+            if cacheable:
+                self.cache.put(key, body, header)
         return Response(body, media_type="application/json", headers={BOUNDS_HEADER: header} if header else None)
 
 
@@ -138,8 +164,8 @@ async def _cache(request: Request) -> ResponseCache:
 CacheDep = Annotated[ResponseCache, Depends(_cache)]
 
 
-async def _querying(settings: SettingsDep, registry: RegistryDep, cache: CacheDep) -> Querying:
-    return Querying(settings=settings, registry=registry, cache=cache)
+async def _querying(settings: SettingsDep, registry: RegistryDep, cache: CacheDep, graphs: GraphsDep) -> Querying:
+    return Querying(settings=settings, registry=registry, cache=cache, graphs=graphs)
 
 
 QueryingDep = Annotated[Querying, Depends(_querying)]

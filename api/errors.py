@@ -1,7 +1,8 @@
 """One error shape for every 4xx/5xx: ``{"error": {"code", "message", "detail"}}``.
 
-Library errors map here (InputError -> 422, NodeNotFound -> 404 with close matches, LimitExceeded -> 422
-naming the limit, StoreUnavailable -> 503); ``HTTPException`` is raised only in this package.
+Library errors map here (InputError -> 422, NodeNotFound -> 404 with close matches, SnapshotNotFound -> 404
+with the snapshots there are, LimitExceeded -> 422 naming the limit, StoreUnavailable -> 503);
+``HTTPException`` is raised only in this package.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from iamgraph.errors import InputError, StoreUnavailable
 from iamgraph.graph.queries import LimitExceeded, NodeNotFound
+from iamgraph.store.base import SnapshotNotFound
 
 __all__ = ["ApiError", "error_body", "install_handlers"]
 
@@ -96,7 +98,16 @@ async def _input(_: Request, exc: Exception) -> Any:
     return _json(422, "invalid_input", str(exc.reason), {"where": exc.where or None, "element": exc.element or None})
 
 
-async def _unavailable(_: Request, exc: Exception) -> Any:
+async def _snapshot_missing(request: Request, exc: Exception) -> Any:
+    assert isinstance(exc, SnapshotNotFound)
+    graphs = getattr(request.app.state, "graphs", None)  # a server serving some snapshots lists only those
+    names = graphs.visible(exc.available) if graphs is not None else exc.available
+    return _json(404, "snapshot_not_found", f'no snapshot named "{exc.snapshot}"', {"snapshots": names})
+
+
+async def _unavailable(request: Request, exc: Exception) -> Any:
+    # the message names the server and the user, never the password
+    log.warning("%s %s: %s", request.method, request.url.path, exc)
     return _json(503, "store_unavailable", str(exc))
 
 
@@ -110,6 +121,7 @@ def install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(LimitExceeded, _limit)
     app.add_exception_handler(NodeNotFound, _not_found)
+    app.add_exception_handler(SnapshotNotFound, _snapshot_missing)
     app.add_exception_handler(InputError, _input)
     app.add_exception_handler(StoreUnavailable, _unavailable)
     app.add_exception_handler(Exception, _internal)

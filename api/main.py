@@ -2,7 +2,8 @@
 
 Run it with ``iamgraph serve --data DIR`` (or ``uvicorn --factory api.main:app_factory`` with
 ``IAMGRAPH_DATA``). Snapshots named in the settings load in a background thread: /healthz answers at
-once, /readyz once a snapshot is queryable.
+once, /readyz once a snapshot is queryable. With ``store=neo4j`` the queries go to snapshots loaded into
+Neo4j instead (api/graphs.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from fastapi import Depends, FastAPI
 from api.cache import ResponseCache
 from api.deps import require_token
 from api.errors import install_handlers
+from api.graphs import graphs_for
 from api.middleware import AccessLog, BodyLimit
 from api.registry import SnapshotEntry, SnapshotRegistry, name_for
 from api.routes import graph, health, queries, review, simulate, snapshots, ui
@@ -52,20 +54,23 @@ def create_app(
     registry = SnapshotRegistry(max_snapshots=settings.max_snapshots)
     for name, (analysis, seconds) in (preloaded or {}).items():
         registry.add(SnapshotEntry(name, analysis, "data", seconds))
+    graphs = graphs_for(settings, registry)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        pending = _startup_dirs(settings, registry.names())
+        pending = _startup_dirs(settings, registry.names()) if graphs.kind == "memory" else []
         if pending:
             registry.loading = True
             threading.Thread(
                 target=registry.load_dirs, args=(pending,), kwargs={"use_cache": settings.use_cache}, daemon=True
             ).start()
         yield
+        graphs.close()
 
     app = FastAPI(title="iamgraph", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     app.state.registry = registry
+    app.state.graphs = graphs
     app.state.cache = ResponseCache(settings.response_cache_bytes)
     install_handlers(app)
     app.include_router(health.router)

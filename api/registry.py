@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from api.errors import ApiError
-from iamgraph.graph.queries import Analysis, SearchIndex
-from iamgraph.store import load_analysis
+from iamgraph.graph.queries import Analysis
+from iamgraph.store import MemoryStore, load_analysis
 
 __all__ = ["NAME_PATTERN", "SnapshotEntry", "SnapshotRegistry", "name_for"]
 
@@ -34,14 +34,16 @@ class SnapshotEntry:
     load_seconds: float
     loaded_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     load_id: str = field(default_factory=lambda: str(next(_loads)))  # keys cached answers to this load
-    _index: SearchIndex | None = None
+    _store: MemoryStore | None = None
 
     @property
-    def index(self) -> SearchIndex:
-        """The prefix-search index, built on first use (a race builds it twice, harmlessly)."""
-        if self._index is None:
-            self._index = SearchIndex.of(self.analysis)
-        return self._index
+    def store(self) -> MemoryStore:
+        """The GraphStore the query routes ask (it keeps the search index), made on first use."""
+        if self._store is None:
+            store = MemoryStore(self.name)
+            store.load(self.analysis)
+            self._store = store
+        return self._store
 
     def info(self, *, default: bool) -> dict[str, Any]:
         g = self.analysis.graph

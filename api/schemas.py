@@ -298,10 +298,10 @@ class GraphExport(BaseModel):
 
 class SnapshotInfo(BaseModel):
     name: str
-    source: Literal["data", "upload"]
+    source: Literal["data", "upload", "neo4j"] = Field(description="neo4j: loaded with `iamgraph neo4j load`")
     default: bool
-    loaded_at: str
-    load_seconds: float
+    loaded_at: str | None = Field(description="Time of the (latest) load")
+    load_seconds: float | None = Field(description="Analysis time in this server (null for Neo4j snapshots)")
     accounts: int
     nodes: int
     edges: int

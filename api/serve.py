@@ -1,7 +1,8 @@
 """``iamgraph serve``: load the snapshots (failing early with a clear message), then run uvicorn.
 
 The token comes from IAMGRAPH_API_TOKEN only (a flag would show in the process list); a non-loopback
-bind without one is refused.
+bind without one is refused. With ``--store neo4j`` nothing is loaded here: the server must answer with
+the credentials given and hold the snapshots named, else one line on stderr and exit status 2.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from api.registry import NAME_PATTERN, name_for
 from api.settings import Settings, is_loopback
-from iamgraph.errors import InputError
+from iamgraph.errors import InputError, StoreUnavailable
 from iamgraph.graph.queries import Analysis
 
 __all__ = ["serve"]
@@ -42,13 +45,20 @@ def serve(data: list[Path], names: list[str], overrides: dict[str, Any]) -> int:
     """Exit status 2 on bad flags, an unsafe bind or a snapshot that does not load; else run until stopped."""
     try:
         settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
-    except ValueError as exc:
-        return _fail(f"invalid setting: {exc}")
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "settings"
+        return _fail(f"invalid setting: {where}: {first['msg']}")
     if not is_loopback(settings.host) and settings.api_token is None:
         return _fail(
             f"refusing to listen on {settings.host} without a token: the API serves the whole IAM picture. "
             "Set IAMGRAPH_API_TOKEN (clients send 'Authorization: Bearer <token>') or bind 127.0.0.1."
         )
+    if settings.store == "neo4j":
+        if data or names:
+            return _fail("--data and --name are for --store memory; load snapshots into Neo4j: iamgraph neo4j load")
+        found = _check_neo4j(settings)
+        return found if isinstance(found, int) else _run(settings, {}, found)
     named = _named(data or settings.data_dirs(), names)
     if isinstance(named, str):
         return _fail(named)
@@ -59,7 +69,35 @@ def serve(data: list[Path], names: list[str], overrides: dict[str, Any]) -> int:
     preloaded = _load(named, settings)
     if isinstance(preloaded, int):
         return preloaded
-    return _run(settings, preloaded)
+    return _run(settings, preloaded, ", ".join(preloaded))
+
+
+def _check_neo4j(settings: Settings) -> str | int:
+    """What the server will serve, after checking Neo4j answers and holds the snapshots asked for."""
+    from api.graphs import open_neo4j
+
+    try:
+        store = open_neo4j(settings)
+        try:
+            held = store.snapshot_names()
+        finally:
+            store.close()
+    except (StoreUnavailable, InputError) as exc:
+        return _fail(str(exc))
+    asked = settings.snapshot_names()
+    missing = [n for n in asked if n not in held]
+    if missing:
+        there = ", ".join(held) or "none"
+        return _fail(
+            f"no snapshot {', '.join(missing)} in neo4j at {settings.neo4j_uri} (there: {there}); "
+            "load it with iamgraph neo4j load --snapshot NAME"
+        )
+    if not held:
+        sys.stderr.write(
+            f"iamgraph serve: neo4j at {settings.neo4j_uri} holds no snapshot yet; /readyz answers 503 until "
+            "one is loaded (iamgraph neo4j load)\n"
+        )
+    return f"{', '.join(asked) if asked else 'every snapshot'} in neo4j at {settings.neo4j_uri}"
 
 
 def _load(named: list[tuple[str, Path]], settings: Settings) -> dict[str, tuple[Analysis, float]] | int:
@@ -78,7 +116,7 @@ def _load(named: list[tuple[str, Path]], settings: Settings) -> dict[str, tuple[
     return out
 
 
-def _run(settings: Settings, preloaded: dict[str, tuple[Analysis, float]]) -> int:
+def _run(settings: Settings, preloaded: dict[str, tuple[Analysis, float]], serving: str) -> int:
     import uvicorn
 
     from api.main import create_app
@@ -88,7 +126,7 @@ def _run(settings: Settings, preloaded: dict[str, tuple[Analysis, float]]) -> in
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     url = f"http://{host}:{settings.port}"
     sys.stdout.write(
-        f"iamgraph: serving {', '.join(preloaded)} on {url}  (API docs: {url}/docs"
+        f"iamgraph: serving {serving} on {url}  (API docs: {url}/docs"
         f"{'; bearer token required' if settings.api_token else ''})\n"
     )
     sys.stdout.flush()

@@ -1,18 +1,29 @@
-"""API configuration from the environment (prefix ``IAMGRAPH_``) or ``iamgraph serve`` flags."""
+"""API configuration from the environment (prefix ``IAMGRAPH_``) or ``iamgraph serve`` flags.
+
+The Neo4j connection also reads the variables the CLI uses (``NEO4J_URI``, ``NEO4J_USER``,
+``NEO4J_PASSWORD``); an ``IAMGRAPH_NEO4J_*`` variable wins over its plain twin.
+"""
 
 from __future__ import annotations
 
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["LOOPBACK_HOSTS", "Settings", "get_settings", "is_loopback"]
+__all__ = ["LOOPBACK_HOSTS", "Settings", "StoreKind", "get_settings", "is_loopback"]
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 MiB = 1024 * 1024
+StoreKind = Literal["memory", "neo4j"]
+
+
+def _env(name: str) -> AliasChoices:
+    """A setting read from IAMGRAPH_<NAME>, else from <NAME> (the CLI's Neo4j variables)."""
+    return AliasChoices(f"iamgraph_{name}", name)
 
 
 class Settings(BaseSettings):
@@ -37,9 +48,28 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(5 * MiB, ge=1, description="Largest JSON request body (uploads: max_upload_bytes)")
     response_cache_bytes: int = Field(64 * MiB, ge=0, description="Memory for cached answers (0: no cache)")
     query_time_budget_s: float = Field(10.0, ge=0, description="Time budget of one query, in seconds")
+    store: StoreKind = Field("memory", description="memory: snapshots analysed in this process; neo4j: a database")
+    neo4j_uri: str = Field("", validation_alias=_env("neo4j_uri"), description="Bolt URI (store neo4j)")
+    neo4j_user: str = Field("neo4j", validation_alias=_env("neo4j_user"), description="Neo4j user")
+    neo4j_password: SecretStr | None = Field(
+        None, validation_alias=_env("neo4j_password"), description="Neo4j password"
+    )
+    neo4j_timeout_s: float = Field(5.0, gt=0, description="Neo4j connection timeout, in seconds")
+    snapshots: str = Field("", description="Neo4j snapshots served, comma-separated (first: default); empty: all")
+
+    @field_validator("api_token", "neo4j_password", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        """An empty variable (``IAMGRAPH_API_TOKEN=``) is no secret: treated as unset, never as ""."""
+        if value == "" or (isinstance(value, SecretStr) and not value.get_secret_value()):
+            return None
+        return value
 
     def data_dirs(self) -> list[Path]:
         return [Path(p) for p in self.data.split(os.pathsep) if p.strip()]
+
+    def snapshot_names(self) -> list[str]:
+        return [n.strip() for n in self.snapshots.split(",") if n.strip()]
 
 
 def is_loopback(host: str) -> bool:

@@ -147,6 +147,18 @@ def serve(
     host: Annotated[str | None, typer.Option("--host", help="Bind address (default 127.0.0.1)")] = None,
     port: Annotated[int | None, typer.Option("--port", help="Port (default 8000)")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Rebuild graphs instead of using the cache")] = False,
+    store: Annotated[
+        str | None, typer.Option("--store", help="memory (--data, the default) or neo4j (env IAMGRAPH_STORE)")
+    ] = None,
+    uri: Annotated[str | None, typer.Option("--uri", help="Neo4j Bolt URI (env NEO4J_URI)")] = None,
+    user: Annotated[str | None, typer.Option("--user", help="Neo4j user (env NEO4J_USER, default neo4j)")] = None,
+    password: Annotated[
+        str | None, typer.Option("--password", help="Neo4j password (better: env NEO4J_PASSWORD)")
+    ] = None,
+    snapshot: Annotated[
+        list[str] | None,
+        typer.Option("--snapshot", help="Neo4j snapshot to serve (repeatable; first: default; default: all)"),
+    ] = None,
 ) -> None:
     """Serve the HTTP API over named snapshots (token: IAMGRAPH_API_TOKEN; settings: README "HTTP API")."""
     try:
@@ -154,7 +166,16 @@ def serve(
     except ImportError as exc:
         Console(stderr=True).print(f"iamgraph serve: needs the api extra (pip install 'iamgraph[api]'): {exc}")
         raise typer.Exit(2) from None
-    overrides = {"host": host, "port": port, "use_cache": False if no_cache else None}
+    overrides = {
+        "host": host,
+        "port": port,
+        "use_cache": False if no_cache else None,
+        "store": store,
+        "neo4j_uri": uri,
+        "neo4j_user": user,
+        "neo4j_password": password,
+        "snapshots": ",".join(snapshot) if snapshot else None,
+    }
     status = run_server(list(data or []), list(name or []), overrides)
     if status:
         raise typer.Exit(status)

@@ -14,7 +14,8 @@ _WHY = {
     413: "Upload or archive content too large",
     415: "Not a tar.gz or zip archive",
     422: "Invalid request (detail names the field) or a limit was hit (detail names the limit)",
-    503: "No snapshot loaded yet",
+    501: "Needs the in-memory store (iamgraph serve --store memory): this server reads Neo4j",
+    503: "No snapshot loaded yet, or the graph store (Neo4j) is down or refuses the credentials",
 }
 
 

@@ -2,8 +2,7 @@
 
 from fastapi import APIRouter
 
-from api.deps import RegistryDep
-from api.errors import ApiError
+from api.deps import GraphsDep
 from api.routes import errors
 from api.schemas import Health, Ready
 
@@ -15,10 +14,11 @@ def healthz() -> Health:
     return Health(status="ok")
 
 
-@router.get("/readyz", response_model=Ready, responses=errors(503), summary="A snapshot is loaded and queryable")
-def readyz(registry: RegistryDep) -> Ready:
-    names = registry.names()
-    if not names:
-        detail = {"loading": registry.loading, "load_errors": registry.load_errors}
-        raise ApiError(503, "not_ready", "no snapshot is loaded yet", detail)
-    return Ready(status="ready", snapshots=names, default=names[0])
+@router.get(
+    "/readyz",
+    response_model=Ready,
+    responses=errors(503),
+    summary="A snapshot is loaded and queryable (Neo4j: the server answers and holds a snapshot)",
+)
+def readyz(graphs: GraphsDep) -> Ready:
+    return graphs.ready()

@@ -2,6 +2,8 @@
 
 Each answer is computed under the server's bounds (max depth, max paths, time budget); the bounds are
 reported in the X-Iamgraph-Bounds header, and a query that hits one answers 422 naming the limit.
+who-can, path, privesc and exposure ask the snapshot's GraphStore (memory or Neo4j); can, access-levels
+and diff need the analysed estate in memory (501 on a Neo4j server).
 """
 
 from typing import Annotated, Any
@@ -27,21 +29,21 @@ from api.schemas import (
     WhoCanQuery,
     WhoCanResult,
 )
-from iamgraph.graph.queries import access_levels, can, diff, exposure, find_paths, privesc, who_can
+from iamgraph.graph.queries import access_levels, can, diff
 
 _BOUNDS = {"description": "The bounds of the query, e.g. max_depth=8, time_budget_s=10", "schema": {"type": "string"}}
 _OK: dict[int | str, dict[str, Any]] = {200: {"headers": {BOUNDS_HEADER: _BOUNDS}}}
 router = APIRouter(prefix="/queries", tags=["queries"], responses={**errors(401, 404, 422, 503), **_OK})
+_MEMORY = errors(501)  # routes beyond the GraphStore protocol
 
 
 async def _who_can(q: WhoCanQuery, env: Querying) -> Response:
-    depth, entry = env.depth(q.max_depth), env.snapshot(q.snapshot)
+    depth, target = env.depth(q.max_depth), env.graph(q.snapshot)
     return await env.answer(
         "who-can",
         q,
-        (entry,),
-        lambda: who_can(
-            entry.analysis,
+        (target,),
+        lambda: target.open().who_can(
             q.resource,
             action=q.action,
             access_level=q.access_level,
@@ -82,24 +84,33 @@ async def _can(q: CanQuery, env: Querying) -> Response:
     )
 
 
-@router.get("/can", response_model=CanResult, summary="yes / no / conditional, with the path and the decision")
+@router.get(
+    "/can",
+    response_model=CanResult,
+    responses=_MEMORY,
+    summary="yes / no / conditional, with the path and the decision",
+)
 async def can_get(q: Annotated[CanQuery, Query()], env: QueryingDep) -> Response:
     return await _can(q, env)
 
 
-@router.post("/can", response_model=CanResult, summary="yes / no / conditional, with the path and the decision")
+@router.post(
+    "/can",
+    response_model=CanResult,
+    responses=_MEMORY,
+    summary="yes / no / conditional, with the path and the decision",
+)
 async def can_post(q: CanQuery, env: QueryingDep) -> Response:
     return await _can(q, env)
 
 
 async def _path(q: PathQuery, env: Querying) -> Response:
-    depth, limit, entry = env.depth(q.max_depth), env.paths(q.limit), env.snapshot(q.snapshot)
+    depth, limit, target = env.depth(q.max_depth), env.paths(q.limit), env.graph(q.snapshot)
     return await env.answer(
         "path",
         q,
-        (entry,),
-        lambda: find_paths(
-            entry.analysis,
+        (target,),
+        lambda: target.open().path(
             q.source,
             q.target,
             all_paths=q.all,
@@ -124,12 +135,12 @@ async def path_post(q: PathQuery, env: QueryingDep) -> Response:
 
 
 async def _privesc(q: PrivescQuery, env: Querying) -> Response:
-    depth, entry = env.depth(q.max_depth), env.snapshot(q.snapshot)
+    depth, target = env.depth(q.max_depth), env.graph(q.snapshot)
     return await env.answer(
         "privesc",
         q,
-        (entry,),
-        lambda: privesc(entry.analysis, whatif=env.whatif(q), max_depth=depth, deadline=env.deadline()),
+        (target,),
+        lambda: target.open().privesc(whatif=env.whatif(q), max_depth=depth, deadline=env.deadline()),
         max_depth=depth,
     )
 
@@ -145,12 +156,12 @@ async def privesc_post(q: PrivescQuery, env: QueryingDep) -> Response:
 
 
 async def _exposure(q: ExposureQuery, env: Querying) -> Response:
-    depth, entry = env.depth(q.max_depth), env.snapshot(q.snapshot)
+    depth, target = env.depth(q.max_depth), env.graph(q.snapshot)
     return await env.answer(
         "exposure",
         q,
-        (entry,),
-        lambda: exposure(entry.analysis, whatif=env.whatif(q), max_depth=depth, deadline=env.deadline()),
+        (target,),
+        lambda: target.open().exposure(whatif=env.whatif(q), max_depth=depth, deadline=env.deadline()),
         max_depth=depth,
     )
 
@@ -175,12 +186,16 @@ async def _access_levels(q: AccessLevelsQuery, env: Querying) -> Response:
     )
 
 
-@router.get("/access-levels", response_model=AccessLevelsResult, summary="Effective permissions by level")
+@router.get(
+    "/access-levels", response_model=AccessLevelsResult, responses=_MEMORY, summary="Effective permissions by level"
+)
 async def access_levels_get(q: Annotated[AccessLevelsQuery, Query()], env: QueryingDep) -> Response:
     return await _access_levels(q, env)
 
 
-@router.post("/access-levels", response_model=AccessLevelsResult, summary="Effective permissions by level")
+@router.post(
+    "/access-levels", response_model=AccessLevelsResult, responses=_MEMORY, summary="Effective permissions by level"
+)
 async def access_levels_post(q: AccessLevelsQuery, env: QueryingDep) -> Response:
     return await _access_levels(q, env)
 
@@ -192,11 +207,13 @@ async def _diff(q: DiffQuery, env: Querying) -> Response:
     )
 
 
-@router.get("/diff", response_model=DiffResult, summary="Edges, admins, escalations gained and lost")
+@router.get("/diff", response_model=DiffResult, responses=_MEMORY, summary="Edges, admins, escalations gained and lost")
 async def diff_get(q: Annotated[DiffQuery, Query()], env: QueryingDep) -> Response:
     return await _diff(q, env)
 
 
-@router.post("/diff", response_model=DiffResult, summary="Edges, admins, escalations gained and lost")
+@router.post(
+    "/diff", response_model=DiffResult, responses=_MEMORY, summary="Edges, admins, escalations gained and lost"
+)
 async def diff_post(q: DiffQuery, env: QueryingDep) -> Response:
     return await _diff(q, env)

@@ -1,4 +1,8 @@
-"""Named snapshots: list, show, upload (tar.gz or zip of a snapshot directory), delete."""
+"""Named snapshots: list, show, upload (tar.gz or zip of a snapshot directory), delete.
+
+On a Neo4j server the list and counts come from the database; upload and delete need the in-memory store
+(snapshots enter Neo4j with ``iamgraph neo4j load``) and answer 501.
+"""
 
 import logging
 import shutil
@@ -13,8 +17,9 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from api.archive import ArchiveLimits, extract, snapshot_root
-from api.deps import RegistryDep, SettingsDep, json_response
+from api.deps import GraphsDep, RegistryDep, SettingsDep, json_response
 from api.errors import ApiError
+from api.graphs import Graphs, needs_memory
 from api.registry import NAME_PATTERN, SnapshotEntry, SnapshotRegistry
 from api.routes import errors
 from api.schemas import SnapshotInfo, SnapshotList
@@ -39,16 +44,24 @@ def _info(registry: SnapshotRegistry, entry: SnapshotEntry) -> dict[str, object]
     return entry.info(default=registry.default == entry.name)
 
 
-@router.get("", response_model=SnapshotList, summary="The loaded snapshots; the first is the default")
-def list_snapshots(registry: RegistryDep) -> Response:
-    default = registry.default
-    items = [registry.get(n).info(default=n == default) for n in registry.names()]
-    return json_response({"default": default, "snapshots": items})
+def _in_memory(graphs: Graphs, what: str) -> None:
+    if graphs.kind != "memory":
+        raise needs_memory(what)
 
 
-@router.get("/{name}", response_model=SnapshotInfo, summary="One snapshot's counts and origin")
-def show_snapshot(name: Name, registry: RegistryDep) -> Response:
-    return json_response(_info(registry, registry.get(name)))
+@router.get(
+    "",
+    response_model=SnapshotList,
+    responses=errors(503),
+    summary="The snapshots served (in memory, or in Neo4j); the default first in memory",
+)
+def list_snapshots(graphs: GraphsDep) -> Response:
+    return json_response(graphs.listing())
+
+
+@router.get("/{name}", response_model=SnapshotInfo, responses=errors(503), summary="One snapshot's counts and origin")
+def show_snapshot(name: Name, graphs: GraphsDep) -> Response:
+    return json_response(graphs.info(name))
 
 
 async def _receive(request: Request, target: Path, limit: int) -> None:
@@ -85,7 +98,7 @@ def _unpack_and_load(archive: Path, work: Path, settings: Settings) -> tuple[Sna
     "",
     status_code=201,
     response_model=SnapshotInfo,
-    responses=errors(403, 409, 413, 415, 422),
+    responses=errors(403, 409, 413, 415, 422, 501),
     openapi_extra={"requestBody": _ARCHIVE_BODY},
     summary="Upload a snapshot archive; it is unpacked in its own folder, validated by loading, then kept in memory",
 )
@@ -93,9 +106,11 @@ async def upload_snapshot(
     request: Request,
     registry: RegistryDep,
     settings: SettingsDep,
+    graphs: GraphsDep,
     name: Annotated[str, Query(pattern=NAME_PATTERN, description="Name of the new snapshot")],
     replace: Annotated[bool, Query(description="Replace a snapshot of that name")] = False,
 ) -> Response:
+    _in_memory(graphs, "uploading a snapshot")
     if not settings.allow_upload:
         raise ApiError(403, "uploads_disabled", "this server does not accept uploads (IAMGRAPH_ALLOW_UPLOAD)")
     registry.check_room(name, replace=replace)
@@ -112,7 +127,13 @@ async def upload_snapshot(
     return json_response(_info(registry, entry), status_code=201)
 
 
-@router.delete("/{name}", response_model=SnapshotInfo, summary="Forget a snapshot (returns what was deleted)")
-def delete_snapshot(name: Name, registry: RegistryDep) -> Response:
+@router.delete(
+    "/{name}",
+    response_model=SnapshotInfo,
+    responses=errors(501),
+    summary="Forget a snapshot (returns what was deleted)",
+)
+def delete_snapshot(name: Name, registry: RegistryDep, graphs: GraphsDep) -> Response:
+    _in_memory(graphs, "deleting a snapshot")
     entry = registry.remove(name)
     return json_response(entry.info(default=False))

@@ -8,11 +8,20 @@ from __future__ import annotations
 import os
 
 from iamgraph.errors import InputError
-from iamgraph.store.base import GraphStore, LoadReport
+from iamgraph.store.base import GraphStore, LoadReport, SnapshotNotFound
 from iamgraph.store.cache import load_analysis, snapshot_hash
 from iamgraph.store.memory import MemoryStore
 
-__all__ = ["STORES", "GraphStore", "LoadReport", "MemoryStore", "load_analysis", "open_store", "snapshot_hash"]
+__all__ = [
+    "STORES",
+    "GraphStore",
+    "LoadReport",
+    "MemoryStore",
+    "SnapshotNotFound",
+    "load_analysis",
+    "open_store",
+    "snapshot_hash",
+]
 
 STORES = ("memory", "neo4j")
 

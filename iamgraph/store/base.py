@@ -10,14 +10,24 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from iamgraph.edges.base import EdgeKind
+from iamgraph.errors import InputError
 from iamgraph.graph.model import AccessGraph
 from iamgraph.graph.queries.base import Analysis
 from iamgraph.graph.queries.budget import Deadline
 from iamgraph.graph.queries.whatif import WhatIf
 
-__all__ = ["GraphStore", "LoadReport", "Source"]
+__all__ = ["GraphStore", "LoadReport", "SnapshotNotFound", "Source"]
 
 Source = Analysis | AccessGraph
+
+
+class SnapshotNotFound(InputError):
+    """The store holds no snapshot of that name (``available``: the names it does hold)."""
+
+    def __init__(self, message: str, *, snapshot: str, available: list[str]) -> None:
+        self.snapshot = snapshot
+        self.available = available
+        super().__init__(message, element="snapshot")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,9 +65,19 @@ class LoadReport:
 
 
 class GraphStore(Protocol):
-    """A handful of methods: load a built graph, then ask the queries of one snapshot."""
+    """A handful of methods: load a built graph, then ask the queries of one snapshot.
+
+    ``at(name)`` is the same store asking of another snapshot (one connection, any number of snapshots:
+    what a server holds per request); close only the store that was opened.
+    """
 
     snapshot: str
+
+    def at(self, snapshot: str) -> GraphStore: ...
+
+    def snapshots(self) -> list[dict[str, Any]]:
+        """Every snapshot held: name, nodes, edges, accounts, admins, loaded_at (ISO time of its last load)."""
+        ...
 
     def load(self, source: Source, *, snapshot: str | None = None, accounts: set[str] | None = None) -> LoadReport:
         """Write the graph under a snapshot name; ``accounts`` replaces only those accounts' data."""
@@ -115,5 +135,9 @@ class GraphStore(Protocol):
         technique: str | None = None,
         whatif: WhatIf | None = None,
     ) -> dict[str, Any]: ...
+
+    def search(self, prefix: str, *, limit: int = 20) -> dict[str, Any]:
+        """Nodes whose ARN, name or last ARN part starts with ``prefix`` (case-insensitive)."""
+        ...
 
     def close(self) -> None: ...

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from iamgraph.edges.base import DerivedEdge, EdgeKind
@@ -12,10 +14,10 @@ from iamgraph.graph.model import AccessGraph, NodeKind
 from iamgraph.graph.queries import exposure, find_paths, privesc, who_can
 from iamgraph.graph.queries.base import Analysis, QueryView, resolve_ref
 from iamgraph.graph.queries.budget import Deadline
-from iamgraph.graph.queries.explore import edge_details, neighbourhood, node_details
+from iamgraph.graph.queries.explore import SearchIndex, edge_details, neighbourhood, node_details, search
 from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.model.policy import ConditionClause
-from iamgraph.store.base import LoadReport, Source
+from iamgraph.store.base import LoadReport, SnapshotNotFound, Source
 
 __all__ = ["GraphView", "MemoryStore"]
 
@@ -47,6 +49,14 @@ class MemoryStore:
     def __init__(self, snapshot: str = "default") -> None:
         self.snapshot = snapshot
         self._views: dict[str, QueryView] = {}
+        self._loaded_at: dict[str, str] = {}
+        self._indexes: dict[str, SearchIndex] = {}
+
+    def at(self, snapshot: str) -> MemoryStore:
+        """This store asking of another snapshot (the snapshots are shared, not copied)."""
+        other = copy.copy(self)
+        other.snapshot = snapshot
+        return other
 
     def load(self, source: Source, *, snapshot: str | None = None, accounts: set[str] | None = None) -> LoadReport:
         started = time.perf_counter()
@@ -55,6 +65,8 @@ class MemoryStore:
             raise InputError("the memory store loads whole snapshots", element="accounts")
         view: QueryView = source if isinstance(source, Analysis) else GraphView(source)
         self._views[name] = view
+        self._loaded_at[name] = datetime.now(UTC).isoformat(timespec="seconds")
+        self._indexes.pop(name, None)
         self.snapshot = name
         g = view.graph
         roots = sorted(str(d.get("account")) for _, d in g.graph.nodes(data=True) if d.get("kind") == NodeKind.ACCOUNT)
@@ -72,7 +84,25 @@ class MemoryStore:
         try:
             return self._views[self.snapshot]
         except KeyError:
-            raise InputError(f'no snapshot "{self.snapshot}" is loaded', element="snapshot") from None
+            message = f'no snapshot "{self.snapshot}" is loaded'
+            raise SnapshotNotFound(message, snapshot=self.snapshot, available=sorted(self._views)) from None
+
+    def snapshots(self) -> list[dict[str, Any]]:
+        out = []
+        for name, view in sorted(self._views.items()):
+            g = view.graph
+            accounts = sum(1 for _, d in g.graph.nodes(data=True) if d.get("kind") == NodeKind.ACCOUNT)
+            out.append(
+                {
+                    "name": name,
+                    "nodes": g.graph.number_of_nodes(),
+                    "edges": g.graph.number_of_edges(),
+                    "accounts": accounts,
+                    "admins": len(g.admins()),
+                    "loaded_at": self._loaded_at[name],
+                }
+            )
+        return out
 
     def who_can(
         self,
@@ -154,5 +184,13 @@ class MemoryStore:
     ) -> dict[str, Any]:
         return edge_details(cast(Analysis, self.view), source, target, kind=kind, technique=technique, whatif=whatif)
 
+    def search(self, prefix: str, *, limit: int = 20) -> dict[str, Any]:
+        view = self.view
+        index = self._indexes.get(self.snapshot)
+        if index is None:  # built once per snapshot (a race builds it twice, harmlessly)
+            index = self._indexes[self.snapshot] = SearchIndex.of(cast(Analysis, view))
+        return search(cast(Analysis, view), prefix, limit=limit, index=index)
+
     def close(self) -> None:
         self._views.clear()
+        self._indexes.clear()

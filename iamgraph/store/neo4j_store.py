@@ -4,27 +4,30 @@ Cypher does the traversal: bounded variable-length patterns over the act-as rela
 (``ASSUME|ESCALATE``) find the candidate subgraph of a query (who can reach a resource's holders, what
 the outsiders reach, who can reach an admin or a grant). What-if contexts and residual conditions cannot
 be evaluated in Cypher, so that subgraph is fetched and the query is finished in Python by the memory
-store's own code (iamgraph.graph.queries): the answers are the same, ties included.
+store's own code (iamgraph.graph.queries): the answers are the same, ties included. The connection,
+error handling and time budgets of the statements are in neo4j_conn.
 """
 
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from iamgraph.edges.base import EdgeKind
-from iamgraph.errors import InputError, StoreUnavailable
+from iamgraph.errors import InputError
+from iamgraph.graph.model import NodeKind
 from iamgraph.graph.queries import exposure, find_paths, privesc, who_can
 from iamgraph.graph.queries.base import Analysis, resolve_ref
 from iamgraph.graph.queries.budget import Deadline
-from iamgraph.graph.queries.explore import edge_details, neighbourhood
+from iamgraph.graph.queries.explore import edge_details, neighbourhood, search
 from iamgraph.graph.queries.exposure import OUTSIDE_KINDS
 from iamgraph.graph.queries.privesc import ESCALATING_KINDS
 from iamgraph.graph.queries.whatif import WhatIf
-from iamgraph.store.base import LoadReport, Source
+from iamgraph.store.base import LoadReport, SnapshotNotFound, Source
 from iamgraph.store.memory import GraphView
+from iamgraph.store.neo4j_conn import Neo4jConnection, bounded
 from iamgraph.store.neo4j_load import SCHEMA, Progress, write_rows
 from iamgraph.store.neo4j_rows import build_rows
 from iamgraph.store.neo4j_view import FetchedView, build_view
@@ -35,6 +38,8 @@ ACT_AS = "ASSUME|ESCALATE"
 _EDGE = "a.id AS s, b.id AS t, properties(r) AS p"
 _ESCALATING = sorted(k.value for k in ESCALATING_KINDS)
 _OUTSIDE = sorted(k.value for k in OUTSIDE_KINDS)
+# a node's search keys as the query layer's SearchIndex has them: ARN, name, last part of the ARN (lower case)
+_SEARCH_KEYS = "[toLower(n.id), toLower(n.name), toLower(last(split(last(split(n.id, '/')), ':')))]"
 
 
 def _bound(n: int) -> int:
@@ -42,89 +47,10 @@ def _bound(n: int) -> int:
     return max(0, int(n))
 
 
-class Neo4jStore:
+class Neo4jStore(Neo4jConnection):
     """One connection (the official driver) and one snapshot name; see the module docstring."""
 
-    def __init__(
-        self,
-        uri: str,
-        *,
-        user: str | None = None,
-        password: str | None = None,
-        snapshot: str = "default",
-        database: str | None = None,
-        timeout: float = 10.0,
-    ) -> None:
-        try:
-            import neo4j
-        except ImportError:
-            raise StoreUnavailable("the neo4j driver is not installed: pip install 'iamgraph[neo4j]'") from None
-        self._neo4j = neo4j
-        self.uri = uri
-        self.snapshot = snapshot
-        self._database = database
-        user = user or os.environ.get("NEO4J_USER") or None
-        password = password if password is not None else os.environ.get("NEO4J_PASSWORD")
-        self._user = user or "neo4j"
-        auth = (self._user, password) if password else None
-        try:
-            self._driver = neo4j.GraphDatabase.driver(
-                uri, auth=auth, connection_timeout=timeout, notifications_min_severity="OFF"
-            )
-        except (ValueError, neo4j.exceptions.ConfigurationError) as exc:
-            raise InputError(f"not a Neo4j URI ({exc})", element="--uri") from None
-        self._schema_ready = False
-        try:
-            self._call(lambda: self._driver.verify_connectivity())
-        except StoreUnavailable:
-            self._driver.close()
-            raise
-
-    # -- plumbing --------------------------------------------------------------------------------
-
-    def _call(self, fn: Callable[[], Any]) -> Any:
-        """Run a driver call; a down server, refused auth or a failing query is one StoreUnavailable."""
-        exc_mod = self._neo4j.exceptions
-        try:
-            return fn()
-        except exc_mod.AuthError:
-            raise StoreUnavailable(f"neo4j at {self.uri} refused the credentials of user {self._user!r}") from None
-        except (exc_mod.ServiceUnavailable, exc_mod.SessionExpired, OSError) as exc:
-            raise StoreUnavailable(f"neo4j at {self.uri} is unavailable: {_first_line(exc)}") from None
-        except exc_mod.Neo4jError as exc:
-            if (exc.code or "").startswith("Neo.ClientError.Security."):  # e.g. too many failed attempts
-                raise StoreUnavailable(
-                    f"neo4j at {self.uri} refused the credentials of user {self._user!r}: {exc.message}"
-                ) from None
-            raise StoreUnavailable(f"neo4j at {self.uri}: {exc.code}: {_first_line(exc)}") from None
-        except exc_mod.DriverError as exc:
-            raise StoreUnavailable(f"neo4j at {self.uri}: {_first_line(exc)}") from None
-
-    def read(self, query: str, **params: Any) -> list[dict[str, Any]]:
-        def run() -> list[dict[str, Any]]:
-            records, _, _ = self._driver.execute_query(
-                query, params, database_=self._database, routing_=self._neo4j.RoutingControl.READ
-            )
-            return [r.data() for r in records]
-
-        return cast(list[dict[str, Any]], self._call(run))
-
-    def write(self, query: str, **params: Any) -> None:
-        def run() -> None:
-            with self._driver.session(database=self._database) as session:
-                session.execute_write(lambda tx: tx.run(query, params).consume())
-
-        self._call(run)
-
-    def cleanup(self, query: str, **params: Any) -> tuple[int, int]:
-        """An auto-commit statement (``CALL ... IN TRANSACTIONS``): (nodes deleted, relationships deleted)."""
-
-        def run() -> tuple[int, int]:
-            with self._driver.session(database=self._database) as session:
-                counters = session.run(query, params).consume().counters
-                return counters.nodes_deleted, counters.relationships_deleted
-
-        return cast(tuple[int, int], self._call(run))
+    # -- schema and loading ----------------------------------------------------------------------
 
     def ensure_schema(self) -> None:
         """Uniqueness constraint and indexes, created on first use (IF NOT EXISTS)."""
@@ -133,11 +59,6 @@ class Neo4jStore:
         for statement in [*SCHEMA, "CALL db.awaitIndexes(300)"]:
             self.write(statement)
         self._schema_ready = True
-
-    def close(self) -> None:
-        self._driver.close()
-
-    # -- loading ---------------------------------------------------------------------------------
 
     def load(
         self,
@@ -164,6 +85,31 @@ class Neo4jStore:
             "MATCH (n:IamNode) WHERE n.snapshot = $s CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 2000 ROWS",
             s=snapshot or self.snapshot,
         )[0]
+
+    # -- the snapshots held -----------------------------------------------------------------------
+
+    def snapshot_names(self) -> list[str]:
+        found = self.read("MATCH (n:IamNode) RETURN DISTINCT n.snapshot AS s")
+        return sorted(str(r["s"]) for r in found)
+
+    def has_snapshot(self, name: str) -> bool:
+        return bool(self.read("MATCH (n:IamNode) WHERE n.snapshot = $s RETURN n.id LIMIT 1", s=name))
+
+    def snapshots(self, *, name: str | None = None) -> list[dict[str, Any]]:
+        """Every snapshot (or the one named) with its counts; ``loaded_at`` is the time of its latest load."""
+        found = self.read(
+            f"MATCH (n:IamNode) {'WHERE n.snapshot = $s ' if name is not None else ''}"
+            "WITH n.snapshot AS name, count(n) AS nodes, sum(COUNT { (n)-->() }) AS edges, "
+            "sum(CASE WHEN n.kind = $account THEN 1 ELSE 0 END) AS accounts, "
+            "sum(CASE WHEN n.admin THEN 1 ELSE 0 END) AS admins, max(n.load_tag) AS tag "
+            "RETURN name, nodes, edges, accounts, admins, tag ORDER BY name",
+            account=NodeKind.ACCOUNT.value,
+            s=name,
+        )
+        keys = ("nodes", "edges", "accounts", "admins")
+        return [
+            {"name": str(r["name"]), **{k: int(r[k]) for k in keys}, "loaded_at": _tag_time(r["tag"])} for r in found
+        ]
 
     def counts(self, snapshot: str | None = None) -> dict[str, int]:
         """Nodes and relationships of a snapshot (for tests and the load report)."""
@@ -199,10 +145,11 @@ class Neo4jStore:
         return [str(r["id"]) for r in found] + [str(r["name"]) for r in found if r["name"]]
 
     def _require_snapshot(self) -> None:
-        if not self._ids("MATCH (n:IamNode) WHERE n.snapshot = $s RETURN n.id AS id LIMIT 1"):
-            raise InputError(
+        if not self.has_snapshot(self.snapshot):
+            raise SnapshotNotFound(
                 f'no snapshot "{self.snapshot}" in neo4j at {self.uri} (load one: iamgraph neo4j load)',
-                element="snapshot",
+                snapshot=self.snapshot,
+                available=self.snapshot_names(),
             )
 
     # -- fetching subgraphs ----------------------------------------------------------------------
@@ -247,6 +194,7 @@ class Neo4jStore:
 
     # -- queries ---------------------------------------------------------------------------------
 
+    @bounded
     def who_can(
         self,
         resource: str,
@@ -272,6 +220,7 @@ class Neo4jStore:
             deadline=deadline,
         )
 
+    @bounded
     def path(
         self,
         source: str,
@@ -298,6 +247,7 @@ class Neo4jStore:
             view, s, d, all_paths=all_paths, max_depth=max_depth, limit=limit, whatif=whatif, deadline=deadline
         )
 
+    @bounded
     def privesc(
         self, *, whatif: WhatIf | None = None, max_depth: int = 8, deadline: Deadline | None = None
     ) -> dict[str, Any]:
@@ -315,6 +265,7 @@ class Neo4jStore:
         result = privesc(self._view(reach, edges), whatif=whatif, max_depth=max_depth, deadline=deadline)
         return {**result, "admins": admins}
 
+    @bounded
     def exposure(
         self, *, whatif: WhatIf | None = None, max_depth: int = 8, deadline: Deadline | None = None
     ) -> dict[str, Any]:
@@ -327,6 +278,7 @@ class Neo4jStore:
         view = self._view(reach, edges)
         return exposure(view, whatif=whatif, max_depth=max_depth, deadline=deadline)
 
+    @bounded
     def neighbourhood(
         self,
         node: str,
@@ -381,7 +333,26 @@ class Neo4jStore:
         view = cast(Analysis, self._view({s, t}, edges))
         return edge_details(view, s, t, kind=kind, technique=technique, whatif=whatif)
 
+    def search(self, prefix: str, *, limit: int = 20) -> dict[str, Any]:
+        """The first ``limit`` + 1 matches in the search index's order, then the query layer's own search."""
+        if not prefix:
+            raise InputError("must not be empty", element="prefix")
+        if limit < 1:
+            raise InputError("must be at least 1", element="limit")
+        self._require_snapshot()
+        found = self.read(
+            f"MATCH (n:IamNode) WHERE n.snapshot = $s WITH n, [k IN {_SEARCH_KEYS} WHERE k STARTS WITH $q] AS keys "
+            "WHERE size(keys) > 0 WITH n, reduce(m = keys[0], k IN keys | CASE WHEN k < m THEN k ELSE m END) AS first "
+            "RETURN n.id AS id, n.attrs AS attrs, n.seq AS seq ORDER BY first, n.id LIMIT $n",
+            s=self.snapshot,
+            q=prefix.lower(),
+            n=limit + 1,
+        )
+        return search(cast(Analysis, build_view(found, [])), prefix, limit=limit)
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return " ".join(text.split())[:300]
+
+def _tag_time(tag: Any) -> str | None:
+    """A load tag (microseconds since the epoch) as an ISO time."""
+    if not isinstance(tag, int):
+        return None
+    return datetime.fromtimestamp(tag / 1e6, UTC).isoformat(timespec="seconds")

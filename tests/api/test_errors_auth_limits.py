@@ -76,12 +76,12 @@ def test_not_ready_without_snapshots() -> None:
 
 
 def test_internal_errors_keep_the_shape(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    import api.routes.queries as routes
+    from iamgraph.store import MemoryStore
 
     def boom(*_: Any, **__: Any) -> Any:
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(routes, "privesc", boom)
+    monkeypatch.setattr(MemoryStore, "privesc", boom)  # the routes ask the snapshot's store
     with TestClient(client.app, raise_server_exceptions=False) as c:  # type: ignore[arg-type]
         body = assert_error(c.get("/queries/privesc"), 500, "internal_error")
         assert body is None
@@ -237,11 +237,11 @@ def test_simulate_document_count_is_capped(analyses: dict[str, tuple[Analysis, f
 
 
 def test_store_unavailable_is_503(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    import api.routes.queries as routes
     from iamgraph.errors import StoreUnavailable
+    from iamgraph.store import MemoryStore
 
     def down(*_: Any, **__: Any) -> Any:
         raise StoreUnavailable("neo4j is down")
 
-    monkeypatch.setattr(routes, "privesc", down)
+    monkeypatch.setattr(MemoryStore, "privesc", down)
     assert_error(client.get("/queries/privesc"), 503, "store_unavailable")

@@ -11,7 +11,7 @@ import pytest
 
 from iamgraph.edges.base import EdgeKind
 from iamgraph.graph.model import NodeKind
-from iamgraph.graph.queries import Analysis, AssumeUnknown, WhatIf, exposure, find_paths, privesc, who_can
+from iamgraph.graph.queries import Analysis, AssumeUnknown, WhatIf, exposure, find_paths, privesc, search, who_can
 from iamgraph.graph.queries.explore import edge_details, neighbourhood, node_details
 from iamgraph.store import GraphStore, MemoryStore
 from iamgraph.store.neo4j_store import Neo4jStore
@@ -179,3 +179,37 @@ def test_explore(kind: str, dataset: str, analyses: dict[str, Analysis], stores:
         for _, t in list(a.graph.graph.out_edges(n))[:2]:
             cases.append((f"edge {n} {t}", lambda n=n, t=t: edge_details(a, n, t), lambda n=n, t=t: store.edge(n, t)))
     assert _mismatches(cases) == []
+
+
+def _prefixes(a: Analysis) -> list[str]:
+    """Name and ARN prefixes of several lengths and cases, and one that matches nothing."""
+    names = sorted({str(d["name"]) for _, d in a.graph.graph.nodes(data=True) if d.get("name")})
+    picked = names[:: max(1, len(names) // 4)][:4]
+    return ["a", "arn:aws:iam::", "ARN:AWS:S3", "zz-no-such", *(n[:3] for n in picked), *(n.upper() for n in picked)]
+
+
+@pytest.mark.parametrize("kind", STORES)
+def test_search(kind: str, dataset: str, analyses: dict[str, Analysis], stores: Any) -> None:
+    a, store = analyses[dataset], stores(kind, dataset)
+    cases = [
+        (f"search {p!r} {n}", lambda p=p, n=n: search(a, p, limit=n), lambda p=p, n=n: store.search(p, limit=n))
+        for p in _prefixes(a)
+        for n in (1, 5, 200)
+    ]
+    cases.append(("search empty", lambda: search(a, ""), lambda: store.search("")))
+    assert _mismatches(cases) == []
+
+
+@pytest.mark.parametrize("kind", STORES)
+def test_snapshot_counts(kind: str, dataset: str, analyses: dict[str, Analysis], stores: Any) -> None:
+    a, store = analyses[dataset], stores(kind, dataset)
+    info = next(s for s in store.snapshots() if s["name"] == store.snapshot)
+    g = a.graph.graph
+    accounts = sum(1 for _, d in g.nodes(data=True) if d.get("kind") == NodeKind.ACCOUNT)
+    assert {k: info[k] for k in ("nodes", "edges", "accounts", "admins")} == {
+        "nodes": g.number_of_nodes(),
+        "edges": g.number_of_edges(),
+        "accounts": accounts,
+        "admins": len(a.graph.admins()),
+    }
+    assert info["loaded_at"]
