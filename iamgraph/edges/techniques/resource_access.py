@@ -58,7 +58,12 @@ def _identity_index(estate: Estate) -> dict[str, dict[str, list[PrincipalEntry]]
     return index
 
 
-def _policy_candidates(estate: Estate, res: ResourceEntry) -> Iterator[Candidate]:
+def _policy_candidates(
+    estate: Estate, res: ResourceEntry, index: dict[str, dict[str, list[PrincipalEntry]]], service: str
+) -> Iterator[Candidate]:
+    """Whom the resource policy names. ``*`` and account grants reach every principal of the resource's own
+    account; in another account a principal also needs an identity Allow naming the service (cross-account
+    access takes both sides), so only those of the identity index are candidates there."""
     policy = res.policy
     if policy is None:
         return
@@ -67,27 +72,43 @@ def _policy_candidates(estate: Estate, res: ResourceEntry) -> Iterator[Candidate
             continue
         block = st.principal
         if block.wildcard:
-            for p in estate.acting_principals():
-                yield p.arn, p
+            for held in estate.by_account:
+                yield from _account_candidates(estate, held, res.account, index, service)
             yield ANYONE, anyone_principal()
         for entry in block.aws:
             account = entry if entry.isdigit() else entry.split(":")[4] if entry.count(":") >= 5 else None
             if account is None:
                 continue
-            local = estate.by_account.get(account)
             is_account = entry.isdigit() or entry.endswith(":root")
-            if local is not None:
+            if account in estate.by_account:
                 if is_account:
-                    for p in local:
-                        if p.kind != "root":
-                            yield p.arn, p
+                    yield from _account_candidates(estate, account, res.account, index, service)
                 elif entry in estate.principals:
                     yield entry, estate.principals[entry]
             else:
                 node = f"arn:aws:iam::{account}:root" if is_account else entry
                 yield node, external_principal(node)
-        for service in block.service:
-            yield service, service_principal(service)
+        for service_name in block.service:
+            yield service_name, service_principal(service_name)
+
+
+def _account_candidates(
+    estate: Estate, account: str, owner: str, index: dict[str, dict[str, list[PrincipalEntry]]], service: str
+) -> Iterator[Candidate]:
+    if account == owner:
+        for p in estate.by_account.get(account, ()):
+            if p.kind != "root":
+                yield p.arn, p
+        return
+    for p in _naming_service(index.get(account, {}), service):
+        yield p.arn, p
+
+
+def _naming_service(by_service: dict[str, list[PrincipalEntry]], service: str) -> Iterator[PrincipalEntry]:
+    """Principals whose identity Allow statements name ``service`` (or a pattern covering it)."""
+    for key, principals in by_service.items():
+        if key in (service, "*") or fnmatchcase(service, key):
+            yield from principals
 
 
 Masked = list[tuple[Statement, int]]
@@ -298,16 +319,10 @@ def resource_access_edges(estate: Estate) -> Iterator[DerivedEdge]:
         if not actions:
             continue
         candidates: dict[str, PrincipalEntry | Principal] = {}
-        for node, p in _policy_candidates(estate, res):
+        for node, p in _policy_candidates(estate, res, index, service):
             candidates.setdefault(node, p)
-        by_service = index.get(res.account, {})
-        for key in (service, "*"):
-            for p in by_service.get(key, ()):
-                candidates.setdefault(p.arn, p)
-        for key, plist in by_service.items():
-            if key not in (service, "*") and fnmatchcase(service, key):
-                for p in plist:
-                    candidates.setdefault(p.arn, p)
+        for p in _naming_service(index.get(res.account, {}), service):
+            candidates.setdefault(p.arn, p)
         objects = _objects_of(res)  # S3: "some object of the bucket", decided as a pattern request
         object_actions = tuple(a for a in catalog.actions_on(objects.arn)) if objects is not None else ()
         for node, p in candidates.items():
