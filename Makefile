@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench clean neo4j-start neo4j-stop
+.PHONY: demo test lint typecheck bench clean neo4j-start neo4j-stop system-deps
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -25,7 +25,21 @@ NEO4J := tools/neo4j/neo4j.sh
 NEO4J_TEST_PASSWORD ?= iamgraph-test
 export IAMGRAPH_NEO4J_PORT ?= 7697
 
-test: lint
+# What the tests need from the system: Java 17 and Maven (tools/neo4j builds Neo4j from Maven Central) and
+# Debian's chromium (the UI tests drive it headless through Playwright). Installed with apt when missing and
+# running as root; otherwise a clear message says what to install.
+system-deps:
+	@missing=""; \
+	command -v java >/dev/null || missing="$$missing openjdk-17-jdk-headless"; \
+	command -v mvn >/dev/null || missing="$$missing maven"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	  else echo "make test needs:$$missing (install them, e.g. with apt-get as root)" >&2; exit 2; fi; \
+	fi
+
+test: lint system-deps
 	@bash -c 'set -euo pipefail; \
 	  export NEO4J_PASSWORD="$(NEO4J_TEST_PASSWORD)"; \
 	  if $(NEO4J) status >/dev/null 2>&1; then uri=$$($(NEO4J) uri); else \
