@@ -10,14 +10,17 @@ case 1  one request against 10 identity policies of one simple Allow statement e
         non-``--preparsed`` run, which loads every policy per request.
 case 2  case 1 plus two SCP levels, a permissions boundary and a bucket policy.
 
-For each case three figures of ours: ``document`` (``evaluate_document``: parse + evaluate, the
+For each case four figures of ours: ``document`` (``evaluate_document``: parse + evaluate, the
 like-for-like figure), ``exact`` (the same with ``exact_context=True``, no derived keys, as the oracle
-gets them) and ``preparsed`` (``evaluate`` on an already built request and policy set). The oracle:
+gets them), ``no_memo`` (``document`` with every per-process pattern memo of iamgraph.policy.memo emptied
+before each evaluation: the figure without any help from having seen the same patterns before) and
+``preparsed`` (``evaluate`` on an already built request and policy set). The oracle:
 its own benchmark for case 1 (plain, compared with ``document``, and ``--preparsed``, compared with
 ``preparsed``), and for both cases the same loop over its ``evaluateCase`` in one node process (the
 reference for case 2, which the oracle's benchmark does not build). Measurements alternate
 ours/oracle and the median of ``--repeat`` runs is reported, because the machine is shared.
-``--profile`` runs cProfile over the ``document`` loop and prints the top functions instead.
+``--profile`` runs cProfile over the ``document`` loop (``--no-memo``: the ``no_memo`` loop) and prints
+the top functions instead.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from oracle import find_oracle_dir, installed_oracle_dir
 
 from iamgraph.evaluation.document import build_request, evaluate_document
 from iamgraph.evaluation.engine import evaluate
+from iamgraph.policy.memo import clear_memos
 
 Doc = dict[str, Any]
 ACCOUNT = "111111111111"
@@ -148,9 +152,15 @@ def _rate(run: Callable[[], object], n: int) -> float:
 def ours_rates(doc: Doc, n: int) -> dict[str, float]:
     assert evaluate_document(doc).result == "Allowed", "benchmark document must be Allowed"
     request, policies = build_request(doc)
+
+    def without_memos() -> object:
+        clear_memos()
+        return evaluate_document(doc)
+
     return {
         "document": _rate(lambda: evaluate_document(doc), n),
         "exact": _rate(lambda: evaluate_document(doc, exact_context=True), n),
+        "no_memo": _rate(without_memos, n),
         "preparsed": _rate(lambda: evaluate(request, policies), n),
     }
 
@@ -209,15 +219,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--oracle-dir", help="oracle folder (default: ../shared/tools/iam-simulate-oracle)")
     ap.add_argument("--no-oracle", action="store_true")
     ap.add_argument("--profile", choices=("case1", "case2"), help="cProfile the document loop instead")
+    ap.add_argument("--no-memo", action="store_true", help="with --profile: empty the pattern memos each time")
     ap.add_argument("--json", action="store_true", help="print the results as one JSON object")
     return ap.parse_args(argv)
 
 
-def profile(doc: Doc, n: int) -> None:
+def profile(doc: Doc, n: int, *, no_memo: bool = False) -> None:
     evaluate_document(doc)
     prof = cProfile.Profile()
     prof.enable()
     for _ in range(n):
+        if no_memo:
+            clear_memos()
         evaluate_document(doc)
     prof.disable()
     stats = pstats.Stats(prof).strip_dirs().sort_stats("tottime")
@@ -229,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     cases = {"case1": case1(), "case2": case2()}
     if args.profile:
-        profile(cases[args.profile], args.evaluations)
+        profile(cases[args.profile], args.evaluations, no_memo=args.no_memo)
         return 0
     folder = None if args.no_oracle else find_oracle_dir(args.oracle_dir)
     if folder is not None:
@@ -266,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
         oracle_ref = med.get("oracle_bench") or med.get("oracle_loop")
         if oracle_ref:
             med["ratio_document"] = round(med["document"] / oracle_ref, 2)
+            med["ratio_no_memo"] = round(med["no_memo"] / oracle_ref, 2)
             med["ratio_preparsed"] = round(med["preparsed"] / med.get("oracle_bench_preparsed", oracle_ref), 2)
         result["cases"][name] = med
     if args.json:
@@ -280,14 +294,16 @@ def report(r: dict[str, Any]) -> None:
     print(f"machine: nproc={m['nproc']} python={m['python']} node={m['node']} ({m['platform']})")
     print(f"{r['evaluations']} evaluations per run, median of {r['repeat']} runs, evaluations/second")
     for name, f in r["cases"].items():
-        line = f"{name}: ours document {f['document']}  exact {f['exact']}  preparsed {f['preparsed']}"
+        line = f"{name}: ours document {f['document']}  exact {f['exact']}  no_memo {f['no_memo']}"
+        line += f"  preparsed {f['preparsed']}"
         if "oracle_loop" in f:
             line += f" | oracle loop {f['oracle_loop']}"
         if "oracle_bench" in f:
             line += f"  oracle --bench {f['oracle_bench']}  --preparsed {f['oracle_bench_preparsed']}"
         if "ratio_document" in f:
             verdict = "meets" if f["ratio_document"] >= TARGET_RATIO else "BELOW"
-            line += f" | ratio {f['ratio_document']}x (preparsed {f['ratio_preparsed']}x), {verdict} {TARGET_RATIO}x"
+            line += f" | ratio {f['ratio_document']}x (no_memo {f['ratio_no_memo']}x,"
+            line += f" preparsed {f['ratio_preparsed']}x), {verdict} {TARGET_RATIO}x"
         print(line)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from iamgraph.model._fast import fast_constructor
 from iamgraph.policy.variables import UNKNOWN, _Marker
 
 __all__ = ["UNKNOWN", "Context", "KeyPatterns"]
@@ -26,7 +27,7 @@ class KeyPatterns:
     @classmethod
     def of(cls, patterns: Iterable[str] | str | None) -> KeyPatterns:
         if patterns is None:
-            return cls()
+            return _NO_PATTERNS if cls is KeyPatterns else cls()
         if isinstance(patterns, str):
             patterns = [patterns]
         names: set[str] = set()
@@ -51,10 +52,14 @@ class KeyPatterns:
         return self.everything or bool(self.names) or bool(self.prefixes)
 
 
+_NO_PATTERNS = KeyPatterns()  # immutable: one instance serves every context without declared keys
+
 Value = str | tuple[str, ...]
 
 
 def _normalise(value: object) -> Value:
+    if type(value) is str:
+        return value
     if value is None:
         return ""  # present with a null value: the Null operator treats it as null (§3.6)
     if isinstance(value, str):
@@ -82,8 +87,10 @@ class Context:
         unknown: Iterable[str] | str | None = None,
         known: Iterable[str] | str | None = None,
     ) -> Context:
-        norm = {k.lower(): _normalise(v) for k, v in (values or {}).items()}
-        return cls(norm, KeyPatterns.of(unknown), KeyPatterns.of(known))
+        norm = {k.lower(): _normalise(v) for k, v in values.items()} if values else {}
+        if cls is not Context:
+            return cls(norm, KeyPatterns.of(unknown), KeyPatterns.of(known))
+        return _new_context(norm, KeyPatterns.of(unknown), KeyPatterns.of(known))
 
     def lookup(self, key: str) -> Value | _Marker | None:
         """``key`` must already be lower case."""
@@ -97,10 +104,14 @@ class Context:
     def with_values(self, extra: Mapping[str, object], *, overwrite: bool = False) -> Context:
         merged = dict(self.values)
         for k, v in extra.items():
-            if overwrite or k.lower() not in merged:
-                merged[k.lower()] = _normalise(v)
-        return Context(merged, self.unknown, self.known)
+            key = k.lower()
+            if overwrite or key not in merged:
+                merged[key] = _normalise(v)
+        return _new_context(merged, self.unknown, self.known)
 
     @property
     def partial(self) -> bool:
         return bool(self.unknown)
+
+
+_new_context = fast_constructor(Context)

@@ -8,50 +8,69 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
-from iamgraph.errors import InputError, PolicyError
+from iamgraph.errors import InputError
 from iamgraph.evaluation.context import Context
 from iamgraph.evaluation.decision import Decision
 from iamgraph.evaluation.engine import evaluate
 from iamgraph.evaluation.keys import principal_keys
 from iamgraph.evaluation.policyset import OrgLevel, PolicySet
-from iamgraph.evaluation.request import Principal, PrincipalKind, Request, principal_from_arn
+from iamgraph.evaluation.request import (
+    Principal,
+    PrincipalKind,
+    Request,
+    new_principal,
+    new_request,
+    principal_from_arn,
+)
+from iamgraph.model._fast import fast_constructor
 from iamgraph.model.policy import Policy, PolicyKind
 from iamgraph.policy.parse import parse_policy
 
 __all__ = ["DocumentResult", "build_request", "evaluate_document", "iter_documents"]
 
-_DOC_KEYS = {
-    "id",
-    "name",
-    "source",
-    "request",
-    "identityPolicies",
-    "permissionBoundaries",
-    "sessionPolicy",
-    "resourcePolicy",
-    "scps",
-    "rcps",
-    "vpcEndpointPolicies",
-    "principalInfo",
-    "unknownKeys",
-    "exactContext",
-    "expected",
-    "expectedBlockedBy",
-    "expectWarning",
-    "expectedDetail",
-    "kind",
-    "mode",
-    "entryPoint",
-    "settings",
-    "policyNames",
-    "notes",
-    "discoveryContextKeyConstraints",
-}
-_REQUEST_KEYS = {"principal", "action", "resource", "resourceAccount", "context", "wildcardOnlyAction"}
+_DOC_KEYS = frozenset(
+    {
+        "id",
+        "name",
+        "source",
+        "request",
+        "identityPolicies",
+        "permissionBoundaries",
+        "sessionPolicy",
+        "resourcePolicy",
+        "scps",
+        "rcps",
+        "vpcEndpointPolicies",
+        "principalInfo",
+        "unknownKeys",
+        "exactContext",
+        "expected",
+        "expectedBlockedBy",
+        "expectWarning",
+        "expectedDetail",
+        "kind",
+        "mode",
+        "entryPoint",
+        "settings",
+        "policyNames",
+        "notes",
+        "discoveryContextKeyConstraints",
+    }
+)
+_REQUEST_KEYS = frozenset({"principal", "action", "resource", "resourceAccount", "context", "wildcardOnlyAction"})
 _SETTINGS_KEYS = {"s3BlockPublicAccess"}
 _FEDERATED_ACTIONS = {"sts:assumerolewithwebidentity", "sts:assumerolewithsaml"}
+
+# Enum members as module constants: on Python 3.11 every ``Enum.MEMBER`` lookup goes through
+# EnumType.__getattr__ (~0.3 µs).
+_IDENTITY, _BOUNDARY, _SESSION, _TRUST = PolicyKind.IDENTITY, PolicyKind.BOUNDARY, PolicyKind.SESSION, PolicyKind.TRUST
+_RESOURCE, _SCP, _RCP, _VPCE = PolicyKind.RESOURCE, PolicyKind.SCP, PolicyKind.RCP, PolicyKind.VPCE
+
+# Frozen objects built without the per-field object.__setattr__ of the generated __init__ (model/_fast.py).
+_new_policy_set = fast_constructor(PolicySet)
+_new_level = fast_constructor(OrgLevel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +84,9 @@ class DocumentResult:
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, **self.decision.to_json()}
+
+
+_new_result = fast_constructor(DocumentResult)
 
 
 def iter_documents(text: str, *, where: str = "input") -> Iterator[tuple[int, Any]]:
@@ -90,15 +112,11 @@ def iter_documents(text: str, *, where: str = "input") -> Iterator[tuple[int, An
         yield 0, data
 
 
-def _named(raw: Any, default: str) -> tuple[str, Any]:
-    if type(raw) is dict and "document" in raw and "Statement" not in raw:
-        return str(raw.get("name") or default), raw["document"]
-    return default, raw
-
-
 def _policy(raw: Any, default: str, kind: PolicyKind) -> Policy:
-    name, doc = _named(raw, default)
-    return parse_policy(doc, name=name, kind=kind)
+    """A policy document, or a ``{"name", "document"}`` wrapper around one."""
+    if type(raw) is dict and "document" in raw and "Statement" not in raw:
+        return parse_policy(raw["document"], name=str(raw.get("name") or default), kind=kind)
+    return parse_policy(raw, name=default, kind=kind)
 
 
 def _policies(raw: Any, element: str, kind: PolicyKind) -> tuple[Policy, ...]:
@@ -106,7 +124,15 @@ def _policies(raw: Any, element: str, kind: PolicyKind) -> tuple[Policy, ...]:
         return ()
     if type(raw) is not list:
         raw = [raw]
-    return tuple(_policy(r, f"{element}[{i}]", kind) for i, r in enumerate(raw))
+    # A plain policy document (the usual case) goes straight to the parser; _policy unwraps the rest.
+    return tuple(
+        [
+            parse_policy(r, name=f"{element}[{i}]", kind=kind)
+            if type(r) is dict and "document" not in r
+            else _policy(r, f"{element}[{i}]", kind)
+            for i, r in enumerate(raw)
+        ]
+    )
 
 
 def _levels(raw: Any, element: str, kind: PolicyKind) -> tuple[OrgLevel, ...]:
@@ -116,15 +142,20 @@ def _levels(raw: Any, element: str, kind: PolicyKind) -> tuple[OrgLevel, ...]:
         raise InputError("must be an array of levels", element=element)
     out = []
     for i, level in enumerate(raw):
-        if not isinstance(level, Mapping) or "policies" not in level:
+        if not _is_mapping(level) or "policies" not in level:
             raise InputError('each level needs "policies"', element=f"{element}[{i}]")
         name = str(level.get("orgIdentifier") or f"{element}[{i}]")
-        out.append(OrgLevel(name=name, policies=_policies(level["policies"], f"{element}[{i}].policies", kind)))
+        out.append(_new_level(name=name, policies=_policies(level["policies"], f"{element}[{i}].policies", kind)))
     return tuple(out)
 
 
+def _is_mapping(x: object) -> TypeGuard[Mapping[str, Any]]:
+    """``isinstance(x, Mapping)`` without the ABC machinery for the usual JSON dict."""
+    return type(x) is dict or isinstance(x, Mapping)
+
+
 def _principal(raw: Any, info: Mapping[str, Any], action: str, has_boundary: bool) -> Principal:
-    if isinstance(raw, Mapping):
+    if type(raw) is not str and isinstance(raw, Mapping):
         kind = str(raw.get("type", "")).lower()
         if kind == "anonymous":
             return Principal(kind=PrincipalKind.ANONYMOUS, arn=None)
@@ -145,9 +176,11 @@ def _principal(raw: Any, info: Mapping[str, Any], action: str, has_boundary: boo
         p = principal_from_arn(raw, session_name=info.get("sessionName"), role_arn=info.get("roleArn"))
     except InputError as exc:
         raise InputError(exc.reason, element="request.principal") from None
+    if not info and not has_boundary:
+        return p  # nothing to add: the same principal the general case below would build
     tags = dict(info.get("tags") or {})
     tags.update({k: v for k, v in (info.get("sessionTags") or {}).items()})
-    return Principal(
+    return new_principal(
         kind=p.kind,
         arn=p.arn,
         partition=p.partition,
@@ -167,57 +200,48 @@ def _principal(raw: Any, info: Mapping[str, Any], action: str, has_boundary: boo
 
 def build_request(doc: Mapping[str, Any], *, exact_context: bool = False) -> tuple[Request, PolicySet]:
     """Turn a document into a request and its policies; raises InputError naming the element."""
-    if not isinstance(doc, Mapping):
+    if not _is_mapping(doc):
         raise InputError("a simulation document must be a JSON object")
-    extra = set(doc) - _DOC_KEYS
-    if extra:
-        raise InputError("unknown document element", element=sorted(extra)[0])
+    if not _DOC_KEYS.issuperset(doc):
+        raise InputError("unknown document element", element=sorted(set(doc) - _DOC_KEYS)[0])
     req = doc.get("request")
-    if not isinstance(req, Mapping):
+    if not _is_mapping(req):
         raise InputError("missing or not an object", element="request")
-    extra = set(req) - _REQUEST_KEYS
-    if extra:
-        raise InputError("unknown request element", element=f"request.{sorted(extra)[0]}")
+    if not _REQUEST_KEYS.issuperset(req):
+        raise InputError("unknown request element", element=f"request.{sorted(set(req) - _REQUEST_KEYS)[0]}")
     action = req.get("action")
     if not isinstance(action, str) or ":" not in action:
         raise InputError('must be "service:Action"', element="request.action")
     resource = req.get("resource", "*")
     if not isinstance(resource, str) or not resource:
         raise InputError("must be an ARN or *", element="request.resource")
-    try:
-        policies = PolicySet(
-            identity=_policies(doc.get("identityPolicies"), "identityPolicies", PolicyKind.IDENTITY),
-            boundaries=_policies(doc.get("permissionBoundaries"), "permissionBoundaries", PolicyKind.BOUNDARY),
-            session=(
-                _policies(doc["sessionPolicy"], "sessionPolicy", PolicyKind.SESSION)
-                if doc.get("sessionPolicy") is not None
-                else None
-            ),
-            resource=(
-                _policy(
-                    doc["resourcePolicy"],
-                    "resourcePolicy",
-                    PolicyKind.TRUST
-                    if action.lower().startswith("sts:") and ":role/" in resource
-                    else PolicyKind.RESOURCE,
-                )
-                if doc.get("resourcePolicy") is not None
-                else None
-            ),
-            scps=_levels(doc.get("scps"), "scps", PolicyKind.SCP),
-            rcps=_levels(doc.get("rcps"), "rcps", PolicyKind.RCP),
-            vpce=_policies(doc.get("vpcEndpointPolicies"), "vpcEndpointPolicies", PolicyKind.VPCE),
-            s3_restrict_public_buckets=_settings(doc.get("settings")),
-        )
-    except PolicyError:
-        raise
+    policies = _new_policy_set(
+        identity=_policies(doc.get("identityPolicies"), "identityPolicies", _IDENTITY),
+        boundaries=_policies(doc.get("permissionBoundaries"), "permissionBoundaries", _BOUNDARY),
+        session=(
+            _policies(doc["sessionPolicy"], "sessionPolicy", _SESSION) if doc.get("sessionPolicy") is not None else None
+        ),
+        resource=(
+            _policy(
+                doc["resourcePolicy"],
+                "resourcePolicy",
+                _TRUST if action.lower().startswith("sts:") and ":role/" in resource else _RESOURCE,
+            )
+            if doc.get("resourcePolicy") is not None
+            else None
+        ),
+        scps=_levels(doc.get("scps"), "scps", _SCP),
+        rcps=_levels(doc.get("rcps"), "rcps", _RCP),
+        vpce=_policies(doc.get("vpcEndpointPolicies"), "vpcEndpointPolicies", _VPCE),
+        s3_restrict_public_buckets=_settings(doc.get("settings")),
+    )
     info = doc.get("principalInfo") or {}
-    if not isinstance(info, Mapping):
+    if not _is_mapping(info):
         raise InputError("must be an object", element="principalInfo")
     principal = _principal(req.get("principal"), info, action.lower(), bool(policies.boundaries))
     resource_account = req.get("resourceAccount") or _arn_account(resource) or principal.account
     raw_context = req.get("context") or {}
-    if not isinstance(raw_context, Mapping):
+    if not _is_mapping(raw_context):
         raise InputError("must be an object", element="request.context")
     exact = exact_context or bool(doc.get("exactContext"))
     context = Context.build(raw_context, unknown=doc.get("unknownKeys"))
@@ -226,7 +250,7 @@ def build_request(doc: Mapping[str, Any], *, exact_context: bool = False) -> tup
         context = context.with_values(derived)
         if context.partial:
             context = Context(context.values, context.unknown, _known_principal_keys())
-    return Request(
+    return new_request(
         principal=principal,
         action=action,
         resource=resource,
@@ -266,14 +290,14 @@ def _arn_account(arn: str) -> str | None:
 
 def evaluate_document(doc: Mapping[str, Any], *, index: int = 0, exact_context: bool = False) -> DocumentResult:
     """Evaluate one document; InputError/PolicyError name the document and the element."""
-    doc_id = str(doc.get("id", index)) if isinstance(doc, Mapping) else str(index)
+    doc_id = str(doc.get("id", index)) if _is_mapping(doc) else str(index)
     try:
         request, policies = build_request(doc, exact_context=exact_context)
     except InputError as exc:
         where = f"document {index}" + (f" ({doc_id})" if doc_id != str(index) else "")
         element = ".".join(x for x in (exc.where, exc.element) if x)
         raise InputError(exc.reason, where=where, element=element) from None
-    return DocumentResult(id=doc_id, decision=evaluate(request, policies))
+    return _new_result(id=doc_id, decision=evaluate(request, policies))
 
 
 def evaluate_documents(docs: Sequence[Mapping[str, Any]]) -> list[DocumentResult]:

@@ -8,18 +8,19 @@ the enforcement-logic page; trust policies and KMS key policies are the document
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from dataclasses import replace
 
 from iamgraph.evaluation.decision import Decision, MatchedStatement, Result
 from iamgraph.evaluation.patterns import best_of, pattern_parts
 from iamgraph.evaluation.policyset import EngineOptions, PolicySet
 from iamgraph.evaluation.principals import Form, match_block, not_principal_applies
 from iamgraph.evaluation.request import IAM_KINDS, PrincipalKind, Request
+from iamgraph.model._fast import fast_constructor
 from iamgraph.model.policy import Effect, Policy, PolicyKind, Statement
 from iamgraph.policy.conditions import evaluate_block
 from iamgraph.policy.logic import Atom, Expr, atoms, conj, disj, neg
 from iamgraph.policy.match import is_pattern
+from iamgraph.policy.memo import memo
 from iamgraph.policy.public import is_public
 
 __all__ = ["evaluate"]
@@ -41,15 +42,39 @@ ALL_FORMS = tuple(Form)
 _NO_FORMS: frozenset[Form] = frozenset()
 NON_ACCOUNT_FORMS = tuple(f for f in Form if f is not Form.ACCOUNT)
 DEFAULT_OPTIONS = EngineOptions()
+# Enum members as module constants: on Python 3.11 every ``Enum.MEMBER`` lookup goes through
+# EnumType.__getattr__ (~0.3 µs), and the decision procedure reads a few dozen per request.
+_ALLOW, _DENY = Effect.ALLOW, Effect.DENY
+_RESOURCE, _TRUST = PolicyKind.RESOURCE, PolicyKind.TRUST
+_ROOT, _USER, _ROLE_SESSION, _FEDERATED_USER, _SERVICE, _ANONYMOUS, _WEB_IDENTITY = (
+    PrincipalKind.ROOT,
+    PrincipalKind.USER,
+    PrincipalKind.ROLE_SESSION,
+    PrincipalKind.FEDERATED_USER,
+    PrincipalKind.SERVICE,
+    PrincipalKind.ANONYMOUS,
+    PrincipalKind.WEB_IDENTITY,
+)
+_ALLOWED, _EXPLICITLY_DENIED, _IMPLICITLY_DENIED, _UNKNOWN, _CONDITIONAL = (
+    Result.ALLOWED,
+    Result.EXPLICITLY_DENIED,
+    Result.IMPLICITLY_DENIED,
+    Result.UNKNOWN,
+    Result.CONDITIONAL,
+)
+_ACCOUNT, _WILDCARD = Form.ACCOUNT, Form.WILDCARD
+_IAM_KINDS = tuple(IAM_KINDS)  # `in` on a tuple compares identities; a frozenset hashes (Python-level for enums)
 
 
-@dataclass(slots=True)
 class _Layer:
     """Applicability of the statements of one layer, split by effect (and by principal form)."""
 
-    allows: list[Expr] = field(default_factory=list)
-    denies: list[Expr] = field(default_factory=list)
-    grants: dict[Form, list[tuple[Expr, Statement]]] = field(default_factory=dict)
+    __slots__ = ("allows", "denies", "grants")
+
+    def __init__(self) -> None:
+        self.allows: list[Expr] = []
+        self.denies: list[Expr] = []
+        self.grants: dict[Form, list[tuple[Expr, Statement]]] = {}
 
     def allow(self) -> Expr:
         return disj(self.allows)
@@ -73,6 +98,7 @@ class _Run:
     def layer(self, policies: Iterable[Policy], name: str, level: str | None = None) -> _Layer:
         out = _Layer()
         action = self.req.action
+        flag = self.options.flag_unknown_actions
         for policy in policies:
             for st in policy.statements:
                 if not st.action_matcher.matches(action):
@@ -80,12 +106,15 @@ class _Run:
                 expr, forms = self.statement(st, policy)
                 if expr is False:
                     continue
+                ref = st.ref
                 self.matched.append(
-                    MatchedStatement(ref=st.ref, conditional=expr is not True, forms=tuple(sorted(forms)), level=level)
+                    _new_matched(ref=ref, conditional=expr is not True, forms=_sorted_forms(forms), level=level)
                 )
-                if self.options.flag_unknown_actions and not st.not_action:
-                    self.flags.extend(_unknown_actions(st.actions, f"{policy.name}/{st.ref.label}: "))
-                if st.effect is Effect.DENY:
+                if flag and not st.not_action:
+                    unknown = _unknown_action_names(st.actions)
+                    if unknown:
+                        self.flags.extend(_unknown_messages(unknown, f"{policy.name}/{ref.label}: "))
+                if ref.effect is _DENY:
                     out.denies.append(expr)
                     self.deny_layers.setdefault(name, []).append(expr)
                 else:
@@ -96,7 +125,6 @@ class _Run:
 
     def statement(self, st: Statement, policy: Policy) -> tuple[Expr, frozenset[Form]]:
         """Applicability of a statement whose Action element already matched."""
-        req = self.req
         forms: frozenset[Form] = _NO_FORMS
         parts: list[Expr] = []
         if st.principal is not None:
@@ -108,10 +136,10 @@ class _Run:
             if np is False:
                 return False, forms
             parts.append(np)
-        elif policy.kind in (PolicyKind.RESOURCE, PolicyKind.TRUST):
+        elif policy.kind is _RESOURCE or policy.kind is _TRUST:
             return False, forms  # parse rejects this; never let a principal-less RBP grant
         if st.resource_matcher is not None:
-            r = st.resource_matcher.match(req.resource, self.lookup, deny=st.effect is Effect.DENY)
+            r = st.resource_matcher.match(self.req.resource, self.lookup, deny=st.ref.effect is _DENY)
             if r.ambiguous:
                 reason = f'Resource "{r.ambiguous[0]}" has fewer than six ARN segments; AWS does not document it'
                 parts.append(Atom(source=st.ref, clause=None, reason=reason, undecidable=True))
@@ -124,8 +152,20 @@ class _Run:
                 )
             elif not r.matched:
                 return False, forms
-        parts.append(evaluate_block(st.conditions, self.lookup, variables=policy.variables_enabled, source=st.ref))
-        return conj(parts), forms
+        if st.conditions:
+            block = evaluate_block(st.conditions, self.lookup, variables=policy.variables_enabled, source=st.ref)
+            if block is False:
+                return False, forms
+            parts.append(block)
+        return (conj(parts) if parts else True), forms
+
+
+_new_matched = fast_constructor(MatchedStatement)
+_new_decision = fast_constructor(Decision)
+
+
+def _sorted_forms(forms: frozenset[Form]) -> tuple[str, ...]:
+    return tuple(sorted(forms)) if forms else ()
 
 
 def evaluate(request: Request, policies: PolicySet, options: EngineOptions = DEFAULT_OPTIONS) -> Decision:
@@ -146,41 +186,41 @@ def _evaluate(request: Request, policies: PolicySet, options: EngineOptions) -> 
     warnings = _policy_warnings(policies)
     if action in NO_PERMISSION_NEEDED or (action == "sts:getsessiontoken" and p.kind in _LONG_TERM):
         return Decision(
-            result=Result.ALLOWED,
+            result=_ALLOWED,
             warnings=tuple(warnings),
             notes=(f"{request.action} needs no permission and ignores explicit denies",),
         )
     restriction = _credential_restriction(p.kind, action)
     if restriction:
         return Decision(
-            result=Result.IMPLICITLY_DENIED, blocked_by=("credential",), warnings=tuple(warnings), notes=(restriction,)
+            result=_IMPLICITLY_DENIED, blocked_by=("credential",), warnings=tuple(warnings), notes=(restriction,)
         )
     run = _Run(request, options)
-    principal_policies = p.kind in (PrincipalKind.USER, PrincipalKind.ROLE_SESSION, PrincipalKind.FEDERATED_USER)
+    principal_policies = p.kind in (_USER, _ROLE_SESSION, _FEDERATED_USER)
     ident = run.layer(policies.identity if principal_policies else (), "identity")
     bounds = [run.layer((b,), "boundary") for b in (policies.boundaries if principal_policies else ())]
-    session_pols = policies.session if p.kind in (PrincipalKind.ROLE_SESSION, PrincipalKind.FEDERATED_USER) else None
+    session_pols = policies.session if p.kind in (_ROLE_SESSION, _FEDERATED_USER) else None
     sess = run.layer(session_pols, "session") if session_pols is not None else None
     rbp = run.layer((policies.resource,), "resource") if policies.resource is not None else _Layer()
     scp_gate: Expr = True
-    if policies.scps and p.kind in IAM_KINDS and not p.service_linked:
+    if policies.scps and p.kind in _IAM_KINDS and not p.service_linked:
         # every level is evaluated (a list, not a generator): conj stops early, and a Deny further down must count
         scp_gate = conj([run.layer(level.policies, "scp", level.name).allow() for level in policies.scps])
     if policies.rcps and _rcp_applies(request, options):
         for level in policies.rcps:
             run.layer(level.policies, "rcp", level.name)  # RCPFullAWSAccess sits at every level: RCPs only deny
-    vpce_gate = conj([run.layer((v,), "vpce").allow() for v in policies.vpce])
+    vpce_gate = conj([run.layer((v,), "vpce").allow() for v in policies.vpce]) if policies.vpce else True
     if policies.s3_restrict_public_buckets and _public_bucket_blocks(request, policies.resource):
         run.deny_layers.setdefault("s3-bpa", []).append(True)
 
-    deny = disj(e for exprs in run.deny_layers.values() for e in exprs)
-    pb_ok: Expr = conj(b.allow() for b in bounds)
-    if p.kind is PrincipalKind.FEDERATED_USER:
+    deny = disj(e for exprs in run.deny_layers.values() for e in exprs) if run.deny_layers else False
+    pb_ok: Expr = conj(b.allow() for b in bounds) if bounds else True
+    if p.kind is _FEDERATED_USER:
         sp_ok: Expr = sess.allow() if sess is not None else False
     else:
         sp_ok = sess.allow() if sess is not None else True
-    id_ok: Expr = True if p.kind is PrincipalKind.ROOT else ident.allow()
-    if p.kind in (PrincipalKind.SERVICE, PrincipalKind.ANONYMOUS, PrincipalKind.WEB_IDENTITY):
+    id_ok: Expr = True if p.kind is _ROOT else ident.allow()
+    if p.kind in (_SERVICE, _ANONYMOUS, _WEB_IDENTITY):
         id_ok, pb_ok, sp_ok = True, True, True  # only the resource policy can authorize them (§5.9)
 
     def side(need_identity: bool) -> Expr:
@@ -189,7 +229,7 @@ def _evaluate(request: Request, policies: PolicySet, options: EngineOptions) -> 
     def grants(forms: Iterable[Form]) -> Expr:
         if not rbp.grants:
             return False
-        return disj(e for f in forms for e, _ in rbp.grants.get(f, ()))
+        return disj([e for f in forms for e, _ in rbp.grants.get(f, ())])
 
     same = p.account is not None and p.account == request.resource_account
     service = action.split(":", 1)[0]
@@ -203,7 +243,7 @@ def _evaluate(request: Request, policies: PolicySet, options: EngineOptions) -> 
         components = {"resource": any_grant, "identity": id_ok, "boundary": pb_ok, "session": sp_ok}
     elif trust:
         specific = grants(NON_ACCOUNT_FORMS)
-        base = disj([conj([specific, side(False)]), conj([grants([Form.ACCOUNT]), side(True)])])
+        base = disj([conj([specific, side(False)]), conj([grants([_ACCOUNT]), side(True)])])
         components = {"resource": any_grant, "boundary": pb_ok, "session": sp_ok}
         if specific is False:
             components["identity"] = id_ok
@@ -211,7 +251,7 @@ def _evaluate(request: Request, policies: PolicySet, options: EngineOptions) -> 
         wildcard = _wildcard_grants(rbp, pb_ok, sp_ok, p.kind)
         direct = disj([grants(DIRECT_FORMS), wildcard])
         roleish = conj([grants(ROLEISH_FORMS), side(False)])
-        via_identity = conj([grants([Form.ACCOUNT]), side(True)]) if rbp_required else side(True)
+        via_identity = conj([grants([_ACCOUNT]), side(True)]) if rbp_required else side(True)
         base = disj([direct, roleish, via_identity])
         components = {"boundary": pb_ok, "session": sp_ok}
         if direct is False and grants(ROLEISH_FORMS) is False:
@@ -235,21 +275,21 @@ def _wildcard_grants(rbp: _Layer, pb_ok: Expr, sp_ok: Expr, kind: PrincipalKind)
     undocumented, so the result is undecidable exactly when they would deny.
     """
     terms: list[Expr] = []
-    for expr, st in rbp.grants.get(Form.WILDCARD, ()):
+    for expr, st in rbp.grants.get(_WILDCARD, ()):
         if any(
             c.key_lc == "aws:principalarn" and not c.base.startswith(("StringNot", "ArnNot")) for c in st.conditions
         ):
             terms.append(expr)
             continue
         limits = conj([pb_ok, sp_ok])
-        if kind is PrincipalKind.FEDERATED_USER or limits is not True:
+        if kind is _FEDERATED_USER or limits is not True:
             gap = Atom(
                 source=st.ref,
                 clause=None,
                 undecidable=True,
                 reason='a plain "*" resource-policy grant meets a boundary or session policy (undocumented)',
             )
-            limits = disj([limits, gap]) if kind is not PrincipalKind.FEDERATED_USER else gap
+            limits = disj([limits, gap]) if kind is not _FEDERATED_USER else gap
         terms.append(conj([expr, limits]))
     return disj(terms)
 
@@ -261,7 +301,7 @@ def _public_bucket_blocks(request: Request, bucket_policy: Policy | None) -> boo
     if bucket_policy is None or not request.action.lower().startswith("s3:"):
         return False
     p = request.principal
-    if p.kind is PrincipalKind.SERVICE or (p.account is not None and p.account == request.resource_account):
+    if p.kind is _SERVICE or (p.account is not None and p.account == request.resource_account):
         return False
     return is_public(bucket_policy)[0]
 
@@ -282,9 +322,9 @@ def _rcp_applies(request: Request, options: EngineOptions) -> bool:
 
 
 def _credential_restriction(kind: PrincipalKind, action: str) -> str | None:
-    if kind is PrincipalKind.FEDERATED_USER and (action.startswith("iam:") or action.startswith("sts:")):
+    if kind is _FEDERATED_USER and (action.startswith("iam:") or action.startswith("sts:")):
         return "GetFederationToken sessions cannot call IAM, nor STS except GetCallerIdentity"
-    if kind is PrincipalKind.ROLE_SESSION and action in ("sts:getfederationtoken", "sts:getsessiontoken"):
+    if kind is _ROLE_SESSION and action in ("sts:getfederationtoken", "sts:getsessiontoken"):
         return "role sessions cannot call GetFederationToken or GetSessionToken"
     return None
 
@@ -300,24 +340,32 @@ def _decide(
 ) -> Decision:
     matched = tuple(run.matched)
     if options.flag_unknown_actions:
-        warnings = [*warnings, *_unknown_actions((request.action,), "request: "), *run.flags]
-    common = {"matched": matched, "warnings": tuple(dict.fromkeys(warnings))}
+        unknown = _unknown_action_names((request.action,))
+        if unknown or run.flags:
+            warnings = [*warnings, *_unknown_messages(unknown, "request: "), *run.flags]
+    unique = tuple(dict.fromkeys(warnings)) if warnings else ()
     if deny is True:
         layers = tuple(n for n, exprs in run.deny_layers.items() if any(e is True for e in exprs))
-        return Decision(result=Result.EXPLICITLY_DENIED, blocked_by=layers, **common)  # type: ignore[arg-type]
+        return _new_decision(result=_EXPLICITLY_DENIED, blocked_by=layers, matched=matched, warnings=unique)
     if allowed is True:
-        return Decision(result=Result.ALLOWED, **common)  # type: ignore[arg-type]
+        return _new_decision(result=_ALLOWED, matched=matched, warnings=unique)
     if allowed is False:
         blocked = tuple(n for n, e in components.items() if e is False)
-        return Decision(result=Result.IMPLICITLY_DENIED, blocked_by=blocked or ("identity",), **common)  # type: ignore[arg-type]
+        return _new_decision(
+            result=_IMPLICITLY_DENIED, blocked_by=blocked or ("identity",), matched=matched, warnings=unique
+        )
     undecidable = any(a.undecidable for a in atoms(allowed))
-    result = Result.UNKNOWN if undecidable else Result.CONDITIONAL
-    return Decision(result=result, residual=allowed, **common)  # type: ignore[arg-type]
+    result = _UNKNOWN if undecidable else _CONDITIONAL
+    return _new_decision(result=result, residual=allowed, matched=matched, warnings=unique)
 
 
-@lru_cache(maxsize=65536)
-def _unknown_actions(patterns: tuple[str, ...], label: str) -> tuple[str, ...]:
-    """Flags actions and action patterns that name nothing in the AWS action catalogue."""
+def _unknown_messages(patterns: tuple[str, ...], label: str) -> list[str]:
+    return [f'{label}unknown action "{p}" (not in the AWS action catalogue)' for p in patterns]
+
+
+@memo()
+def _unknown_action_names(patterns: tuple[str, ...]) -> tuple[str, ...]:
+    """The actions and action patterns that name nothing in the AWS action catalogue (flagged, never fatal)."""
     from iamgraph.catalog import get_catalog
 
     cat = get_catalog()
@@ -332,5 +380,5 @@ def _unknown_actions(patterns: tuple[str, ...], label: str) -> tuple[str, ...]:
         except Exception:  # the catalogue is advisory here; never fail a decision on it
             continue
         if not known:
-            out.append(f'{label}unknown action "{pattern}" (not in the AWS action catalogue)')
+            out.append(pattern)
     return tuple(out)

@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from iamgraph.errors import InputError
 from iamgraph.evaluation.context import Context
+from iamgraph.model._fast import fast_constructor
 
 __all__ = ["Principal", "PrincipalKind", "Request", "principal_from_arn"]
 
@@ -69,26 +70,37 @@ class Request:
 _IAM_ARN = re.compile(r"^arn:(?P<part>[\w-]+):(?P<svc>iam|sts)::(?P<acct>\d{12}):(?P<res>.+)$")
 _SERVICE = re.compile(r"^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$")
 
+# Frozen objects built without the per-field object.__setattr__ of the generated __init__ (model/_fast.py).
+new_principal = fast_constructor(Principal)
+new_request = fast_constructor(Request)
+
+
+# Enum members as module constants: on Python 3.11 every ``Enum.MEMBER`` lookup goes through
+# EnumType.__getattr__ (~0.3 µs).
+_K_ROOT, _K_USER, _K_ROLE_SESSION = PrincipalKind.ROOT, PrincipalKind.USER, PrincipalKind.ROLE_SESSION
+_K_FEDERATED_USER, _K_SERVICE = PrincipalKind.FEDERATED_USER, PrincipalKind.SERVICE
+
 
 def principal_from_arn(value: str, *, session_name: str | None = None, role_arn: str | None = None) -> Principal:
     """Build a principal from an ARN, a 12-digit account id or a service principal name."""
-    if _SERVICE.match(value):
-        return Principal(kind=PrincipalKind.SERVICE, arn=None, service=value)
-    if re.fullmatch(r"\d{12}", value):
-        value = f"arn:aws:iam::{value}:root"
+    if not value.startswith("arn:"):
+        if _SERVICE.match(value):
+            return new_principal(kind=_K_SERVICE, arn=None, service=value)
+        if len(value) == 12 and value.isdecimal():  # what the pattern \d{12} accepts
+            value = f"arn:aws:iam::{value}:root"
     m = _IAM_ARN.match(value)
     if not m:
         raise InputError(f'"{value}" is not a principal ARN, account id or service principal', element="principal")
     part, svc, acct, res = m.group("part", "svc", "acct", "res")
     if svc == "iam" and res == "root":
-        return Principal(kind=PrincipalKind.ROOT, arn=value, partition=part, account=acct)
+        return new_principal(kind=_K_ROOT, arn=value, partition=part, account=acct)
     if svc == "iam" and res.startswith("user/"):
-        return Principal(kind=PrincipalKind.USER, arn=value, partition=part, account=acct, entity_arn=value)
+        return new_principal(kind=_K_USER, arn=value, partition=part, account=acct, entity_arn=value)
     if svc == "iam" and res.startswith("role/"):
         name = res.rsplit("/", 1)[-1]
         session = session_name or "session"
-        return Principal(
-            kind=PrincipalKind.ROLE_SESSION,
+        return new_principal(
+            kind=_K_ROLE_SESSION,
             partition=part,
             account=acct,
             entity_arn=value,
@@ -101,8 +113,8 @@ def principal_from_arn(value: str, *, session_name: str | None = None, role_arn:
         if len(bits) < 3:
             raise InputError(f'"{value}": an assumed-role ARN needs a role and a session name', element="principal")
         role = role_arn or f"arn:{part}:iam::{acct}:role/{bits[1]}"
-        return Principal(
-            kind=PrincipalKind.ROLE_SESSION,
+        return new_principal(
+            kind=_K_ROLE_SESSION,
             arn=value,
             partition=part,
             account=acct,
@@ -111,5 +123,5 @@ def principal_from_arn(value: str, *, session_name: str | None = None, role_arn:
             service_linked=":role/aws-service-role/" in role,
         )
     if svc == "sts" and res.startswith("federated-user/"):
-        return Principal(kind=PrincipalKind.FEDERATED_USER, arn=value, partition=part, account=acct)
+        return new_principal(kind=_K_FEDERATED_USER, arn=value, partition=part, account=acct)
     raise InputError(f'"{value}" is not a principal that can make requests', element="principal")

@@ -64,12 +64,14 @@ def neg(x: Expr) -> Expr:
 
 def conj(items: Iterable[Expr]) -> Expr:
     """Logical AND with constant folding and flattening."""
-    acc: set[Expr] = set()
+    acc: set[Expr] | None = None  # built only once a non-constant shows up (rare in exact evaluation)
     for x in items:
         if x is False:
             return False
         if x is True:
             continue
+        if acc is None:
+            acc = set()
         if isinstance(x, And):
             acc.update(x.items)
         else:
@@ -83,12 +85,14 @@ def conj(items: Iterable[Expr]) -> Expr:
 
 def disj(items: Iterable[Expr]) -> Expr:
     """Logical OR with constant folding and flattening."""
-    acc: set[Expr] = set()
+    acc: set[Expr] | None = None
     for x in items:
         if x is True:
             return True
         if x is False:
             continue
+        if acc is None:
+            acc = set()
         if isinstance(x, Or):
             acc.update(x.items)
         else:

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Final
 
+from iamgraph.policy.memo import memo
 from iamgraph.policy.variables import (
     NO_VALUE,
     Lookup,
     Resolved,
+    Template,
     Unresolved,
     parse_template,
     resolve,
@@ -41,39 +42,96 @@ __all__ = [
 ]
 
 
+_WILDCARD_RUN = re.compile(r"([*?])")  # split() keeps the wildcards: literal, wildcard, literal, ...
+
+
 def _action_regex(pattern: str) -> str:
-    out = []
-    for ch in pattern:
-        out.append(".*" if ch == "*" else "." if ch == "?" else re.escape(ch))
-    return "".join(out)
+    pieces = _WILDCARD_RUN.split(pattern)
+    return "".join(re.escape(x) if i % 2 == 0 else ".*" if x == "*" else "." for i, x in enumerate(pieces))
 
 
-@lru_cache(maxsize=65536)
+@memo()
 def _actions_regex(patterns: tuple[str, ...]) -> re.Pattern[str]:
     """One alternation per Action element; shared by every statement with the same patterns."""
     alts = "|".join(_action_regex(p) for p in patterns) or "(?!)"
     return re.compile(f"(?:{alts})", re.IGNORECASE | re.DOTALL)
 
 
+class _ActionIndex:
+    """The patterns of one element, arranged for ASCII action names (case-insensitive equality is then
+    plain lower-casing): ``*``; literal names; ``prefix*`` patterns, decided by ``startswith``; and the
+    other wildcard patterns, whose regex runs only for names that start with the literal text before
+    their first wildcard (``iam:`` for ``iam:*AccessKey*``)."""
+
+    __slots__ = ("everything", "filters", "literal", "prefixes", "wildcards")
+
+    def __init__(self, patterns: tuple[str, ...]) -> None:
+        self.everything = "*" in patterns
+        literal: set[str] = set()
+        prefixes: list[str] = []
+        filters: list[str] = []
+        wildcards: list[str] = []
+        for p in patterns:
+            if not p.isascii():  # may match ASCII names under Unicode case rules: always try its regex
+                filters.append("")
+                wildcards.append(p)
+                continue
+            pieces = _WILDCARD_RUN.split(p, maxsplit=1)
+            if len(pieces) == 1:
+                literal.add(p.lower())
+            elif pieces[1] == "*" and len(pieces[2]) == 0:
+                prefixes.append(pieces[0].lower())
+            else:
+                filters.append(pieces[0].lower())
+                wildcards.append(p)
+        self.literal = frozenset(literal)
+        self.prefixes = tuple(prefixes)
+        self.filters = tuple(filters)
+        self.wildcards = tuple(wildcards)
+
+    def match(self, action: str) -> bool:
+        """``action`` must be ASCII."""
+        if self.everything:
+            return True
+        lower = action.lower()
+        if lower in self.literal or lower.startswith(self.prefixes):
+            return True
+        return (
+            bool(self.filters)
+            and lower.startswith(self.filters)
+            and _actions_regex(self.wildcards).fullmatch(action) is not None
+        )
+
+
 @dataclass(slots=True, eq=False)
 class ActionMatcher:
-    """Matches an action name against the patterns of one Action or NotAction element."""
+    """Matches an action name against the patterns of one Action or NotAction element.
+
+    Nothing is prepared until the first ``matches``, and most patterns never need a regex: literal names
+    compare lower-cased, ``prefix*`` patterns with ``startswith`` (``_ActionIndex``). Answers are kept
+    per action name, so a matcher shared by many statements decides each action once.
+    """
 
     patterns: tuple[str, ...]
     negated: bool
-    _regex: re.Pattern[str] = field(init=False)
+    _index: _ActionIndex | None = field(init=False, default=None)
     _cache: dict[str, bool] = field(init=False, default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self._regex = _actions_regex(self.patterns)
 
     def matches(self, action: str) -> bool:
         hit = self._cache.get(action)
         if hit is None:
-            hit = self._regex.fullmatch(action) is not None
+            hit = self._match(action)
             if len(self._cache) < 4096:
                 self._cache[action] = hit
         return hit != self.negated
+
+    def _match(self, action: str) -> bool:
+        if not action.isascii():  # Unicode case rules: the regex decides (re.IGNORECASE)
+            return _actions_regex(self.patterns).fullmatch(action) is not None
+        index = self._index
+        if index is None:
+            index = self._index = _ActionIndex(self.patterns)
+        return index.match(action)
 
 
 # ---- ARN globs -------------------------------------------------------------------------------
@@ -119,17 +177,50 @@ def _tokens_regex(tokens: list[Token]) -> re.Pattern[str]:
     return re.compile(src, re.DOTALL)
 
 
-@lru_cache(maxsize=65536)
+def _static_source(pattern: str) -> str:
+    """Regex source of a static ARN pattern, the same text ``_tokens_regex(_arn_tokens(...))`` gives,
+    built segment by segment instead of character by character."""
+    segments = pattern.split(":", _LEADING_COLONS)
+    out: list[str] = []
+    for i, segment in enumerate(segments):
+        if i:
+            out.append(":")
+        head = i < _LEADING_COLONS
+        pieces = _WILDCARD_RUN.split(segment)  # literal, wildcard, literal, ..., literal
+        last = len(pieces) - 1
+        for j, piece in enumerate(pieces):
+            if j % 2 == 0:
+                out.append(re.escape(piece))
+            elif piece == "?":
+                out.append("[^:]" if head else ".")
+            else:  # "*" stays inside one of the five leading segments unless it ends the segment
+                ends_segment = j == last - 1 and not pieces[last]
+                out.append("[^:]*" if head and not ends_segment else ".*")
+    return "".join(out)
+
+
+@memo()
+def _static_regex(pattern: str) -> re.Pattern[str]:
+    """The compiled regex of one static ARN pattern (shared by every statement that uses it)."""
+    return re.compile(_static_source(pattern), re.DOTALL)
+
+
+@memo()
 def _compile_static(pattern: str) -> tuple[re.Pattern[str], tuple[Token, ...]]:
-    tokens = _arn_tokens((pattern,))
+    """Regex and tokens (the tokens serve pattern requests: overlap and cover)."""
+    return _static_regex(pattern), tuple(_arn_tokens((pattern,)))
+
+
+@memo()
+def _compile_parts(parts: Resolved) -> tuple[re.Pattern[str], tuple[Token, ...]]:
+    tokens = _arn_tokens(parts)
     return _tokens_regex(tokens), tuple(tokens)
 
 
 def compile_arn_pattern(parts: Resolved) -> tuple[re.Pattern[str], tuple[Token, ...]]:
     if len(parts) == 1 and isinstance(parts[0], str):
         return _compile_static(parts[0])
-    tokens = _arn_tokens(parts)
-    return _tokens_regex(tokens), tuple(tokens)
+    return _compile_parts(parts)
 
 
 def is_pattern(resource: str) -> bool:
@@ -248,66 +339,113 @@ _NO = ResourceResult(False)
 _YES = ResourceResult(True)
 
 
+class _ResourcePlan:
+    """The patterns of one Resource element sorted by how they are matched, built on first use.
+
+    ``literal``: patterns without wildcards (string equality); ``prefixes``: patterns whose only
+    wildcard is a final ``*`` (in the resource part it crosses everything: ``startswith``); ``regexes``:
+    the other static patterns. ``static`` keeps every static pattern in element order (pattern requests
+    and the case-only Deny check). ``short``: patterns of fewer than six segments, as written and as
+    completed; ``templated``: patterns with policy variables in the resource part.
+    """
+
+    __slots__ = ("everything", "literal", "prefixes", "regexes", "short", "static", "templated")
+
+    def __init__(self, patterns: tuple[str, ...], variables: bool) -> None:
+        self.everything = False
+        literal: set[str] = set()
+        prefixes: list[str] = []
+        regexes: list[re.Pattern[str]] = []
+        static: list[str] = []
+        short: list[tuple[str, _Compiled, _Compiled]] = []
+        templated: list[tuple[str, Template]] = []
+        for p in patterns:
+            if p == MATCH_ALL:
+                self.everything = True
+            elif _is_short(p):
+                short.append((p, _compile_static(p), _compile_static(_completed(p))))
+            elif variables and "${" in p and "${" in (parts := _split_resource_part(p))[1]:
+                head, tail = parts
+                template = parse_template(tail)
+                if len(template) == 1 and isinstance(template[0], str):  # "${" without a variable
+                    static.append(p)
+                    regexes.append(_static_regex(p))
+                else:
+                    templated.append((head, template))
+            else:
+                static.append(p)
+                shape = _shape(p)
+                if shape == "literal":
+                    literal.add(p)
+                elif shape == "prefix":
+                    prefixes.append(p[:-1])
+                else:
+                    regexes.append(_static_regex(p))
+        self.literal = frozenset(literal)
+        self.prefixes = tuple(prefixes)
+        self.regexes = tuple(regexes)
+        self.static = tuple(static)
+        self.short = tuple(short)
+        self.templated = tuple(templated)
+
+    def static_hit(self, resource: str) -> bool:
+        """Does a static pattern match the (non-pattern) request resource? Case-sensitive."""
+        if resource in self.literal:
+            return True
+        if self.prefixes and resource.startswith(self.prefixes):
+            return True
+        return any(r.fullmatch(resource) is not None for r in self.regexes)
+
+
 @dataclass(slots=True, eq=False)
 class ResourceMatcher:
-    """Matches a request resource against one Resource or NotResource element."""
+    """Matches a request resource against one Resource or NotResource element.
+
+    Nothing is compiled at construction: many statements never get past their Action element. The
+    first ``match`` sorts the patterns (``_ResourcePlan``); only patterns with wildcards inside get a
+    regex, and those are shared by pattern string.
+    """
 
     patterns: tuple[str, ...]
     negated: bool
     variables: bool
-    _static: list[tuple[re.Pattern[str], tuple[Token, ...]]] = field(init=False, default_factory=list)
-    _static_patterns: list[str] = field(init=False, default_factory=list)
-    _short: list[tuple[str, _Compiled, _Compiled]] = field(init=False, default_factory=list)
-    _templated: list[tuple[str, tuple[object, ...]]] = field(init=False, default_factory=list)
-    _all: bool = field(init=False, default=False)
+    _plan: _ResourcePlan | None = field(init=False, default=None)
 
-    def __post_init__(self) -> None:
-        for p in self.patterns:
-            if p == MATCH_ALL:
-                self._all = True
-                continue
-            if _is_short(p):
-                self._short.append((p, _compile_static(p), _compile_static(_completed(p))))
-                continue
-            head, tail = _split_resource_part(p)
-            template = parse_template(tail) if self.variables and "${" in tail else (tail,)
-            if len(template) == 1 and isinstance(template[0], str):
-                self._static.append(_compile_static(p))
-                self._static_patterns.append(p)
-            else:
-                self._templated.append((head, template))
+    def _get_plan(self) -> _ResourcePlan:
+        plan = self._plan
+        if plan is None:
+            plan = self._plan = _ResourcePlan(self.patterns, self.variables)
+        return plan
 
     def match(self, resource: str, lookup: Lookup, *, deny: bool) -> ResourceResult:
         """Does the element apply to ``resource``? (NotResource already inverted)"""
-        hit, unknown, ambiguous = self._positive(resource, lookup, deny=deny)
+        plan = self._get_plan()
+        pattern_request = is_pattern(resource)
+        if plan.everything or (not pattern_request and plan.static_hit(resource)):
+            return _NO if self.negated else _YES
+        hit, unknown, ambiguous = self._positive(plan, resource, lookup, deny=deny, pattern_request=pattern_request)
         if (unknown or ambiguous) and not hit:
             return ResourceResult(False, tuple(unknown), tuple(ambiguous))
-        if deny and not hit and not self.negated and not is_pattern(resource):
-            case_only = self._case_insensitive_hit(resource)
+        if deny and not hit and not self.negated and not pattern_request:
+            case_only = _case_insensitive_hit(plan, resource)
             if case_only is not None:
                 return ResourceResult(False, case_only=case_only)
         return _YES if hit != self.negated else _NO
 
-    def _case_insensitive_hit(self, resource: str) -> str | None:
-        """Errata 10: ARNs match case-sensitively (derived), but a Deny that differs from the request
-        only by letter case must not be dropped silently; the caller reports it as undecidable."""
-        for pattern, (regex, _) in zip(self._static_patterns, self._static, strict=True):
-            if re.fullmatch(regex.pattern, resource, regex.flags | re.IGNORECASE):
-                return pattern
-        return None
-
-    def _positive(self, resource: str, lookup: Lookup, *, deny: bool) -> tuple[bool, list[str], list[str]]:
-        if self._all:
-            return True, [], []
-        pattern_request = is_pattern(resource)
+    def _positive(
+        self, plan: _ResourcePlan, resource: str, lookup: Lookup, *, deny: bool, pattern_request: bool
+    ) -> tuple[bool, list[str], list[str]]:
+        """The element without ``*`` and, for a plain request, without its static patterns (already tried)."""
         req_tokens = _request_tokens(resource) if pattern_request else ()
         # A NotResource matches when the request is *not* covered: flip the overlap/cover test.
         use_cover = deny != self.negated
-        for regex, tokens in self._static:
-            if self._one(resource, regex, tokens, req_tokens, pattern_request, use_cover):
-                return True, [], []
+        if pattern_request:
+            for pattern in plan.static:
+                regex, tokens = _compile_static(pattern)
+                if self._one(resource, regex, tokens, req_tokens, pattern_request, use_cover):
+                    return True, [], []
         ambiguous: list[str] = []
-        for pattern, (regex, tokens), (alt_regex, alt_tokens) in self._short:
+        for pattern, (regex, tokens), (alt_regex, alt_tokens) in plan.short:
             as_written = self._one(resource, regex, tokens, req_tokens, pattern_request, use_cover)
             completed = self._one(resource, alt_regex, alt_tokens, req_tokens, pattern_request, use_cover)
             if as_written and completed:
@@ -315,8 +453,8 @@ class ResourceMatcher:
             if as_written != completed:
                 ambiguous.append(pattern)
         unknown: list[str] = []
-        for head, template in self._templated:
-            resolved = resolve(template, lookup)  # type: ignore[arg-type]
+        for head, template in plan.templated:
+            resolved = resolve(template, lookup)
             if resolved is NO_VALUE:
                 continue  # a variable without value makes this entry match nothing
             if isinstance(resolved, Unresolved):
@@ -344,6 +482,38 @@ class ResourceMatcher:
         return patterns_overlap(tokens, req_tokens)
 
 
+def _case_insensitive_hit(plan: _ResourcePlan, resource: str) -> str | None:
+    """Errata 10: ARNs match case-sensitively (derived), but a Deny that differs from the request only by
+    letter case must not be dropped silently; the caller reports it as undecidable. The first static
+    pattern (element order) that matches ignoring case, or None."""
+    lowered = resource.lower() if resource.isascii() else None
+    for pattern in plan.static:
+        shape = _shape(pattern)
+        if lowered is None or shape == "glob" or not pattern.isascii():  # Unicode case rules: the regex
+            hit = _static_regex_ignore_case(pattern).fullmatch(resource) is not None
+        elif shape == "literal":  # ASCII: ignoring case is lower-casing both sides
+            hit = lowered == pattern.lower()
+        else:
+            hit = lowered.startswith(pattern[:-1].lower())
+        if hit:
+            return pattern
+    return None
+
+
+def _shape(pattern: str) -> str:
+    """``literal`` (no wildcard), ``prefix`` (only a final ``*``) or ``glob``."""
+    if "*" not in pattern and "?" not in pattern:
+        return "literal"
+    if pattern.endswith("*") and "*" not in pattern[:-1] and "?" not in pattern:
+        return "prefix"
+    return "glob"
+
+
+@memo()
+def _static_regex_ignore_case(pattern: str) -> re.Pattern[str]:
+    return re.compile(_static_source(pattern), re.DOTALL | re.IGNORECASE)
+
+
 def _is_short(pattern: str) -> bool:
     """An ARN pattern with fewer than six colon-separated segments."""
     return pattern.startswith("arn:") and pattern.count(":") < _LEADING_COLONS
@@ -356,12 +526,11 @@ def _completed(pattern: str) -> str:
 
 def _split_resource_part(pattern: str) -> tuple[str, str]:
     """Split after the fifth colon: variables are recognised only in the resource part."""
-    idx = -1
-    for _ in range(5):
-        idx = pattern.find(":", idx + 1)
-        if idx < 0:
-            return pattern, ""
-    return pattern[: idx + 1], pattern[idx + 1 :]
+    parts = pattern.split(":", _LEADING_COLONS)
+    if len(parts) <= _LEADING_COLONS:
+        return pattern, ""
+    tail = parts[_LEADING_COLONS]
+    return pattern[: len(pattern) - len(tail)], tail
 
 
 def glob_regex(parts: Resolved, *, ignore_case: bool = False) -> re.Pattern[str]:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Final, TypeAlias
+
+from iamgraph.policy.memo import memo
 
 __all__ = [
     "NO_VALUE",
@@ -69,7 +70,7 @@ _DEFAULT = re.compile(r"^\s*([^,]+?)\s*,\s*'(.*)'\s*$", re.S)
 _ESCAPES = {"*": "*", "?": "?", "$": "$"}
 
 
-@lru_cache(maxsize=65536)
+@memo(maxsize=65536)
 def parse_template(text: str) -> Template:
     """Split ``text`` into raw text, escapes and variables (only call for Version 2012-10-17)."""
     parts: list[str | Lit | Var] = []

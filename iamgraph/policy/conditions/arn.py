@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import lru_cache
 
 from iamgraph.policy.conditions.base import PolicyValue, any_match
+from iamgraph.policy.memo import memo
 from iamgraph.policy.variables import Lit, Resolved, to_regex
 
 __all__ = ["like"]
@@ -30,7 +30,7 @@ def _split_parts(parts: Resolved) -> list[Resolved] | None:
     return [tuple(ch if raw else Lit(ch) for ch, raw in comp) for comp in comps]
 
 
-@lru_cache(maxsize=65536)
+@memo(maxsize=65536)
 def _compiled(parts: Resolved) -> tuple[re.Pattern[str], ...] | None:
     comps = _split_parts(parts)
     if comps is None:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
-from functools import lru_cache
 
 from iamgraph.policy.conditions.base import PolicyValue, any_match
+from iamgraph.policy.memo import memo
 from iamgraph.policy.variables import Resolved, resolved_text
 
 __all__ = ["in_range"]
@@ -19,7 +19,7 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
-@lru_cache(maxsize=16384)
+@memo(maxsize=16384)
 def _networks(text: str) -> tuple[Network, ...] | None:
     text = text.strip()
     try:
@@ -33,7 +33,7 @@ def _networks(text: str) -> tuple[Network, ...] | None:
     return (ipaddress.ip_network(f"{addr}/128"), ipaddress.ip_network(f"{addr}/32", strict=False))
 
 
-@lru_cache(maxsize=16384)
+@memo(maxsize=16384)
 def _address(text: str) -> Address | None:
     try:
         return ipaddress.ip_address(text.strip().split("/")[0])

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
 
 from iamgraph.policy.conditions.base import PolicyValue, any_match
 from iamgraph.policy.match import glob_regex
+from iamgraph.policy.memo import memo
 from iamgraph.policy.variables import Resolved, resolved_text
 
 __all__ = ["equals", "equals_ignore_case", "like"]
@@ -26,7 +26,7 @@ def equals_ignore_case(value: str, values: Sequence[PolicyValue]) -> bool | None
     return any_match(value, values, lambda _v, p: folded == _fold(resolved_text(p)))
 
 
-@lru_cache(maxsize=65536)
+@memo(maxsize=65536)
 def _like(parts: Resolved, value: str) -> bool:
     return glob_regex(parts).fullmatch(value) is not None
 
