@@ -260,6 +260,7 @@ def _compatible(x: Token, y: Token) -> bool:
     return True
 
 
+@memo()
 def patterns_overlap(a: tuple[Token, ...], b: tuple[Token, ...]) -> bool:
     """Do two glob patterns share at least one string?"""
     seen: dict[tuple[int, int], bool] = {}
@@ -299,6 +300,7 @@ def _covers(x: Token, y: Token) -> bool:
     return ky == "lit" and x[1] == y[1]
 
 
+@memo()
 def pattern_covers(a: tuple[Token, ...], b: tuple[Token, ...]) -> bool:
     """Does pattern ``a`` match every string of pattern ``b``? (sound; may miss exotic covers)"""
     seen: dict[tuple[int, int], bool] = {}
