@@ -101,12 +101,24 @@ class Context:
             return UNKNOWN
         return None
 
+    @classmethod
+    def build_with_defaults(
+        cls, values: Mapping[str, object], defaults: Mapping[str, object], *, unknown: Iterable[str] | str | None = None
+    ) -> Context:
+        """``Context.build(values, unknown=unknown).with_values(defaults)`` in one step (request building)."""
+        merged = {k.lower(): _normalise(v) for k, v in values.items()} if values else {}
+        for k, v in defaults.items():
+            key = k.lower()
+            if key not in merged:
+                merged[key] = v if type(v) is str else _normalise(v)
+        return _new_context(merged, KeyPatterns.of(unknown), _NO_PATTERNS)
+
     def with_values(self, extra: Mapping[str, object], *, overwrite: bool = False) -> Context:
         merged = dict(self.values)
         for k, v in extra.items():
             key = k.lower()
             if overwrite or key not in merged:
-                merged[key] = _normalise(v)
+                merged[key] = v if type(v) is str else _normalise(v)
         return _new_context(merged, self.unknown, self.known)
 
     @property

@@ -244,10 +244,11 @@ def build_request(doc: Mapping[str, Any], *, exact_context: bool = False) -> tup
     if not _is_mapping(raw_context):
         raise InputError("must be an object", element="request.context")
     exact = exact_context or bool(doc.get("exactContext"))
-    context = Context.build(raw_context, unknown=doc.get("unknownKeys"))
-    if not exact:
+    if exact:
+        context = Context.build(raw_context, unknown=doc.get("unknownKeys"))
+    else:
         derived = principal_keys(principal, resource_account)
-        context = context.with_values(derived)
+        context = Context.build_with_defaults(raw_context, derived, unknown=doc.get("unknownKeys"))
         if context.partial:
             context = Context(context.values, context.unknown, _known_principal_keys())
     return new_request(

@@ -7,7 +7,7 @@ the enforcement-logic page; trust policies and KMS key policies are the document
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import replace
 
 from iamgraph.evaluation.decision import Decision, MatchedStatement, Result
@@ -36,8 +36,9 @@ ASSUME_ACTIONS = frozenset(
 )
 NO_PERMISSION_NEEDED = frozenset({"sts:getcalleridentity"})
 _LONG_TERM = frozenset({PrincipalKind.USER, PrincipalKind.ROOT})  # GetSessionToken callers (§5.9)
-DIRECT_FORMS = frozenset({Form.USER, Form.SESSION, Form.FEDERATED_USER, Form.SERVICE, Form.FEDERATED})
-ROLEISH_FORMS = frozenset({Form.ROLE, Form.FEDERATING_USER})
+# tuples, not sets: ``in`` compares identities, where a set would hash the members (Python-level for enums)
+DIRECT_FORMS = (Form.USER, Form.SESSION, Form.FEDERATED_USER, Form.SERVICE, Form.FEDERATED)
+ROLEISH_FORMS = (Form.ROLE, Form.FEDERATING_USER)
 ALL_FORMS = tuple(Form)
 _NO_FORMS: frozenset[Form] = frozenset()
 NON_ACCOUNT_FORMS = tuple(f for f in Form if f is not Form.ACCOUNT)
@@ -101,7 +102,9 @@ class _Run:
         flag = self.options.flag_unknown_actions
         for policy in policies:
             for st in policy.statements:
-                if not st.action_matcher.matches(action):
+                matcher = st.action_matcher
+                hit = matcher.answers.get(action)  # the answer kept by matches(), without the call
+                if not (matcher.matches(action) if hit is None else hit):
                     continue
                 expr, forms = self.statement(st, policy)
                 if expr is False:
@@ -226,10 +229,11 @@ def _evaluate(request: Request, policies: PolicySet, options: EngineOptions) -> 
     def side(need_identity: bool) -> Expr:
         return conj([id_ok if need_identity else True, pb_ok, sp_ok])
 
-    def grants(forms: Iterable[Form]) -> Expr:
+    def grants(forms: Collection[Form]) -> Expr:
         if not rbp.grants:
             return False
-        return disj([e for f in forms for e, _ in rbp.grants.get(f, ())])
+        # walk the few forms that granted rather than look every form up: a Form hashes in Python
+        return disj([e for f, pairs in rbp.grants.items() if f in forms for e, _ in pairs])
 
     same = p.account is not None and p.account == request.resource_account
     service = action.split(":", 1)[0]
@@ -238,12 +242,17 @@ def _evaluate(request: Request, policies: PolicySet, options: EngineOptions) -> 
     rbp_required = trust or kms or service in options.rbp_required_services
     any_grant = grants(ALL_FORMS)
 
-    if not same:
+    if same and not trust and not rbp_required and not rbp.grants:
+        # The same-account branch below when no resource policy grants anything (most requests): direct
+        # and role grants fold to False, so only the identity side is left.
+        base = side(True)
+        components = {"identity": id_ok, "boundary": pb_ok, "session": sp_ok}
+    elif not same:
         base = conj([any_grant, side(True)])
         components = {"resource": any_grant, "identity": id_ok, "boundary": pb_ok, "session": sp_ok}
     elif trust:
         specific = grants(NON_ACCOUNT_FORMS)
-        base = disj([conj([specific, side(False)]), conj([grants([_ACCOUNT]), side(True)])])
+        base = disj([conj([specific, side(False)]), conj([grants((_ACCOUNT,)), side(True)])])
         components = {"resource": any_grant, "boundary": pb_ok, "session": sp_ok}
         if specific is False:
             components["identity"] = id_ok
@@ -251,7 +260,7 @@ def _evaluate(request: Request, policies: PolicySet, options: EngineOptions) -> 
         wildcard = _wildcard_grants(rbp, pb_ok, sp_ok, p.kind)
         direct = disj([grants(DIRECT_FORMS), wildcard])
         roleish = conj([grants(ROLEISH_FORMS), side(False)])
-        via_identity = conj([grants([_ACCOUNT]), side(True)]) if rbp_required else side(True)
+        via_identity = conj([grants((_ACCOUNT,)), side(True)]) if rbp_required else side(True)
         base = disj([direct, roleish, via_identity])
         components = {"boundary": pb_ok, "session": sp_ok}
         if direct is False and grants(ROLEISH_FORMS) is False:

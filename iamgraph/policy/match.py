@@ -2,7 +2,9 @@
 
 Actions match case-insensitively with ``*`` and ``?``. Resource ARNs match case-sensitively; within the
 five leading colon segments a ``*`` stays inside its segment unless it ends the segment, in the resource
-part it runs across ``/`` and ``:`` (spec §2.2). Patterns are compiled once, per statement.
+part it runs across ``/`` and ``:`` (spec §2.2). Matchers prepare their patterns on first use, and only
+patterns with inner wildcards become regexes (compiled once per pattern string, iamgraph.policy.memo):
+literal patterns compare as strings, a final ``*`` as a prefix.
 
 A request resource that itself contains wildcards is a *pattern request* ("some resource like this"):
 an Allow matches when the two patterns overlap, a Deny only when it covers the whole request pattern.
@@ -115,15 +117,17 @@ class ActionMatcher:
     patterns: tuple[str, ...]
     negated: bool
     _index: _ActionIndex | None = field(init=False, default=None)
-    _cache: dict[str, bool] = field(init=False, default_factory=dict)
+    # The answer of ``matches`` per action name (NotAction already applied); hot loops may read it
+    # directly before calling ``matches``.
+    answers: dict[str, bool] = field(init=False, default_factory=dict, repr=False)
 
     def matches(self, action: str) -> bool:
-        hit = self._cache.get(action)
-        if hit is None:
-            hit = self._match(action)
-            if len(self._cache) < 4096:
-                self._cache[action] = hit
-        return hit != self.negated
+        answer = self.answers.get(action)
+        if answer is None:
+            answer = self._match(action) != self.negated
+            if len(self.answers) < 4096:
+                self.answers[action] = answer
+        return answer
 
     def _match(self, action: str) -> bool:
         if not action.isascii():  # Unicode case rules: the regex decides (re.IGNORECASE)

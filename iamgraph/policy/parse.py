@@ -98,6 +98,7 @@ def parse_policy(doc: Any, *, name: str, kind: PolicyKind) -> Policy:
             return parse_policy_text(doc, name=name, kind=kind)
         if not isinstance(doc, Mapping):
             raise PolicyError("a policy document must be a JSON object", policy=name)
+        doc = dict(doc)  # the model keeps a plain dict
     ctx = _Ctx(name, kind)
     if not _POLICY_KEYS.issuperset(doc):
         raise ctx.error(sorted(set(doc) - _POLICY_KEYS)[0], "unknown policy element")
@@ -121,7 +122,7 @@ def parse_policy(doc: Any, *, name: str, kind: PolicyKind) -> Policy:
     policy.kind = kind
     policy.version = version
     policy.statements = statements
-    policy.raw = doc if type(doc) is dict else dict(doc)
+    policy.raw = doc
     policy.warnings = tuple(ctx.warnings)
     policy.__class__ = Policy
     return policy  # type: ignore[no-any-return]  # a Policy now
@@ -155,8 +156,10 @@ def _resource_matcher(resources: tuple[str, ...], negated: bool, variables: bool
 
 
 def _statement(ctx: _Ctx, index: int, raw: Any, variables: bool) -> Statement:
-    if type(raw) is not dict and not isinstance(raw, Mapping):
-        raise ctx.error(f"Statement[{index}]", "a statement must be a JSON object")
+    if type(raw) is not dict:
+        if not isinstance(raw, Mapping):
+            raise ctx.error(f"Statement[{index}]", "a statement must be a JSON object")
+        raw = dict(raw)  # the model keeps a plain dict
     # The usual shape (no Principal, no Not* element) skips the checks that only the others need.
     plain = _PLAIN_STATEMENT_KEYS.issuperset(raw)
     if not plain and not _STATEMENT_KEYS.issuperset(raw):
@@ -229,7 +232,7 @@ def _statement(ctx: _Ctx, index: int, raw: Any, variables: bool) -> Statement:
     st.conditions = conditions
     st.action_matcher = action_matcher
     st.resource_matcher = resource_matcher
-    st.raw = raw if type(raw) is dict else dict(raw)
+    st.raw = raw
     st.__class__ = Statement
     return st  # type: ignore[no-any-return]  # a Statement now
 

@@ -85,7 +85,8 @@ class TestActionFastPaths:
     def test_answers_are_kept_per_name(self) -> None:
         m = ActionMatcher(("s3:*",), True)
         assert not m.matches("s3:GetObject") and not m.matches("s3:GetObject")
-        assert m._cache == {"s3:GetObject": True}  # the positive answer; NotAction inverts it
+        assert m.matches("ec2:RunInstances")
+        assert m.answers == {"s3:GetObject": False, "ec2:RunInstances": True}  # NotAction applied
 
 
 class TestResourceFastPaths:
