@@ -40,6 +40,8 @@ class AccessGraph:
     graph: nx.MultiDiGraph[str] = field(default_factory=nx.MultiDiGraph)
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # out-edges by node and kind, built on first use by ``out_edges_of`` and dropped by every edge added
+    _by_kind: dict[str, dict[EdgeKind, list[DerivedEdge]]] | None = field(default=None, repr=False, compare=False)
 
     def add_node(self, node_id: str, kind: NodeKind, **attrs: Any) -> None:
         if node_id in self.graph:
@@ -48,12 +50,40 @@ class AccessGraph:
         self.graph.add_node(node_id, kind=kind, **attrs)
 
     def add_edge(self, edge: DerivedEdge) -> None:
-        key = f"{edge.kind.value}:{edge.technique}"
-        if edge.conditions is not True:  # one edge per distinct residual condition
-            key += f":{abs(hash(edge.conditions)):x}"
-        if self.graph.has_edge(edge.source, edge.target, key):
-            return
+        """Add ``edge`` unless an equal one is there: one edge per (kind, technique, residual condition)
+        between two nodes. Keys are ``kind:technique`` and ``kind:technique:N`` for the N-th other
+        condition, so they do not depend on the process (no hashes of strings)."""
+        base = f"{edge.kind.value}:{edge.technique}"
+        existing = self.graph.get_edge_data(edge.source, edge.target)
+        key = base
+        if existing:
+            n = 0
+            while key in existing:
+                if existing[key]["edge"].conditions == edge.conditions:
+                    return
+                n += 1
+                key = f"{base}:{n}"
+        self.put(edge, key)
+
+    def put(self, edge: DerivedEdge, key: str) -> None:
+        """Store ``edge`` under ``key`` as it is (a store's fetched subgraph keeps the keys it loaded)."""
+        self._by_kind = None
         self.graph.add_edge(edge.source, edge.target, key=key, edge=edge)
+
+    def out_edges_of(self, node: str, kinds: frozenset[EdgeKind]) -> list[DerivedEdge]:
+        """The out-edges of ``node`` of the given kinds, in the graph's order, from an index by kind (the
+        traversals would otherwise walk every access edge of every principal they pass)."""
+        index = self._by_kind
+        if index is None:
+            index = self._by_kind = {}
+            for source, _, data in self.graph.edges(data=True):
+                e: DerivedEdge = data["edge"]
+                index.setdefault(source, {}).setdefault(e.kind, []).append(e)
+        by_kind = index.get(node)
+        if not by_kind:
+            return []
+        found = [edges for kind, edges in by_kind.items() if kind in kinds]
+        return found[0] if len(found) == 1 else [e for edges in found for e in edges]
 
     def node(self, node_id: str) -> dict[str, Any]:
         return dict(self.graph.nodes[node_id])

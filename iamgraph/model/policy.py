@@ -86,11 +86,11 @@ class StatementRef:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "layer": self.layer.value,
+            "layer": self.layer._value_,
             "policy": self.policy,
             "sid": self.sid,
             "index": self.index,
-            "effect": self.effect.value,
+            "effect": self.effect._value_,
         }
 
 

@@ -1,11 +1,11 @@
 """The Neo4j store: the built graph in a Neo4j 5 database, queried with Cypher, answering as the memory store.
 
-Cypher does the traversal: bounded variable-length patterns over the act-as relationship types
-(``ASSUME|ESCALATE``) find the candidate subgraph of a query (who can reach a resource's holders, what
-the outsiders reach, who can reach an admin or a grant). What-if contexts and residual conditions cannot
-be evaluated in Cypher, so that subgraph is fetched and the query is finished in Python by the memory
-store's own code (iamgraph.graph.queries): the answers are the same, ties included. The connection,
-error handling and time budgets of the statements are in neo4j_conn.
+Cypher does the traversal: a bounded breadth-first search, one statement per level, over the act-as
+relationship types (``ASSUME|ESCALATE``) finds the candidate subgraph of a query (who can reach a
+resource's holders, what the outsiders reach, who can reach an admin or a grant). What-if contexts and
+residual conditions cannot be evaluated in Cypher, so that subgraph is fetched and the query is finished
+in Python by the memory store's own code (iamgraph.graph.queries): the answers are the same, ties
+included. The connection, error handling and time budgets of the statements are in neo4j_conn.
 """
 
 from __future__ import annotations
@@ -167,16 +167,26 @@ class Neo4jStore(Neo4jConnection):
         )
         return build_view(found, edges)
 
-    def _reach(self, starts: Iterable[str], depth: int, *, reverse: bool = False) -> set[str]:
-        """Nodes within ``depth`` act-as hops of the starts (forwards, or backwards), starts included."""
-        arrow = f"<-[:{ACT_AS}*0..{_bound(depth)}]-" if reverse else f"-[:{ACT_AS}*0..{_bound(depth)}]->"
-        return set(
-            self._ids(
-                f"UNWIND $ids AS id MATCH (x:IamNode {{snapshot: $s, id: id}}) MATCH (x){arrow}(n) "
-                "RETURN DISTINCT n.id AS id",
-                ids=sorted(set(starts)),
-            )
-        )
+    def _reach(
+        self, starts: Iterable[str], depth: int, *, reverse: bool | None = False, types: str = ACT_AS
+    ) -> set[str]:
+        """Nodes within ``depth`` hops of the starts over ``types``: forwards, backwards (``reverse``) or
+        both ways (``None``), starts included.
+
+        Breadth-first, one statement per level over the new frontier only. A variable-length pattern
+        (``-[*0..8]->``) enumerates every path, which explodes on dense parts of the graph (an admin's edge
+        to every principal of its account); this visits each node once."""
+        arrow = {False: f"-[:{types}]->", True: f"<-[:{types}]-", None: f"-[:{types}]-"}[reverse]
+        query = f"UNWIND $ids AS id MATCH (:IamNode {{snapshot: $s, id: id}}){arrow}(n) RETURN DISTINCT n.id AS id"
+        seen = set(starts)
+        frontier = sorted(seen)
+        for _ in range(_bound(depth)):
+            if not frontier:
+                break
+            found = set(self._ids(query, ids=frontier)) - seen
+            seen |= found
+            frontier = sorted(found)
+        return seen
 
     def _edges_within(self, nodes: Iterable[str], types: str) -> list[dict[str, Any]]:
         """Relationships of the given types with both ends in ``nodes``."""
@@ -254,10 +264,14 @@ class Neo4jStore(Neo4jConnection):
         self._require_snapshot()
         admins = sorted(self._ids("MATCH (n:IamNode) WHERE n.snapshot = $s AND n.admin RETURN n.id AS id"))
         # who reaches an admin, or a node holding a grant edge, within max_depth act-as hops
+        goals = self._ids(
+            "MATCH (x:IamNode) WHERE x.snapshot = $s AND (x.admin OR EXISTS { (x)-[:GRANT]->() }) RETURN x.id AS id"
+        )
+        behind = self._reach(goals, max_depth, reverse=True)
         candidates = self._ids(
-            "MATCH (x:IamNode) WHERE x.snapshot = $s AND (x.admin OR EXISTS { (x)-[:GRANT]->() }) "
-            f"MATCH (x)<-[:{ACT_AS}*0..{_bound(max_depth)}]-(p) "
-            "WHERE p.kind IN $kinds AND NOT p.admin RETURN DISTINCT p.id AS id",
+            "UNWIND $ids AS id MATCH (p:IamNode {snapshot: $s, id: id}) "
+            "WHERE p.kind IN $kinds AND NOT p.admin RETURN p.id AS id",
+            ids=sorted(behind),
             kinds=_ESCALATING,
         )
         reach = self._reach(candidates, max_depth)
@@ -291,12 +305,7 @@ class Neo4jStore(Neo4jConnection):
         if depth < 1 or limit < 1:
             raise InputError("must be at least 1", element="depth/limit")
         center = self.resolve(node, what="node")
-        near = set(
-            self._ids(
-                f"MATCH (c:IamNode {{snapshot: $s, id: $id}})-[*0..{_bound(depth)}]-(n) RETURN DISTINCT n.id AS id",
-                id=center,
-            )
-        )
+        near = self._reach([center], depth, reverse=None, types="MEMBER|ASSUME|ESCALATE|GRANT|ACCESS")
         edges = self._edges_within(near, "MEMBER|ASSUME|ESCALATE|GRANT|ACCESS")
         view = self._view(near, edges)
         return neighbourhood(cast(Analysis, view), center, depth=depth, limit=limit, whatif=whatif, deadline=deadline)

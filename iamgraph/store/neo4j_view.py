@@ -93,7 +93,7 @@ def build_view(nodes: Sequence[Mapping[str, Any]], edges: Sequence[Mapping[str, 
     for i in insertion_order(rows):
         e = rows[i]
         edge = decode_edge(e["p"], e["s"], e["t"])
-        g.graph.add_edge(e["s"], e["t"], key=e["p"]["rid"], edge=edge)
+        g.put(edge, e["p"]["rid"])
         if e["p"].get("trust"):
             view.trust[edge] = [clause_from_json(c) for c in json.loads(e["p"]["trust"])]
     return view

@@ -19,7 +19,17 @@ from iamgraph.model.policy import ConditionClause
 from iamgraph.model.snapshot import Snapshot
 from iamgraph.policy.logic import Expr, conj, expr_to_json
 
-__all__ = ["Analysis", "Hop", "NodeNotFound", "QueryView", "hop_json", "resolve_ref", "reverse_reach", "usable"]
+__all__ = [
+    "Analysis",
+    "Hop",
+    "HopMemo",
+    "NodeNotFound",
+    "QueryView",
+    "hop_json",
+    "resolve_ref",
+    "reverse_reach",
+    "usable",
+]
 
 # Who acts as whom: membership is informational (a user's own edges already include its groups').
 ACT_AS = frozenset(TRAVERSABLE - {EdgeKind.MEMBER})
@@ -118,13 +128,32 @@ def hop_json(edge: DerivedEdge, conditions: Expr) -> Hop:
     return {
         "source": edge.source,
         "target": edge.target,
-        "kind": edge.kind.value,
+        "kind": edge.kind._value_,
         "technique": edge.technique,
         "actions": list(edge.actions),
         "conditions": [] if conditions is True else [expr_to_json(conditions)],
         "proof": [m.to_json() for m in edge.proof],
         **({"via": list(edge.via)} if edge.via else {}),
     }
+
+
+class HopMemo:
+    """``hop_json`` once per (edge, conditions) within one query: paths to many targets share their first
+    hops, and a whole-estate report (exposure, privesc) would otherwise serialise the same proof thousands
+    of times. Identical hops are the same dict in the answer; treat answers as read-only."""
+
+    __slots__ = ("_memo",)
+
+    def __init__(self) -> None:
+        # keyed by object identity; the value keeps both objects alive so an id is never reused meanwhile
+        self._memo: dict[tuple[int, int], tuple[DerivedEdge, Expr, Hop]] = {}
+
+    def __call__(self, edge: DerivedEdge, conditions: Expr) -> Hop:
+        key = (id(edge), id(conditions))
+        hit = self._memo.get(key)
+        if hit is None:
+            hit = self._memo[key] = (edge, conditions, hop_json(edge, conditions))
+        return hit[2]
 
 
 def usable(edge: DerivedEdge, whatif: WhatIf) -> Expr:

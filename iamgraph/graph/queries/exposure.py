@@ -13,7 +13,7 @@ from typing import Any
 
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.graph.model import NodeKind
-from iamgraph.graph.queries.base import QueryView, hop_json, path_conditions, usable
+from iamgraph.graph.queries.base import HopMemo, QueryView, path_conditions, usable
 from iamgraph.graph.queries.budget import Deadline, check
 from iamgraph.graph.queries.privesc import _forward
 from iamgraph.graph.queries.whatif import WhatIf
@@ -73,10 +73,14 @@ def _weak_external_id(clause: ConditionClause) -> bool:
     return "like" in base and any(v and set(v) <= {"*", "?"} for v in clause.values)
 
 
+_ACCESS = frozenset({EdgeKind.ACCESS})
+
+
 def exposure(
     analysis: QueryView, *, whatif: WhatIf | None = None, max_depth: int = 8, deadline: Deadline | None = None
 ) -> dict[str, Any]:
     whatif = whatif or WhatIf()
+    hop_json = HopMemo()
     g = analysis.graph.graph
     outsiders = []
     findings: list[dict[str, Any]] = []
@@ -98,10 +102,8 @@ def exposure(
                         "path": [hop_json(e, c) for e, c in path],
                     }
                 )
-            for _, res, data in g.out_edges(target, data=True):
-                e: DerivedEdge = data["edge"]
-                if e.kind is not EdgeKind.ACCESS:
-                    continue
+            for e in analysis.graph.out_edges_of(target, _ACCESS):
+                res = e.target
                 cond = usable(e, whatif)
                 if cond is False:
                     continue

@@ -15,15 +15,13 @@ from iamgraph.policy.logic import Expr
 
 __all__ = ["can", "find_paths"]
 
-STEP_KINDS = ACT_AS | {EdgeKind.ACCESS}
 Path = list[tuple[DerivedEdge, Expr]]
 
 
 def _out(analysis: QueryView, node: str, whatif: WhatIf, target: str) -> Iterator[tuple[DerivedEdge, Expr]]:
-    for _, _, data in analysis.graph.graph.out_edges(node, data=True):
-        e: DerivedEdge = data["edge"]
-        if e.kind not in STEP_KINDS or (e.kind is EdgeKind.ACCESS and e.target != target):
-            continue
+    g = analysis.graph
+    last = [e for e in g.edges_between(node, target) if e.kind is EdgeKind.ACCESS]  # the final hop only
+    for e in [*g.out_edges_of(node, ACT_AS), *last]:
         cond = usable(e, whatif)
         if cond is not False:
             yield e, cond

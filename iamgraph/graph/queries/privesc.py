@@ -12,7 +12,7 @@ from typing import Any
 
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.graph.model import PRINCIPAL_KINDS, NodeKind
-from iamgraph.graph.queries.base import ACT_AS, QueryView, hop_json, usable
+from iamgraph.graph.queries.base import ACT_AS, HopMemo, QueryView, usable
 from iamgraph.graph.queries.budget import Deadline, check
 from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.policy.logic import Expr, conj
@@ -29,10 +29,13 @@ ESCALATING_KINDS = PRINCIPAL_KINDS | {
 }
 
 
+_GRANT = frozenset({EdgeKind.GRANT})
+
+
 def _forward(
     analysis: QueryView, src: str, whatif: WhatIf, max_depth: int, deadline: Deadline | None = None
 ) -> dict[str, Path]:
-    g = analysis.graph.graph
+    g = analysis.graph
     best: dict[str, Path] = {src: []}
     queue: deque[str] = deque([src])
     while queue:
@@ -40,9 +43,8 @@ def _forward(
         node = queue.popleft()
         if len(best[node]) >= max_depth:
             continue
-        for _, _, data in g.out_edges(node, data=True):
-            e: DerivedEdge = data["edge"]
-            if e.kind not in ACT_AS or e.target in best:
+        for e in g.out_edges_of(node, ACT_AS):
+            if e.target in best:
                 continue
             cond = usable(e, whatif)
             if cond is False:
@@ -61,9 +63,8 @@ def _escalation(
     for node, path in reach.items():
         if node != src and g.nodes[node].get("admin"):
             found.append(path)
-        for _, target, data in g.out_edges(node, data=True):
-            e: DerivedEdge = data["edge"]
-            if e.kind is EdgeKind.GRANT and target in reach:
+        for e in analysis.graph.out_edges_of(node, _GRANT):
+            if e.target in reach:
                 cond = usable(e, whatif)
                 if cond is not False:
                     found.append([*path, (e, cond)])
@@ -76,6 +77,7 @@ def privesc(
     analysis: QueryView, *, whatif: WhatIf | None = None, max_depth: int = 8, deadline: Deadline | None = None
 ) -> dict[str, Any]:
     whatif = whatif or WhatIf()
+    hop_json = HopMemo()
     g = analysis.graph.graph
     admins = sorted(str(n) for n in g.nodes if g.nodes[n].get("admin"))
     escalations = []

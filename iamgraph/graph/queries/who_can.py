@@ -7,7 +7,7 @@ from typing import Any
 from iamgraph.catalog import get_catalog
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.errors import InputError
-from iamgraph.graph.queries.base import QueryView, hop_json, path_conditions, reverse_reach, usable
+from iamgraph.graph.queries.base import HopMemo, QueryView, path_conditions, reverse_reach, usable
 from iamgraph.graph.queries.budget import Deadline
 from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.policy.logic import Expr
@@ -37,6 +37,7 @@ def who_can(
 ) -> dict[str, Any]:
     """Principals (and outsiders) that can perform the action on the resource, directly or via a chain."""
     whatif = whatif or WhatIf()
+    hop_json = HopMemo()
     target = analysis.resolve(resource, what="resource")
     if action is not None and not get_catalog().is_known_action(action):
         raise InputError(f'unknown action "{action}"', element="--action")
