@@ -6,15 +6,32 @@ import re
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from iamgraph.ingest.reader import Loc, array, check_keys, member, opt_string, parse_document, string
+from iamgraph.ingest.reader import Loc, array, check_keys, decode_document, member, opt_string, parse_document, string
 from iamgraph.model.policy import PolicyKind
 from iamgraph.model.snapshot import Resource
 
-__all__ = ["read_resources"]
+__all__ = ["IMPLIED_RESOURCE_TYPES", "read_resources", "with_implied_resource"]
 
 _TOP_KEYS = ("resources",)
 _KEYS = ("arn", "type", "region", "policy", "tags", "roles", "properties")
 _TYPE = re.compile(r"^[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+$")
+# Resource policies that AWS stores without a Resource element: they apply to their own resource
+# (ECR repository policies; `aws ecr get-repository-policy` returns them so).
+IMPLIED_RESOURCE_TYPES = frozenset({"AWS::ECR::Repository", "AWS::ECR::PublicRepository"})
+
+
+def with_implied_resource(policy: Any, arn: str) -> Any:
+    """A policy of a type in IMPLIED_RESOURCE_TYPES with its resource named: each statement without
+    Resource/NotResource gets ``"Resource": arn`` (what AWS applies it to); the input is not modified."""
+    if not isinstance(policy, Mapping):
+        return policy
+    statements = policy.get("Statement")
+    listed = statements if isinstance(statements, list) else [statements]
+    fixed = [
+        {**st, "Resource": arn} if isinstance(st, Mapping) and "Resource" not in st and "NotResource" not in st else st
+        for st in listed
+    ]
+    return {**policy, "Statement": fixed if isinstance(statements, list) else fixed[0]}
 
 
 def read_resources(doc: Any, *, where: str, account_id: str, roles: Collection[str]) -> dict[str, Resource]:
@@ -46,6 +63,8 @@ def _resource(obj: Mapping[str, Any], loc: Loc, account_id: str, roles: Collecti
     raw_policy = obj.get("policy")
     policy = None
     if raw_policy is not None:
+        if rtype in IMPLIED_RESOURCE_TYPES:
+            raw_policy = with_implied_resource(decode_document(raw_policy, loc.at("policy")), arn)
         policy = parse_document(raw_policy, loc.at("policy"), name=arn, kind=PolicyKind.RESOURCE)
     return Resource(
         arn=arn,

@@ -3,11 +3,10 @@ instances (instance profile, resolved to its role when the snapshot is written).
 
 from __future__ import annotations
 
-from typing import Any
-
 from iamgraph.collect.account import ResourceRecord, policy_value, tags_of
 from iamgraph.collect.calls import Caller
 from iamgraph.collect.services.base import read, regional
+from iamgraph.ingest.resources import with_implied_resource
 
 __all__ = ["ec2_instances", "ecr_repositories", "lambda_functions"]
 
@@ -69,7 +68,7 @@ def ecr_repositories(caller: Caller) -> list[ResourceRecord]:
             absent=("RepositoryPolicyNotFoundException",),
         )
         if policy:
-            record.policy = _with_resource(policy_value(policy.get("policyText")), arn)
+            record.policy = with_implied_resource(policy_value(policy.get("policyText")), arn)
         tags = read(caller, record, "Tags", "list_tags_for_resource", what="ECR repository tags", resourceArn=arn)
         if tags is not None:
             record.tags = tags_of(tags.get("tags"))
@@ -107,14 +106,3 @@ def ec2_instances(caller: Caller) -> list[ResourceRecord]:
             ))  # fmt: skip
     return records
 
-
-def _with_resource(policy: Any, arn: str) -> Any:
-    """ECR repository policies have no Resource element (they apply to their repository); name the
-    repository in each statement so the policy reads like every other resource policy."""
-    if not isinstance(policy, dict):
-        return policy
-    statements = policy.get("Statement")
-    for statement in statements if isinstance(statements, list) else [statements]:
-        if isinstance(statement, dict) and "Resource" not in statement and "NotResource" not in statement:
-            statement["Resource"] = arn
-    return policy
