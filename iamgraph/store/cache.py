@@ -21,6 +21,7 @@ from iamgraph.ingest import load_snapshot
 __all__ = ["cache_dir", "load_analysis", "snapshot_hash"]
 
 _FORMAT = 1
+KEEP = 8  # cached graphs kept: the most recently used ones (each code or input change makes a new one)
 
 
 def cache_dir() -> Path:
@@ -68,6 +69,7 @@ def load_analysis(path: Path, *, use_cache: bool = True) -> Analysis:
             with target.open("rb") as fh:
                 cached = pickle.load(fh)
             if isinstance(cached, Analysis):
+                os.utime(target)  # most recently used: kept by the pruning below
                 return cached
         except Exception:  # a corrupt or incompatible cache entry is rebuilt, never trusted
             target.unlink(missing_ok=True)
@@ -77,6 +79,14 @@ def load_analysis(path: Path, *, use_cache: bool = True) -> Analysis:
         with tempfile.NamedTemporaryFile("wb", dir=target.parent, delete=False) as tmp:
             pickle.dump(analysis, tmp, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp.name, target)
+        _prune(target.parent)
     except OSError:
         pass  # caching is an optimisation; a read-only home must not break queries
     return analysis
+
+
+def _prune(folder: Path, keep: int = KEEP) -> None:
+    """Delete all but the ``keep`` most recently used graphs (the cache would otherwise only grow)."""
+    entries = sorted(folder.glob("*.pickle"), key=lambda f: f.stat().st_mtime, reverse=True)
+    for old in entries[keep:]:
+        old.unlink(missing_ok=True)

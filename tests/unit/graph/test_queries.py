@@ -170,6 +170,26 @@ def test_cache_invalidated_when_the_code_changes(monkeypatch: pytest.MonkeyPatch
     assert cache.snapshot_hash(SINGLE) != before
 
 
+def test_cache_keeps_the_most_recently_used_graphs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache does not only grow: past KEEP entries the least recently used graph goes."""
+    import os
+
+    from iamgraph.store import cache
+
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("IAMGRAPH_CACHE_DIR", str(folder))
+    folder.mkdir()
+    for i in range(cache.KEEP):  # older entries, the first the most recently used of them
+        old = folder / f"old{i}.pickle"
+        old.write_bytes(b"x")
+        os.utime(old, (1_000_000 - i, 1_000_000 - i))
+    cache.load_analysis(SINGLE)
+    kept = sorted(f.name for f in folder.glob("*.pickle"))
+    assert len(kept) == cache.KEEP
+    assert f"old{cache.KEEP - 1}.pickle" not in kept and "old0.pickle" in kept
+    assert f"{cache.snapshot_hash(SINGLE)}.pickle" in kept
+
+
 def test_cli_export_formats(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IAMGRAPH_CACHE_DIR", str(tmp_path))
     runner = CliRunner()
