@@ -17,6 +17,7 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check iamgraph api ui tests bench
+	$(BIN)/ruff format --check iamgraph api ui tests bench
 	$(BIN)/mypy
 
 # Neo4j for the store tests: a real server (tools/neo4j), started before pytest and stopped after it

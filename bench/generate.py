@@ -53,6 +53,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from iamgraph.ingest.credential_report import COLUMNS, format_credential_report
+
 __all__ = ["GENERATOR_VERSION", "EstateSpec", "generate"]
 
 GENERATOR_VERSION = 1
@@ -789,7 +791,7 @@ class _Account:
                 return arn
         return self.pool[0]
 
-    def gen_users(self) -> tuple[list[Doc], list[str]]:
+    def gen_users(self) -> tuple[list[Doc], list[dict[str, str]]]:
         a, rng = self.acct, self.rng
         users, report = [], []
         team_groups = self.groups[3:] or self.groups[2:]
@@ -849,7 +851,9 @@ class _Account:
             report.append(self._report_row(name, arn, user["CreateDate"], password, mfa, keys))
         return users, report
 
-    def _report_row(self, name: str, arn: str, created: str, password: bool, mfa: bool, keys: tuple[bool, bool]) -> str:
+    def _report_row(
+        self, name: str, arn: str, created: str, password: bool, mfa: bool, keys: tuple[bool, bool]
+    ) -> dict[str, str]:
         def tf(b: bool) -> str:
             return "true" if b else "false"
 
@@ -864,7 +868,7 @@ class _Account:
                 "s3" if active else "N/A",
             ]
         cells += ["false", "N/A", "false", "N/A"]
-        return ",".join(cells)
+        return dict(zip(COLUMNS, cells, strict=True))
 
     # ---- roles --------------------------------------------------------------------------------------
     def gen_roles(self) -> list[Doc]:
@@ -1366,40 +1370,20 @@ class _Account:
             "Policies": policies,
             "IsTruncated": False,
         }
-        root_row = (
-            f"<root_account>,arn:aws:iam::{self.acct}:root,2019-01-03T08:21:00+00:00,not_supported,"
-            f"{self._date()},not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,"
-            "false,N/A,false,N/A"
-        )
-        csv = ",".join(_REPORT_COLUMNS) + "\n" + "\n".join([root_row, *report]) + "\n"
+        root = {
+            "user": "<root_account>",
+            "arn": f"arn:aws:iam::{self.acct}:root",
+            "user_creation_time": "2019-01-03T08:21:00+00:00",
+            "password_enabled": "not_supported",
+            "password_last_used": self._date(),
+            "password_last_changed": "not_supported",
+            "password_next_rotation": "not_supported",
+            "mfa_active": "true",
+            **dict.fromkeys(("access_key_1_active", "access_key_2_active", "cert_1_active", "cert_2_active"), "false"),
+        }
+        csv = format_credential_report([root, *report])
         info = {"alias": f"acme-{self.acct[-4:]}"}
         return details, {"resources": resources}, csv, info
-
-
-_REPORT_COLUMNS = (
-    "user",
-    "arn",
-    "user_creation_time",
-    "password_enabled",
-    "password_last_used",
-    "password_last_changed",
-    "password_next_rotation",
-    "mfa_active",
-    "access_key_1_active",
-    "access_key_1_last_rotated",
-    "access_key_1_last_used_date",
-    "access_key_1_last_used_region",
-    "access_key_1_last_used_service",
-    "access_key_2_active",
-    "access_key_2_last_rotated",
-    "access_key_2_last_used_date",
-    "access_key_2_last_used_region",
-    "access_key_2_last_used_service",
-    "cert_1_active",
-    "cert_1_last_rotated",
-    "cert_2_active",
-    "cert_2_last_rotated",
-)
 
 
 # ---- the estate -------------------------------------------------------------------------------------

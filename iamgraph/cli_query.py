@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from iamgraph.cli_options import option_groups
 from iamgraph.errors import IamGraphError, InputError
 from iamgraph.graph.queries import (
     Analysis,
@@ -55,25 +56,36 @@ SnapshotOpt = Annotated[
 
 
 @dataclass(frozen=True, slots=True)
+class QueryOptions:
+    """The what-if and output options the query commands share."""
+
+    context: ContextOpt = None
+    assume_unknown: AssumeOpt = AssumeUnknown.KEEP
+    json_out: JsonOpt = False
+    no_cache: NoCacheOpt = False
+
+    def whatif(self) -> WhatIf:
+        return WhatIf(parse_context_pairs(self.context), self.assume_unknown)
+
+
+@dataclass(frozen=True, slots=True)
 class StoreChoice:
     """Where a query command reads the graph: a snapshot directory (memory) or a Neo4j snapshot."""
 
-    store: str
-    data: Path | None
-    no_cache: bool
-    uri: str | None
-    user: str | None
-    password: str | None
-    snapshot: str
+    store: StoreOpt = "memory"
+    uri: UriOpt = None
+    user: UserOpt = None
+    password: PasswordOpt = None
+    snapshot: SnapshotOpt = "default"
 
-    def run(self, query: Callable[[GraphStore], dict[str, Any]]) -> dict[str, Any]:
+    def run(self, data: Path | None, no_cache: bool, query: Callable[[GraphStore], dict[str, Any]]) -> dict[str, Any]:
         from iamgraph.store import MemoryStore, open_store
 
         if self.store == "memory":
-            if self.data is None:
+            if data is None:
                 raise InputError("a snapshot directory is needed (--data or IAMGRAPH_DATA)", element="--data")
             memory = MemoryStore(self.snapshot)
-            memory.load(_load(self.data, self.no_cache))
+            memory.load(_load(data, no_cache))
             return query(memory)
         store = open_store(self.store, uri=self.uri, user=self.user, password=self.password, snapshot=self.snapshot)
         try:
@@ -108,55 +120,75 @@ def _run(name: str, json_out: bool, fn: Callable[[], dict[str, Any]]) -> None:
         render_query(Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200), name, result)
 
 
-def _whatif(context: list[str] | None, assume: AssumeUnknown) -> WhatIf:
-    return WhatIf(parse_context_pairs(context), assume)
+_WHOLE_GRAPH: dict[str, tuple[str, Callable[[GraphStore, WhatIf], dict[str, Any]]]] = {
+    "privesc": (
+        "Principals that are not admin but can reach admin, with a path each; admins listed.",
+        lambda st, whatif: st.privesc(whatif=whatif),
+    ),
+    "exposure": (
+        "What outside accounts, providers and anyone can reach; risky trusts; public resources.",
+        lambda st, whatif: st.exposure(whatif=whatif),
+    ),
+}
+
+
+def _register_whole_graph(app: typer.Typer, name: str) -> None:
+    """``privesc`` or ``exposure``: a query over the whole graph, with no subject."""
+    doc, query = _WHOLE_GRAPH[name]
+
+    @app.command(name, help=doc)
+    @option_groups
+    def command(data: OptDataOpt = None, *, opts: QueryOptions, where: StoreChoice) -> None:
+        def answer() -> dict[str, Any]:
+            whatif = opts.whatif()  # a bad --context is reported by _run, before the graph is loaded
+            return where.run(data, opts.no_cache, lambda st: query(st, whatif))
+
+        _run(name, opts.json_out, answer)
 
 
 def register(app: typer.Typer) -> None:
     @app.command("who-can")
+    @option_groups
     def who_can_cmd(
         resource: Annotated[str, typer.Argument(help="Resource ARN or name")],
         data: OptDataOpt = None,
         action: Annotated[str | None, typer.Option("--action", help="e.g. s3:GetObject")] = None,
         access_level: Annotated[str | None, typer.Option("--access-level", help="List, Read, Write, ...")] = None,
-        context: ContextOpt = None,
-        assume_unknown: AssumeOpt = AssumeUnknown.KEEP,
-        json_out: JsonOpt = False,
-        no_cache: NoCacheOpt = False,
-        store: StoreOpt = "memory",
-        uri: UriOpt = None,
-        user: UserOpt = None,
-        password: PasswordOpt = None,
-        snapshot: SnapshotOpt = "default",
+        *,
+        opts: QueryOptions,
+        where: StoreChoice,
     ) -> None:
         """Every principal (and outsider) that can act on RESOURCE, with the shortest path for each."""
-        where = StoreChoice(store, data, no_cache, uri, user, password, snapshot)
-        whatif = _whatif(context, assume_unknown)
-        _run(
-            "who-can",
-            json_out,
-            lambda: where.run(lambda st: st.who_can(resource, action=action, access_level=access_level, whatif=whatif)),
-        )
+
+        def answer() -> dict[str, Any]:
+            whatif = opts.whatif()
+            return where.run(
+                data,
+                opts.no_cache,
+                lambda st: st.who_can(resource, action=action, access_level=access_level, whatif=whatif),
+            )
+
+        _run("who-can", opts.json_out, answer)
 
     @app.command("can")
+    @option_groups
     def can_cmd(
         principal: Annotated[str, typer.Argument()],
         resource: Annotated[str, typer.Argument()],
         data: DataOpt,
         action: Annotated[str, typer.Option("--action")],
-        context: ContextOpt = None,
-        assume_unknown: AssumeOpt = AssumeUnknown.KEEP,
-        json_out: JsonOpt = False,
-        no_cache: NoCacheOpt = False,
+        *,
+        opts: QueryOptions,
     ) -> None:
         """yes / no / conditional, with the path and the full decision of the last hop."""
         _run(
             "can",
-            json_out,
-            lambda: can(_load(data, no_cache), principal, resource, action, whatif=_whatif(context, assume_unknown)),
+            opts.json_out,
+            lambda: can(_load(data, opts.no_cache), principal, resource, action, whatif=opts.whatif()),
         )
 
     @app.command("path")
+    @option_groups
     def path_cmd(
         source: Annotated[str, typer.Argument()],
         target: Annotated[str, typer.Argument()],
@@ -164,93 +196,55 @@ def register(app: typer.Typer) -> None:
         all_paths: Annotated[bool, typer.Option("--all", help="All simple paths within the bounds")] = False,
         max_depth: Annotated[int, typer.Option("--max-depth", min=1, max=20)] = 6,
         limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 20,
-        context: ContextOpt = None,
-        assume_unknown: AssumeOpt = AssumeUnknown.KEEP,
-        json_out: JsonOpt = False,
-        no_cache: NoCacheOpt = False,
-        store: StoreOpt = "memory",
-        uri: UriOpt = None,
-        user: UserOpt = None,
-        password: PasswordOpt = None,
-        snapshot: SnapshotOpt = "default",
+        *,
+        opts: QueryOptions,
+        where: StoreChoice,
     ) -> None:
         """Shortest path from SOURCE to TARGET (or --all, bounded by --max-depth and --limit)."""
-        where = StoreChoice(store, data, no_cache, uri, user, password, snapshot)
-        whatif = _whatif(context, assume_unknown)
-        _run(
-            "path",
-            json_out,
-            lambda: where.run(
-                lambda st: st.path(source, target, all_paths=all_paths, max_depth=max_depth, limit=limit, whatif=whatif)
-            ),
-        )
 
-    @app.command("privesc")
-    def privesc_cmd(
-        data: OptDataOpt = None,
-        context: ContextOpt = None,
-        assume_unknown: AssumeOpt = AssumeUnknown.KEEP,
-        json_out: JsonOpt = False,
-        no_cache: NoCacheOpt = False,
-        store: StoreOpt = "memory",
-        uri: UriOpt = None,
-        user: UserOpt = None,
-        password: PasswordOpt = None,
-        snapshot: SnapshotOpt = "default",
-    ) -> None:
-        """Principals that are not admin but can reach admin, with a path each; admins listed."""
-        where = StoreChoice(store, data, no_cache, uri, user, password, snapshot)
-        whatif = _whatif(context, assume_unknown)
-        _run("privesc", json_out, lambda: where.run(lambda st: st.privesc(whatif=whatif)))
+        def answer() -> dict[str, Any]:
+            whatif = opts.whatif()
+            return where.run(
+                data,
+                opts.no_cache,
+                lambda st: st.path(
+                    source, target, all_paths=all_paths, max_depth=max_depth, limit=limit, whatif=whatif
+                ),
+            )
 
-    @app.command("exposure")
-    def exposure_cmd(
-        data: OptDataOpt = None,
-        context: ContextOpt = None,
-        assume_unknown: AssumeOpt = AssumeUnknown.KEEP,
-        json_out: JsonOpt = False,
-        no_cache: NoCacheOpt = False,
-        store: StoreOpt = "memory",
-        uri: UriOpt = None,
-        user: UserOpt = None,
-        password: PasswordOpt = None,
-        snapshot: SnapshotOpt = "default",
-    ) -> None:
-        """What outside accounts, providers and anyone can reach; risky trusts; public resources."""
-        where = StoreChoice(store, data, no_cache, uri, user, password, snapshot)
-        whatif = _whatif(context, assume_unknown)
-        _run("exposure", json_out, lambda: where.run(lambda st: st.exposure(whatif=whatif)))
+        _run("path", opts.json_out, answer)
+
+    for name in _WHOLE_GRAPH:
+        _register_whole_graph(app, name)
 
     @app.command("access-levels")
+    @option_groups
     def access_levels_cmd(
         principal: Annotated[str, typer.Argument()],
         data: DataOpt,
-        context: ContextOpt = None,
-        assume_unknown: AssumeOpt = AssumeUnknown.KEEP,
-        json_out: JsonOpt = False,
-        no_cache: NoCacheOpt = False,
+        *,
+        opts: QueryOptions,
     ) -> None:
         """Effective permissions of PRINCIPAL grouped by service and access level."""
         _run(
             "access-levels",
-            json_out,
-            lambda: access_levels(_load(data, no_cache), principal, whatif=_whatif(context, assume_unknown)),
+            opts.json_out,
+            lambda: access_levels(_load(data, opts.no_cache), principal, whatif=opts.whatif()),
         )
 
     @app.command("diff")
+    @option_groups
     def diff_cmd(
         old: Annotated[Path, typer.Argument(help="Older snapshot")],
         new: Annotated[Path, typer.Argument(help="Newer snapshot")],
-        context: ContextOpt = None,
-        assume_unknown: AssumeOpt = AssumeUnknown.KEEP,
-        json_out: JsonOpt = False,
-        no_cache: NoCacheOpt = False,
+        *,
+        opts: QueryOptions,
     ) -> None:
         """Edges, admins and escalation paths gained and lost between two snapshots."""
         _run(
             "diff",
-            json_out,
-            lambda: diff(_load(old, no_cache), _load(new, no_cache), whatif=_whatif(context, assume_unknown)),
+            opts.json_out,
+            lambda: diff(_load(old, opts.no_cache), _load(new, opts.no_cache), whatif=opts.whatif()),
         )
 
     @app.command("export")

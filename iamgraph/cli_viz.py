@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from iamgraph.cli_options import option_groups
 from iamgraph.errors import IamGraphError, InputError
 from iamgraph.graph.queries import AssumeUnknown, WhatIf, parse_context_pairs
 from iamgraph.review import Severity
@@ -54,18 +55,24 @@ def _err() -> Console:
 
 
 @dataclass(frozen=True, slots=True)
+class WhatIfOptions:
+    """The what-if options of the viz commands (review has none)."""
+
+    context: ContextOpt = None
+    assume_unknown: AssumeOpt = AssumeUnknown.KEEP
+
+
+@dataclass(frozen=True, slots=True)
 class VizOptions:
     """The options every viz command shares."""
 
-    context: list[str] | None
-    assume_unknown: AssumeUnknown
-    redact: bool
-    redact_key: str | None
-    redact_term: list[str] | None
-    no_cache: bool
+    redact: RedactOpt = False
+    redact_key: RedactKeyOpt = None
+    redact_term: TermOpt = None
+    no_cache: NoCacheOpt = False
 
 
-def _write(data: Path, output: Path, query: dict[str, Any], opts: VizOptions) -> None:
+def _write(data: Path, output: Path, query: dict[str, Any], what_if: WhatIfOptions, opts: VizOptions) -> None:
     """Build the view of ``query`` over ``data`` and write the standalone file; errors exit with status 2."""
     try:
         from ui.page import standalone_page
@@ -80,7 +87,7 @@ def _write(data: Path, output: Path, query: dict[str, Any], opts: VizOptions) ->
     try:
         if not data.exists():
             raise InputError("no such file or directory", where=str(data))
-        whatif = WhatIf(parse_context_pairs(opts.context), opts.assume_unknown)
+        whatif = WhatIf(parse_context_pairs(what_if.context), what_if.assume_unknown)
         analysis = load_analysis(data, use_cache=not opts.no_cache)
         view = build_view(analysis, ViewQuery(whatif=whatif, **query), snapshot=data.resolve().name)
         if opts.redact:
@@ -109,6 +116,29 @@ def _write(data: Path, output: Path, query: dict[str, Any], opts: VizOptions) ->
     )
 
 
+_WHOLE_GRAPH = {
+    "privesc": "Every non-admin principal that can reach admin, with its path; the admins listed.",
+    "exposure": "What outside accounts, providers and anyone reach; risky trusts listed.",
+}
+
+
+def _register_whole_graph(viz: typer.Typer, kind: str, doc: str) -> None:
+    """``viz privesc`` or ``viz exposure``: a query over the whole graph, with only its bounds as options."""
+
+    @viz.command(kind, help=doc)
+    @option_groups
+    def command(
+        data: DataOpt,
+        output: OutOpt,
+        max_depth: DepthOpt = 8,
+        limit: LimitOpt = 100,
+        *,
+        what_if: WhatIfOptions,
+        opts: VizOptions,
+    ) -> None:
+        _write(data, output, {"kind": kind, "max_depth": max_depth, "limit": limit}, what_if, opts)
+
+
 def register(app: typer.Typer) -> None:
     viz = typer.Typer(
         help="Write a query's graph as one self-contained HTML file (evidence that opens offline).",
@@ -117,6 +147,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(viz, name="viz")
 
     @viz.command("who-can")
+    @option_groups
     def viz_who_can(
         resource: Annotated[str, typer.Argument(help="Resource ARN or name")],
         data: DataOpt,
@@ -125,12 +156,9 @@ def register(app: typer.Typer) -> None:
         access_level: Annotated[str | None, typer.Option("--access-level", help="List, Read, Write, ...")] = None,
         max_depth: DepthOpt = 8,
         limit: LimitOpt = 100,
-        context: ContextOpt = None,
-        assume_unknown: AssumeOpt = AssumeUnknown.KEEP,
-        redact: RedactOpt = False,
-        redact_key: RedactKeyOpt = None,
-        redact_term: TermOpt = None,
-        no_cache: NoCacheOpt = False,
+        *,
+        what_if: WhatIfOptions,
+        opts: VizOptions,
     ) -> None:
         """Every principal that can act on RESOURCE, drawn from the principals (left) to the resource (right)."""
         query = {
@@ -141,9 +169,10 @@ def register(app: typer.Typer) -> None:
             "max_depth": max_depth,
             "limit": limit,
         }
-        _write(data, output, query, VizOptions(context, assume_unknown, redact, redact_key, redact_term, no_cache))
+        _write(data, output, query, what_if, opts)
 
     @viz.command("path")
+    @option_groups
     def viz_path(
         source: Annotated[str, typer.Argument()],
         target: Annotated[str, typer.Argument()],
@@ -152,12 +181,9 @@ def register(app: typer.Typer) -> None:
         all_paths: Annotated[bool, typer.Option("--all", help="All simple paths within the bounds")] = False,
         max_depth: Annotated[int, typer.Option("--max-depth", min=1, max=20)] = 6,
         limit: Annotated[int, typer.Option("--limit", min=1, max=1000, help="Most paths with --all")] = 20,
-        context: ContextOpt = None,
-        assume_unknown: AssumeOpt = AssumeUnknown.KEEP,
-        redact: RedactOpt = False,
-        redact_key: RedactKeyOpt = None,
-        redact_term: TermOpt = None,
-        no_cache: NoCacheOpt = False,
+        *,
+        what_if: WhatIfOptions,
+        opts: VizOptions,
     ) -> None:
         """The shortest path from SOURCE to TARGET (or every simple path with --all)."""
         query = {
@@ -168,73 +194,29 @@ def register(app: typer.Typer) -> None:
             "max_depth": max_depth,
             "limit": limit,
         }
-        _write(data, output, query, VizOptions(context, assume_unknown, redact, redact_key, redact_term, no_cache))
+        _write(data, output, query, what_if, opts)
 
-    @viz.command("privesc")
-    def viz_privesc(
-        data: DataOpt,
-        output: OutOpt,
-        max_depth: DepthOpt = 8,
-        limit: LimitOpt = 100,
-        context: ContextOpt = None,
-        assume_unknown: AssumeOpt = AssumeUnknown.KEEP,
-        redact: RedactOpt = False,
-        redact_key: RedactKeyOpt = None,
-        redact_term: TermOpt = None,
-        no_cache: NoCacheOpt = False,
-    ) -> None:
-        """Every non-admin principal that can reach admin, with its path; the admins listed."""
-        _write(
-            data,
-            output,
-            {"kind": "privesc", "max_depth": max_depth, "limit": limit},
-            VizOptions(context, assume_unknown, redact, redact_key, redact_term, no_cache),
-        )
-
-    @viz.command("exposure")
-    def viz_exposure(
-        data: DataOpt,
-        output: OutOpt,
-        max_depth: DepthOpt = 8,
-        limit: LimitOpt = 100,
-        context: ContextOpt = None,
-        assume_unknown: AssumeOpt = AssumeUnknown.KEEP,
-        redact: RedactOpt = False,
-        redact_key: RedactKeyOpt = None,
-        redact_term: TermOpt = None,
-        no_cache: NoCacheOpt = False,
-    ) -> None:
-        """What outside accounts, providers and anyone reach; risky trusts listed."""
-        _write(
-            data,
-            output,
-            {"kind": "exposure", "max_depth": max_depth, "limit": limit},
-            VizOptions(context, assume_unknown, redact, redact_key, redact_term, no_cache),
-        )
+    for kind, doc in _WHOLE_GRAPH.items():
+        _register_whole_graph(viz, kind, doc)
 
     @viz.command("neighbourhood")
+    @option_groups
     def viz_neighbourhood(
         node: Annotated[str, typer.Argument(help="Node ARN or name")],
         data: DataOpt,
         output: OutOpt,
         depth: Annotated[int, typer.Option("--depth", min=1, max=5)] = 1,
         limit: Annotated[int, typer.Option("--limit", min=1, max=1000, help="Most nodes drawn")] = 200,
-        context: ContextOpt = None,
-        assume_unknown: AssumeOpt = AssumeUnknown.KEEP,
-        redact: RedactOpt = False,
-        redact_key: RedactKeyOpt = None,
-        redact_term: TermOpt = None,
-        no_cache: NoCacheOpt = False,
+        *,
+        what_if: WhatIfOptions,
+        opts: VizOptions,
     ) -> None:
         """The nodes and edges around NODE."""
-        _write(
-            data,
-            output,
-            {"kind": "neighbourhood", "node": node, "depth": depth, "limit": limit},
-            VizOptions(context, assume_unknown, redact, redact_key, redact_term, no_cache),
-        )
+        query = {"kind": "neighbourhood", "node": node, "depth": depth, "limit": limit}
+        _write(data, output, query, what_if, opts)
 
     @viz.command("review")
+    @option_groups
     def viz_review(
         data: DataOpt,
         output: OutOpt,
@@ -250,20 +232,14 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         limit: Annotated[int, typer.Option("--limit", min=1, max=1000, help="Findings listed at most")] = 1000,
-        redact: RedactOpt = False,
-        redact_key: RedactKeyOpt = None,
-        redact_term: TermOpt = None,
-        no_cache: NoCacheOpt = False,
+        *,
+        opts: VizOptions,
     ) -> None:
         """The best-practice review's findings (as `iamgraph review`); select one to draw its paths."""
-        _write(
-            data,
-            output,
-            {
-                "kind": "review",
-                "min_severity": min_severity.value if min_severity else None,
-                "as_of": as_of,
-                "limit": limit,
-            },
-            VizOptions(None, AssumeUnknown.KEEP, redact, redact_key, redact_term, no_cache),
-        )
+        query = {
+            "kind": "review",
+            "min_severity": min_severity.value if min_severity else None,
+            "as_of": as_of,
+            "limit": limit,
+        }
+        _write(data, output, query, WhatIfOptions(), opts)

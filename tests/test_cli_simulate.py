@@ -36,27 +36,49 @@ def test_demo_json_lines() -> None:
 
 def test_bad_document_reports_index_and_element_and_continues(tmp_path: Path) -> None:
     good = json.loads(DEMO.read_text())[0]
-    bad = {"request": {"principal": "arn:aws:iam::111122223333:user/a", "action": "s3:GetObject",
-                       "resource": "*"},
-           "identityPolicies": [{"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"},
-                                               {"Effect": "Allow", "Action": "*", "Resource": "*",
-                                                "Condition": {"StringEqualz": {"a": "b"}}}]}]}
+    bad = {
+        "request": {"principal": "arn:aws:iam::111122223333:user/a", "action": "s3:GetObject", "resource": "*"},
+        "identityPolicies": [
+            {
+                "Statement": [
+                    {"Effect": "Allow", "Action": "*", "Resource": "*"},
+                    {"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"StringEqualz": {"a": "b"}}},
+                ]
+            }
+        ],
+    }
     f = tmp_path / "docs.jsonl"
     f.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n")
     result = runner.invoke(app, ["simulate", str(f), "--json"])
     assert result.exit_code == 2
     assert len(result.stdout.splitlines()) == 1
-    assert 'document 1' in result.stderr
+    assert "document 1" in result.stderr
     assert 'Statement[1].Condition: unknown operator "StringEqualz"' in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_exact_context_flag(tmp_path: Path) -> None:
-    doc = {"request": {"principal": "arn:aws:iam::111122223333:user/bob", "action": "s3:GetObject",
-                       "resource": "arn:aws:s3:::b/k", "resourceAccount": "111122223333"},
-           "identityPolicies": [{"Version": "2012-10-17", "Statement": [
-               {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*",
-                "Condition": {"StringEquals": {"aws:username": "bob"}}}]}]}
+    doc = {
+        "request": {
+            "principal": "arn:aws:iam::111122223333:user/bob",
+            "action": "s3:GetObject",
+            "resource": "arn:aws:s3:::b/k",
+            "resourceAccount": "111122223333",
+        },
+        "identityPolicies": [
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "s3:GetObject",
+                        "Resource": "arn:aws:s3:::b/*",
+                        "Condition": {"StringEquals": {"aws:username": "bob"}},
+                    }
+                ],
+            }
+        ],
+    }
     f = tmp_path / "d.json"
     f.write_text(json.dumps(doc))
     derived = json.loads(runner.invoke(app, ["simulate", str(f), "--json"]).stdout)

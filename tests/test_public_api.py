@@ -3,10 +3,32 @@
 import iamgraph
 
 EXPECTED = {
-    "ConditionClause", "Context", "Decision", "Effect", "EngineOptions", "IamGraphError", "InputError",
-    "MatchedStatement", "OrgLevel", "Policy", "PolicyError", "PolicyKind", "PolicySet", "Principal",
-    "PrincipalBlock", "PrincipalKind", "Request", "Result", "Statement", "StatementRef", "__version__",
-    "evaluate", "evaluate_document", "parse_policy", "parse_policy_text", "principal_from_arn",
+    "ConditionClause",
+    "Context",
+    "Decision",
+    "Effect",
+    "EngineOptions",
+    "IamGraphError",
+    "InputError",
+    "MatchedStatement",
+    "OrgLevel",
+    "Policy",
+    "PolicyError",
+    "PolicyKind",
+    "PolicySet",
+    "Principal",
+    "PrincipalBlock",
+    "PrincipalKind",
+    "Request",
+    "Result",
+    "Statement",
+    "StatementRef",
+    "__version__",
+    "evaluate",
+    "evaluate_document",
+    "parse_policy",
+    "parse_policy_text",
+    "principal_from_arn",
 }
 
 

@@ -6,13 +6,16 @@ who-can, path, privesc and exposure ask the snapshot's GraphStore (memory or Neo
 and diff need the analysed estate in memory (501 on a Neo4j server).
 """
 
-from typing import Annotated, Any
+from functools import partial
+from typing import Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import Response
+from pydantic import BaseModel
 
-from api.deps import BOUNDS_HEADER, Querying, QueryingDep
+from api.deps import BOUNDS_HEADER, Querying
 from api.routes import errors
+from api.routes.model_routes import Handler, add_get, add_post
 from api.schemas import (
     AccessLevelsQuery,
     AccessLevelsResult,
@@ -37,6 +40,21 @@ router = APIRouter(prefix="/queries", tags=["queries"], responses={**errors(401,
 _MEMORY = errors(501)  # routes beyond the GraphStore protocol
 
 
+def _get_and_post(
+    path: str,
+    handler: Handler,
+    params: type[BaseModel],
+    result: type[BaseModel],
+    summary: str,
+    responses: dict[int | str, dict[str, Any]] | None = None,
+) -> None:
+    """``GET path`` (query parameters) and ``POST path`` (JSON body) of ``params``, both answered by ``handler``."""
+    name = path.strip("/").replace("-", "_")
+    options: dict[str, Any] = {"response_model": result, "responses": responses, "summary": summary}
+    add_get(router, path, params, handler, name=f"{name}_get", **options)
+    add_post(router, path, params, handler, name=f"{name}_post", **options)
+
+
 async def _who_can(q: WhoCanQuery, env: Querying) -> Response:
     depth, target = env.depth(q.max_depth), env.graph(q.snapshot)
     return await env.answer(
@@ -53,16 +71,6 @@ async def _who_can(q: WhoCanQuery, env: Querying) -> Response:
         ),
         max_depth=depth,
     )
-
-
-@router.get("/who-can", response_model=WhoCanResult, summary="Every principal that can act on a resource")
-async def who_can_get(q: Annotated[WhoCanQuery, Query()], env: QueryingDep) -> Response:
-    return await _who_can(q, env)
-
-
-@router.post("/who-can", response_model=WhoCanResult, summary="Every principal that can act on a resource")
-async def who_can_post(q: WhoCanQuery, env: QueryingDep) -> Response:
-    return await _who_can(q, env)
 
 
 async def _can(q: CanQuery, env: Querying) -> Response:
@@ -82,26 +90,6 @@ async def _can(q: CanQuery, env: Querying) -> Response:
         ),
         max_depth=depth,
     )
-
-
-@router.get(
-    "/can",
-    response_model=CanResult,
-    responses=_MEMORY,
-    summary="yes / no / conditional, with the path and the decision",
-)
-async def can_get(q: Annotated[CanQuery, Query()], env: QueryingDep) -> Response:
-    return await _can(q, env)
-
-
-@router.post(
-    "/can",
-    response_model=CanResult,
-    responses=_MEMORY,
-    summary="yes / no / conditional, with the path and the decision",
-)
-async def can_post(q: CanQuery, env: QueryingDep) -> Response:
-    return await _can(q, env)
 
 
 async def _path(q: PathQuery, env: Querying) -> Response:
@@ -124,56 +112,18 @@ async def _path(q: PathQuery, env: Querying) -> Response:
     )
 
 
-@router.get("/path", response_model=PathResult, summary="Shortest path, or all simple paths within bounds")
-async def path_get(q: Annotated[PathQuery, Query()], env: QueryingDep) -> Response:
-    return await _path(q, env)
-
-
-@router.post("/path", response_model=PathResult, summary="Shortest path, or all simple paths within bounds")
-async def path_post(q: PathQuery, env: QueryingDep) -> Response:
-    return await _path(q, env)
-
-
-async def _privesc(q: PrivescQuery, env: Querying) -> Response:
+async def _whole_graph(
+    route: Literal["privesc", "exposure"], q: PrivescQuery | ExposureQuery, env: Querying
+) -> Response:
+    """privesc or exposure: a query of the whole graph, with only its bounds."""
     depth, target = env.depth(q.max_depth), env.graph(q.snapshot)
-    return await env.answer(
-        "privesc",
-        q,
-        (target,),
-        lambda: target.open().privesc(whatif=env.whatif(q), max_depth=depth, deadline=env.deadline()),
-        max_depth=depth,
-    )
 
+    def compute() -> dict[str, Any]:
+        store = target.open()
+        ask = store.privesc if route == "privesc" else store.exposure
+        return ask(whatif=env.whatif(q), max_depth=depth, deadline=env.deadline())
 
-@router.get("/privesc", response_model=PrivescResult, summary="Admins, and who can escalate to admin")
-async def privesc_get(q: Annotated[PrivescQuery, Query()], env: QueryingDep) -> Response:
-    return await _privesc(q, env)
-
-
-@router.post("/privesc", response_model=PrivescResult, summary="Admins, and who can escalate to admin")
-async def privesc_post(q: PrivescQuery, env: QueryingDep) -> Response:
-    return await _privesc(q, env)
-
-
-async def _exposure(q: ExposureQuery, env: Querying) -> Response:
-    depth, target = env.depth(q.max_depth), env.graph(q.snapshot)
-    return await env.answer(
-        "exposure",
-        q,
-        (target,),
-        lambda: target.open().exposure(whatif=env.whatif(q), max_depth=depth, deadline=env.deadline()),
-        max_depth=depth,
-    )
-
-
-@router.get("/exposure", response_model=ExposureResult, summary="What outsiders reach; risky trusts; public")
-async def exposure_get(q: Annotated[ExposureQuery, Query()], env: QueryingDep) -> Response:
-    return await _exposure(q, env)
-
-
-@router.post("/exposure", response_model=ExposureResult, summary="What outsiders reach; risky trusts; public")
-async def exposure_post(q: ExposureQuery, env: QueryingDep) -> Response:
-    return await _exposure(q, env)
+    return await env.answer(route, q, (target,), compute, max_depth=depth)
 
 
 async def _access_levels(q: AccessLevelsQuery, env: Querying) -> Response:
@@ -186,20 +136,6 @@ async def _access_levels(q: AccessLevelsQuery, env: Querying) -> Response:
     )
 
 
-@router.get(
-    "/access-levels", response_model=AccessLevelsResult, responses=_MEMORY, summary="Effective permissions by level"
-)
-async def access_levels_get(q: Annotated[AccessLevelsQuery, Query()], env: QueryingDep) -> Response:
-    return await _access_levels(q, env)
-
-
-@router.post(
-    "/access-levels", response_model=AccessLevelsResult, responses=_MEMORY, summary="Effective permissions by level"
-)
-async def access_levels_post(q: AccessLevelsQuery, env: QueryingDep) -> Response:
-    return await _access_levels(q, env)
-
-
 async def _diff(q: DiffQuery, env: Querying) -> Response:
     old, new = env.snapshot(q.old), env.snapshot(q.new)
     return await env.answer(
@@ -207,13 +143,20 @@ async def _diff(q: DiffQuery, env: Querying) -> Response:
     )
 
 
-@router.get("/diff", response_model=DiffResult, responses=_MEMORY, summary="Edges, admins, escalations gained and lost")
-async def diff_get(q: Annotated[DiffQuery, Query()], env: QueryingDep) -> Response:
-    return await _diff(q, env)
-
-
-@router.post(
-    "/diff", response_model=DiffResult, responses=_MEMORY, summary="Edges, admins, escalations gained and lost"
+_get_and_post("/who-can", _who_can, WhoCanQuery, WhoCanResult, "Every principal that can act on a resource")
+_get_and_post("/can", _can, CanQuery, CanResult, "yes / no / conditional, with the path and the decision", _MEMORY)
+_get_and_post("/path", _path, PathQuery, PathResult, "Shortest path, or all simple paths within bounds")
+_get_and_post(
+    "/privesc", partial(_whole_graph, "privesc"), PrivescQuery, PrivescResult, "Admins, and who can escalate to admin"
 )
-async def diff_post(q: DiffQuery, env: QueryingDep) -> Response:
-    return await _diff(q, env)
+_get_and_post(
+    "/exposure",
+    partial(_whole_graph, "exposure"),
+    ExposureQuery,
+    ExposureResult,
+    "What outsiders reach; risky trusts; public",
+)
+_get_and_post(
+    "/access-levels", _access_levels, AccessLevelsQuery, AccessLevelsResult, "Effective permissions by level", _MEMORY
+)
+_get_and_post("/diff", _diff, DiffQuery, DiffResult, "Edges, admins, escalations gained and lost", _MEMORY)

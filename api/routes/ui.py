@@ -7,16 +7,18 @@ HTML) serves ``/ui/evidence/<query>``, the same view as one self-contained HTML 
 """
 
 from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import Querying, QueryingDep, SettingsDep
+from api.deps import Querying, SettingsDep
 from api.errors import ApiError
 from api.routes import errors
+from api.routes.model_routes import add_get
 from api.schemas import (
     ExposureQuery,
     NeighbourhoodQuery,
@@ -153,34 +155,25 @@ async def _answer(kind: str, q: Any, env: Querying) -> Response:
     return await env.answer(f"ui:{kind}", q, (env.snapshot(q.snapshot),), _payload(kind, q, env), bounded=False)
 
 
-@views.get("/ui/views/who-can", response_model=ViewPayload, summary="who-can as a drawable view (explorer)")
-async def view_who_can(q: Annotated[WhoCanView, Query()], env: QueryingDep) -> Response:
-    return await _answer("who-can", q, env)
-
-
-@views.get("/ui/views/path", response_model=ViewPayload, summary="path as a drawable view (explorer)")
-async def view_path(q: Annotated[PathQuery, Query()], env: QueryingDep) -> Response:
-    return await _answer("path", q, env)
-
-
-@views.get("/ui/views/privesc", response_model=ViewPayload, summary="privesc as a drawable view (explorer)")
-async def view_privesc(q: Annotated[PrivescView, Query()], env: QueryingDep) -> Response:
-    return await _answer("privesc", q, env)
-
-
-@views.get("/ui/views/exposure", response_model=ViewPayload, summary="exposure as a drawable view (explorer)")
-async def view_exposure(q: Annotated[ExposureView, Query()], env: QueryingDep) -> Response:
-    return await _answer("exposure", q, env)
-
-
-@views.get("/ui/views/review", response_model=ViewPayload, summary="Review findings as a view (explorer)")
-async def view_review(q: Annotated[ReviewView, Query()], env: QueryingDep) -> Response:
-    return await _answer("review", q, env)
-
-
-@views.get("/ui/views/neighbourhood", response_model=ViewPayload, summary="A node's neighbourhood as a view")
-async def view_neighbourhood(q: Annotated[NeighbourhoodQuery, Query()], env: QueryingDep) -> Response:
-    return await _answer("neighbourhood", q, env)
+# (kind, its parameters, summary) in route order
+_VIEWS: tuple[tuple[str, type[BaseModel], str], ...] = (
+    ("who-can", WhoCanView, "who-can as a drawable view (explorer)"),
+    ("path", PathQuery, "path as a drawable view (explorer)"),
+    ("privesc", PrivescView, "privesc as a drawable view (explorer)"),
+    ("exposure", ExposureView, "exposure as a drawable view (explorer)"),
+    ("review", ReviewView, "Review findings as a view (explorer)"),
+    ("neighbourhood", NeighbourhoodQuery, "A node's neighbourhood as a view"),
+)
+for _kind, _params, _summary in _VIEWS:
+    add_get(
+        views,
+        f"/ui/views/{_kind}",
+        _params,
+        partial(_answer, _kind),
+        name=f"view_{_kind.replace('-', '_')}",
+        response_model=ViewPayload,
+        summary=_summary,
+    )
 
 
 # ---- evidence files ---------------------------------------------------------------------------------------
@@ -188,30 +181,6 @@ async def view_neighbourhood(q: Annotated[NeighbourhoodQuery, Query()], env: Que
 Redact = Annotated[bool, Field(description="Replace account ids and names by stable pseudonyms (docs/ui.md)")]
 # Downloads for the explorer's button, not API answers: left out of the OpenAPI description (JSON routes only).
 evidence = APIRouter(include_in_schema=False)
-
-
-class WhoCanEvidence(WhoCanView):
-    redact: Redact = False
-
-
-class PathEvidence(PathQuery):
-    redact: Redact = False
-
-
-class PrivescEvidence(PrivescView):
-    redact: Redact = False
-
-
-class ExposureEvidence(ExposureView):
-    redact: Redact = False
-
-
-class NeighbourhoodEvidence(NeighbourhoodQuery):
-    redact: Redact = False
-
-
-class ReviewEvidence(ReviewView):
-    redact: Redact = False
 
 
 async def _evidence(kind: str, q: Any, env: Querying) -> Response:
@@ -223,31 +192,14 @@ async def _evidence(kind: str, q: Any, env: Querying) -> Response:
     return HTMLResponse(html, headers=headers)
 
 
-@evidence.get("/ui/evidence/who-can")
-async def evidence_who_can(q: Annotated[WhoCanEvidence, Query()], env: QueryingDep) -> Response:
-    return await _evidence("who-can", q, env)
-
-
-@evidence.get("/ui/evidence/path")
-async def evidence_path(q: Annotated[PathEvidence, Query()], env: QueryingDep) -> Response:
-    return await _evidence("path", q, env)
-
-
-@evidence.get("/ui/evidence/privesc")
-async def evidence_privesc(q: Annotated[PrivescEvidence, Query()], env: QueryingDep) -> Response:
-    return await _evidence("privesc", q, env)
-
-
-@evidence.get("/ui/evidence/exposure")
-async def evidence_exposure(q: Annotated[ExposureEvidence, Query()], env: QueryingDep) -> Response:
-    return await _evidence("exposure", q, env)
-
-
-@evidence.get("/ui/evidence/neighbourhood")
-async def evidence_neighbourhood(q: Annotated[NeighbourhoodEvidence, Query()], env: QueryingDep) -> Response:
-    return await _evidence("neighbourhood", q, env)
-
-
-@evidence.get("/ui/evidence/review")
-async def evidence_review(q: Annotated[ReviewEvidence, Query()], env: QueryingDep) -> Response:
-    return await _evidence("review", q, env)
+_PARAMS = {kind: params for kind, params, _ in _VIEWS}
+for _kind in ("who-can", "path", "privesc", "exposure", "neighbourhood", "review"):
+    # the view's parameters and redact, e.g. WhoCanEvidence
+    _name = "".join(word.title() for word in _kind.split("-")) + "Evidence"
+    add_get(
+        evidence,
+        f"/ui/evidence/{_kind}",
+        create_model(_name, __base__=_PARAMS[_kind], redact=(Redact, False)),
+        partial(_evidence, _kind),
+        name=f"evidence_{_kind.replace('-', '_')}",
+    )

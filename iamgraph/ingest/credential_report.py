@@ -1,18 +1,20 @@
 """credential-report.csv: ``aws iam get-credential-report`` content, base64-decoded, read with csv.
 
 The columns AWS documents are required (see docs/snapshot-format.md); columns AWS may add later are
-kept in ``CredentialReportRow.columns``.
+kept in ``CredentialReportRow.columns``. ``format_credential_report`` writes one (for tests and benchmarks).
 """
 
 from __future__ import annotations
 
 import csv
+import io
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from iamgraph.errors import InputError
 from iamgraph.model.snapshot import CredentialReportRow
 
-__all__ = ["COLUMNS", "read_credential_report"]
+__all__ = ["COLUMNS", "format_credential_report", "read_credential_report"]
 
 COLUMNS = (
     "user",
@@ -51,6 +53,15 @@ def read_credential_report(path: Path, *, where: str, account_id: str) -> tuple[
         raise InputError("not UTF-8 text", where=where) from None
     except csv.Error as exc:
         raise InputError(f"not valid CSV ({exc})", where=where) from None
+
+
+def format_credential_report(rows: Iterable[Mapping[str, str]], *, missing: str = "N/A") -> str:
+    """A report as CSV text: the header ``COLUMNS``, then a line a row (``missing`` where a row has no value)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, restval=missing, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
 
 
 def _rows(reader: csv.DictReader[str], where: str, account_id: str) -> tuple[CredentialReportRow, ...]:

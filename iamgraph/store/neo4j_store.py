@@ -21,8 +21,9 @@ from iamgraph.graph.model import NodeKind
 from iamgraph.graph.queries import exposure, find_paths, privesc, who_can
 from iamgraph.graph.queries.base import Analysis, resolve_ref
 from iamgraph.graph.queries.budget import Deadline
-from iamgraph.graph.queries.explore import edge_details, neighbourhood, search
+from iamgraph.graph.queries.explore import check_neighbourhood_bounds, check_search, edge_details, neighbourhood, search
 from iamgraph.graph.queries.exposure import OUTSIDE_KINDS
+from iamgraph.graph.queries.paths import check_path_bounds
 from iamgraph.graph.queries.privesc import ESCALATING_KINDS
 from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.store.base import LoadReport, SnapshotNotFound, Source
@@ -242,8 +243,7 @@ class Neo4jStore(Neo4jConnection):
         whatif: WhatIf | None = None,
         deadline: Deadline | None = None,
     ) -> dict[str, Any]:
-        if max_depth < 1 or limit < 1:
-            raise InputError("must be at least 1", element="--max-depth/--limit")
+        check_path_bounds(max_depth, limit)
         s, d = self.resolve(source, what="source"), self.resolve(target, what="target")
         holders = self._ids("MATCH (b:IamNode {snapshot: $s, id: $id})<-[:ACCESS]-(a) RETURN DISTINCT a.id AS id", id=d)
         # every node on a path of at most max_depth hops is reachable from s and reaches d within it
@@ -302,8 +302,7 @@ class Neo4jStore(Neo4jConnection):
         whatif: WhatIf | None = None,
         deadline: Deadline | None = None,
     ) -> dict[str, Any]:
-        if depth < 1 or limit < 1:
-            raise InputError("must be at least 1", element="depth/limit")
+        check_neighbourhood_bounds(depth, limit)
         center = self.resolve(node, what="node")
         near = self._reach([center], depth, reverse=None, types="MEMBER|ASSUME|ESCALATE|GRANT|ACCESS")
         edges = self._edges_within(near, "MEMBER|ASSUME|ESCALATE|GRANT|ACCESS")
@@ -344,10 +343,7 @@ class Neo4jStore(Neo4jConnection):
 
     def search(self, prefix: str, *, limit: int = 20) -> dict[str, Any]:
         """The first ``limit`` + 1 matches in the search index's order, then the query layer's own search."""
-        if not prefix:
-            raise InputError("must not be empty", element="prefix")
-        if limit < 1:
-            raise InputError("must be at least 1", element="limit")
+        check_search(prefix, limit)
         self._require_snapshot()
         found = self.read(
             f"MATCH (n:IamNode) WHERE n.snapshot = $s WITH n, [k IN {_SEARCH_KEYS} WHERE k STARTS WITH $q] AS keys "

@@ -69,8 +69,13 @@ def _mutate(src: Path, dst: Path, rng: random.Random, effect: str) -> None:
     user = rng.choice(doc["UserDetailList"])
     action = rng.choice(["*", "s3:*", "iam:*", "kms:Decrypt", "sts:AssumeRole", "lambda:*"])
     user.setdefault("UserPolicyList", []).append(
-        {"PolicyName": f"Added{effect}", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
-            {"Sid": f"Added{effect}", "Effect": effect, "Action": action, "Resource": "*"}]}}
+        {
+            "PolicyName": f"Added{effect}",
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{"Sid": f"Added{effect}", "Effect": effect, "Action": action, "Resource": "*"}],
+            },
+        }
     )
     path.write_text(json.dumps(doc))
 

@@ -105,4 +105,3 @@ def ec2_instances(caller: Caller) -> list[ResourceRecord]:
                 },
             ))  # fmt: skip
     return records
-

@@ -17,7 +17,15 @@ from iamgraph.graph.queries.base import Analysis, hop_json, usable
 from iamgraph.graph.queries.budget import Deadline, check
 from iamgraph.graph.queries.whatif import WhatIf
 
-__all__ = ["SearchIndex", "edge_details", "neighbourhood", "node_details", "search"]
+__all__ = [
+    "SearchIndex",
+    "check_neighbourhood_bounds",
+    "check_search",
+    "edge_details",
+    "neighbourhood",
+    "node_details",
+    "search",
+]
 
 
 def _brief(analysis: Analysis, node: str) -> dict[str, Any]:
@@ -77,6 +85,12 @@ def _incident(analysis: Analysis, node: str) -> Iterator[DerivedEdge]:
         yield data["edge"]
 
 
+def check_neighbourhood_bounds(depth: int, limit: int) -> None:
+    """The neighbourhood's bounds: both at least 1."""
+    if depth < 1 or limit < 1:
+        raise InputError("must be at least 1", element="depth/limit")
+
+
 def neighbourhood(
     analysis: Analysis,
     ref: str,
@@ -87,8 +101,7 @@ def neighbourhood(
     deadline: Deadline | None = None,
 ) -> dict[str, Any]:
     """Nodes within ``depth`` edges of a node (either direction), at most ``limit`` nodes and 4 edges each."""
-    if depth < 1 or limit < 1:
-        raise InputError("must be at least 1", element="depth/limit")
+    check_neighbourhood_bounds(depth, limit)
     whatif = whatif or WhatIf()
     center = analysis.resolve(ref, what="node")
     dist: dict[str, int] = {center: 0}
@@ -163,11 +176,16 @@ class SearchIndex:
         return list(found), False
 
 
-def search(analysis: Analysis, prefix: str, *, limit: int = 20, index: SearchIndex | None = None) -> dict[str, Any]:
-    """Nodes whose ARN, name or last ARN part starts with ``prefix`` (case-insensitive), for autocompletion."""
+def check_search(prefix: str, limit: int) -> None:
+    """A search's arguments: a prefix that is not empty, a limit of at least 1."""
     if not prefix:
         raise InputError("must not be empty", element="prefix")
     if limit < 1:
         raise InputError("must be at least 1", element="limit")
+
+
+def search(analysis: Analysis, prefix: str, *, limit: int = 20, index: SearchIndex | None = None) -> dict[str, Any]:
+    """Nodes whose ARN, name or last ARN part starts with ``prefix`` (case-insensitive), for autocompletion."""
+    check_search(prefix, limit)
     ids, truncated = (index or SearchIndex.of(analysis)).lookup(prefix, limit)
     return {"query": prefix, "truncated": truncated, "matches": [_brief(analysis, n) for n in ids]}

@@ -13,7 +13,7 @@ from iamgraph.graph.queries.budget import Deadline, check
 from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.policy.logic import Expr
 
-__all__ = ["can", "find_paths"]
+__all__ = ["can", "check_path_bounds", "find_paths"]
 
 Path = list[tuple[DerivedEdge, Expr]]
 
@@ -76,6 +76,12 @@ def _all(
     return sorted(found, key=len)
 
 
+def check_path_bounds(max_depth: int, limit: int) -> None:
+    """The path query's bounds: both at least 1 (a path search is never unbounded)."""
+    if max_depth < 1 or limit < 1:
+        raise InputError("must be at least 1", element="--max-depth/--limit")
+
+
 def find_paths(
     analysis: QueryView,
     src: str,
@@ -88,8 +94,7 @@ def find_paths(
     deadline: Deadline | None = None,
 ) -> dict[str, Any]:
     """Shortest path, or every simple path up to ``max_depth`` hops and ``limit`` paths (never unbounded)."""
-    if max_depth < 1 or limit < 1:
-        raise InputError("must be at least 1", element="--max-depth/--limit")
+    check_path_bounds(max_depth, limit)
     whatif = whatif or WhatIf()
     s, d = analysis.resolve(src, what="source"), analysis.resolve(dst, what="target")
     if all_paths:

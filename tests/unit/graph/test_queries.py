@@ -147,6 +147,27 @@ def test_cli_unknown_resource_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert "no such resource" in res.stderr
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["who-can", "nope"],
+        ["can", "nope", "nope", "--action", "s3:GetObject"],
+        ["path", "a", "b"],
+        ["privesc"],
+        ["exposure"],
+        ["access-levels", "nope"],
+    ],
+    ids=lambda c: c[0],
+)
+def test_cli_bad_context_is_one_line_and_exit_2(
+    command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IAMGRAPH_CACHE_DIR", str(tmp_path))
+    res = CliRunner().invoke(app, [*command, "--data", str(SINGLE), "--context", "not-a-pair"])
+    assert res.exit_code == 2, res.output
+    assert res.stderr.strip().splitlines() == ['iamgraph: --context: "not-a-pair" is not key=value']
+
+
 def test_cache_invalidated_on_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import shutil
 

@@ -4,7 +4,6 @@ review it."""
 
 from __future__ import annotations
 
-import csv
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -13,6 +12,7 @@ from typing import Any
 
 from iamgraph.graph.queries import Analysis
 from iamgraph.ingest import load_snapshot
+from iamgraph.ingest.credential_report import format_credential_report
 from iamgraph.review import ReviewConfig, Suppression, review
 
 ACCOUNT = "111122223333"
@@ -23,30 +23,6 @@ AS_OF = datetime(2026, 11, 15, tzinfo=UTC)
 ORG_ID = "o-t3storg123"
 
 Doc = dict[str, Any]
-COLUMNS = (
-    "user",
-    "arn",
-    "user_creation_time",
-    "password_enabled",
-    "password_last_used",
-    "password_last_changed",
-    "password_next_rotation",
-    "mfa_active",
-    "access_key_1_active",
-    "access_key_1_last_rotated",
-    "access_key_1_last_used_date",
-    "access_key_1_last_used_region",
-    "access_key_1_last_used_service",
-    "access_key_2_active",
-    "access_key_2_last_rotated",
-    "access_key_2_last_used_date",
-    "access_key_2_last_used_region",
-    "access_key_2_last_used_service",
-    "cert_1_active",
-    "cert_1_last_rotated",
-    "cert_2_active",
-    "cert_2_last_rotated",
-)
 
 
 def allow(actions: str | list[str], resources: str | list[str] = "*", *, sid: str | None = None, **extra: Any) -> Doc:
@@ -291,11 +267,8 @@ class Acct:
         if self.info is not None:
             (folder / "account.json").write_text(json.dumps(self.info))
         if self.report is not None:
-            with (folder / "credential-report.csv").open("w", newline="") as fh:
-                writer = csv.DictWriter(fh, fieldnames=COLUMNS, restval="N/A")
-                writer.writeheader()
-                for row in self.report:
-                    writer.writerow({"cert_1_active": "false", "cert_2_active": "false", **row})
+            rows = [{"cert_1_active": "false", "cert_2_active": "false", **row} for row in self.report]
+            (folder / "credential-report.csv").write_text(format_credential_report(rows))
 
 
 def _keys(keys: tuple[Key, ...]) -> dict[str, str]:
