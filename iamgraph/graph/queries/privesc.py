@@ -33,8 +33,16 @@ _GRANT = frozenset({EdgeKind.GRANT})
 
 
 def _forward(
-    analysis: QueryView, src: str, whatif: WhatIf, max_depth: int, deadline: Deadline | None = None
+    analysis: QueryView,
+    src: str,
+    whatif: WhatIf,
+    max_depth: int,
+    deadline: Deadline | None = None,
+    *,
+    unconditional: bool = False,
 ) -> dict[str, Path]:
+    """Shortest paths from ``src`` over act-as edges (breadth-first); ``unconditional``: only over edges
+    whose conditions hold outright under the what-if."""
     g = analysis.graph
     best: dict[str, Path] = {src: []}
     queue: deque[str] = deque([src])
@@ -47,7 +55,7 @@ def _forward(
             if e.target in best:
                 continue
             cond = usable(e, whatif)
-            if cond is False:
+            if cond is False or (unconditional and cond is not True):
                 continue
             best[e.target] = [*best[node], (e, cond)]
             queue.append(e.target)
@@ -57,20 +65,29 @@ def _forward(
 def _escalation(
     analysis: QueryView, src: str, whatif: WhatIf, max_depth: int, deadline: Deadline | None = None
 ) -> Path | None:
+    """The shortest unconditional way to admin (or to a grant onto a principal it can act as) when there is
+    one, else the shortest conditional one. Walking the unconditional edges first finds an unconditional
+    path even where a shorter conditional edge reaches the same principal first."""
     g = analysis.graph.graph
-    reach = _forward(analysis, src, whatif, max_depth, deadline)
-    found: list[Path] = []
-    for node, path in reach.items():
-        if node != src and g.nodes[node].get("admin"):
-            found.append(path)
-        for e in analysis.graph.out_edges_of(node, _GRANT):
-            if e.target in reach:
+    for unconditional in (True, False):
+        reach = _forward(analysis, src, whatif, max_depth, deadline, unconditional=unconditional)
+        best: Path | None = None
+        for node, path in reach.items():
+            if node != src and g.nodes[node].get("admin") and (best is None or len(path) < len(best)):
+                best = path
+            if best is not None and len(path) + 1 >= len(best):
+                continue  # a grant from here would not be shorter
+            for e in analysis.graph.out_edges_of(node, _GRANT):
+                if e.target not in reach:
+                    continue
                 cond = usable(e, whatif)
-                if cond is not False:
-                    found.append([*path, (e, cond)])
-    if not found:
-        return None
-    return min(found, key=lambda p: (conj(c for _, c in p) is not True, len(p)))
+                if cond is False or (unconditional and cond is not True):
+                    continue
+                best = [*path, (e, cond)]
+                break
+        if best is not None:
+            return best
+    return None
 
 
 def privesc(
