@@ -174,10 +174,13 @@ def reverse_reach(
     whatif: WhatIf,
     max_depth: int,
     deadline: Deadline | None = None,
+    *,
+    unconditional: bool = False,
 ) -> dict[str, list[tuple[DerivedEdge, Expr]]]:
     """Breadth-first over act-as edges backwards: node -> its shortest path (hops) to a start's target.
 
-    ``starts`` gives, for each node that directly holds the access, its last hop(s).
+    ``starts`` gives, for each node that directly holds the access, its last hop(s). ``unconditional``:
+    only over edges whose conditions hold outright under the what-if.
     """
     best: dict[str, list[tuple[DerivedEdge, Expr]]] = {}
     queue: deque[str] = deque()
@@ -195,7 +198,7 @@ def reverse_reach(
             if e.source in best:
                 continue
             cond = usable(e, whatif)
-            if cond is False:
+            if cond is False or (unconditional and cond is not True):
                 continue
             best[e.source] = [(e, cond), *path]
             queue.append(e.source)

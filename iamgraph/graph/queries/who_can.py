@@ -55,7 +55,11 @@ def who_can(
         current = starts.get(e.source)
         if current is None or (current[0][1] is not True and cond is True):
             starts[e.source] = [(e, cond)]
-    reach = reverse_reach(g, starts.items(), whatif, max_depth, deadline)
+    # an unconditional way in wins over a shorter conditional one: walk the unconditional part first
+    firm = {node: hops for node, hops in starts.items() if hops[0][1] is True}
+    reach = reverse_reach(g, firm.items(), whatif, max_depth, deadline, unconditional=True)
+    for node, hops in reverse_reach(g, starts.items(), whatif, max_depth, deadline).items():
+        reach.setdefault(node, hops)
     principals = []
     for node, hops in sorted(reach.items(), key=lambda kv: (len(kv[1]), kv[0])):
         cond = path_conditions(hops)

@@ -1,4 +1,4 @@
-"""privesc picks an unconditional path whenever one exists, even when a conditional edge is shorter."""
+"""privesc and who-can report an unconditional path whenever one exists, even when a conditional one is shorter."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.graph.model import AccessGraph, NodeKind
-from iamgraph.graph.queries import privesc
+from iamgraph.graph.queries import privesc, who_can
 from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.model.policy import ConditionClause, Effect, PolicyKind, StatementRef
 from iamgraph.policy.logic import Atom
@@ -35,6 +35,9 @@ def arn(name: str) -> str:
 @dataclass
 class View:
     graph: AccessGraph
+
+    def resolve(self, ref: str, *, what: str = "") -> str:
+        return ref
 
 
 def view(edges: list[tuple[str, str, EdgeKind, bool]], admins: set[str]) -> Any:
@@ -104,3 +107,30 @@ def test_a_grant_onto_itself_counts_and_the_shortest_wins() -> None:
     )
     found = escalation(privesc(v), "dev")
     assert [(h["kind"], h["target"]) for h in found["path"]] == [("grant", arn("dev"))]
+
+
+BUCKET = "arn:aws:s3:::reports"
+
+
+def test_who_can_prefers_an_unconditional_way_in() -> None:
+    # dev reads the bucket itself only with MFA, and without conditions through ops; qa only with MFA
+    v = view([("dev", "ops", EdgeKind.ASSUME, False), ("qa", "ops", EdgeKind.ASSUME, True)], admins=set())
+    g = v.graph
+    g.add_node(BUCKET, NodeKind.RESOURCE, name="reports")
+    for who, conditional in (("dev", True), ("ops", False)):
+        g.add_edge(
+            DerivedEdge(
+                source=arn(who),
+                target=BUCKET,
+                kind=EdgeKind.ACCESS,
+                technique="resource-access",
+                actions=("s3:GetObject",),
+                access={"Read": ("s3:GetObject",)},
+                conditions=MFA if conditional else True,
+            )
+        )
+    found = {p["arn"]: p for p in who_can(v, BUCKET, action="s3:GetObject")["principals"]}
+    assert found[arn("dev")]["conditional"] is False
+    assert [h["kind"] for h in found[arn("dev")]["path"]] == ["assume", "access"]
+    assert found[arn("qa")]["conditional"] is True
+    assert found[arn("ops")]["conditional"] is False and len(found[arn("ops")]["path"]) == 1
