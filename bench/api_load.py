@@ -199,7 +199,7 @@ def run(args: argparse.Namespace) -> str:
             info = c.get("/snapshots/bench").json()
             targets = _targets(c)
             reports = [("privesc", "/queries/privesc"), ("exposure", "/queries/exposure"), ("export", "/graph/export")]
-            singles = {name: _once(c, path, {}) for name, path in reports}
+            singles = {name: _once(c, path, {}) for name, path in reports if name in args.reports}
         rng = random.Random(args.seed)
         pick = _picker(_mix(targets, rng), rng)
         samples: dict[str, list[float]] = defaultdict(list)
@@ -280,6 +280,12 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--data", help="use this snapshot directory instead of generating one")
     ap.add_argument("--ready-timeout", type=float, default=3600.0, help="seconds to wait for the graph to load")
+    ap.add_argument(
+        "--reports",
+        type=lambda text: {x.strip() for x in text.split(",") if x.strip()},
+        default={"privesc", "exposure", "export"},
+        help="whole-estate reports timed once before the load (comma-separated; default privesc,exposure,export)",
+    )
     ap.add_argument("--no-docs", action="store_true", help="print only; leave docs/benchmarks.md alone")
     args = ap.parse_args()
     args.load_before = os.getloadavg()[0]
