@@ -42,11 +42,17 @@ def code_hash() -> str:
 
 
 def snapshot_hash(path: Path) -> str:
-    """sha256 over relative names and contents of every file of the snapshot (sorted)."""
+    """sha256 over relative names and contents of every file of the snapshot that the loader reads (sorted)."""
     from iamgraph.catalog import get_catalog
 
     h = hashlib.sha256(f"{_FORMAT}:{__version__}:{code_hash()}:{get_catalog().data_version}".encode())
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    # hidden files and folders are not read by the loader (editor swap files, a generator's notes), so
+    # they must not change the key either
+    files = (
+        [path]
+        if path.is_file()
+        else sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p.relative_to(path)))
+    )
     for f in files:
         rel = f.name if path.is_file() else f.relative_to(path).as_posix()
         h.update(rel.encode() + b"\0")
@@ -55,6 +61,10 @@ def snapshot_hash(path: Path) -> str:
                 h.update(chunk)
         h.update(b"\0")
     return h.hexdigest()
+
+
+def _hidden(rel: Path) -> bool:
+    return any(part.startswith(".") for part in rel.parts)
 
 
 def load_analysis(path: Path, *, use_cache: bool = True) -> Analysis:

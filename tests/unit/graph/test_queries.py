@@ -182,6 +182,20 @@ def test_cache_invalidated_on_change(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert snapshot_hash(data) != before
 
 
+def test_cache_key_ignores_hidden_files(tmp_path: Path) -> None:
+    """The loader skips hidden files (notes, editor swap files); they do not make another graph."""
+    import shutil
+
+    from iamgraph.store import snapshot_hash
+
+    data = tmp_path / "snap"
+    shutil.copytree(SINGLE, data)
+    before = snapshot_hash(data)
+    (data / ".stats.json").write_text("{}")
+    (data / "accounts" / A / ".account.json.swp").write_text("x")
+    assert snapshot_hash(data) == before
+
+
 def test_cache_invalidated_when_the_code_changes(monkeypatch: pytest.MonkeyPatch) -> None:
     """A graph built by other iamgraph code (same version number, edited sources) is not reused."""
     from iamgraph.store import cache
