@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from iamgraph.evaluation.decision import Decision, MatchedStatement
+from iamgraph.model._fast import fast_pickle
 from iamgraph.policy.logic import Expr, expr_to_json
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ class EdgeKind(StrEnum):
 TRAVERSABLE = frozenset({EdgeKind.MEMBER, EdgeKind.ASSUME, EdgeKind.ESCALATE})
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DerivedEdge:
     """One edge with its proof (deciding statements) and residual conditions (``True``: none)."""

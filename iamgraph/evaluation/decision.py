@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from iamgraph.model._fast import fast_pickle
 from iamgraph.model.policy import StatementRef
 from iamgraph.policy.logic import Expr, atoms, expr_to_json
 
@@ -20,6 +21,7 @@ class Result(StrEnum):
     UNKNOWN = "Unknown"  # depends on a condition AWS documentation leaves undecided
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MatchedStatement:
     """A statement that applied (``conditional`` False) or may apply, and the principal forms it named."""
@@ -39,6 +41,7 @@ class MatchedStatement:
         return out
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Decision:
     result: Result

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from iamgraph.model._fast import fast_pickle
+
 if TYPE_CHECKING:
     from iamgraph.policy.match import ActionMatcher, ResourceMatcher
 
@@ -40,6 +42,7 @@ class PolicyKind(StrEnum):
     VPCE = "vpce"
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ConditionClause:
     """One operator/key pair of a Condition block, values normalised to strings."""
@@ -59,6 +62,7 @@ class ConditionClause:
         return {"operator": self.operator, "key": self.key, "values": list(self.values)}
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PrincipalBlock:
     """A Principal or NotPrincipal element; ``wildcard`` is the ``"*"`` / ``{"AWS": "*"}`` form."""
@@ -70,6 +74,7 @@ class PrincipalBlock:
     canonical_user: tuple[str, ...] = ()
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StatementRef:
     """Where a statement comes from: enough to show it as proof."""
@@ -94,6 +99,7 @@ class StatementRef:
         }
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Statement:
     """One statement; Action/Resource lists are stored once, with their compiled matchers."""
@@ -119,6 +125,7 @@ class Statement:
         return self.ref.sid
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Policy:
     """A parsed policy document of one layer."""

@@ -11,11 +11,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
+from iamgraph.model._fast import fast_pickle
 from iamgraph.model.policy import ConditionClause, StatementRef
 
 __all__ = ["And", "Atom", "Expr", "Not", "Or", "atoms", "conj", "disj", "expr_to_json", "neg", "substitute"]
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Atom:
     """A condition that stayed open; ``source`` is the statement it belongs to."""
@@ -34,16 +36,19 @@ class Atom:
         return out
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True)
 class Not:
     item: Expr
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True)
 class And:
     items: frozenset[Expr]
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True)
 class Or:
     items: frozenset[Expr]

@@ -154,3 +154,35 @@ def test_clearing_the_memos_changes_no_result() -> None:
     after = parse_policy(DOC, name="P", kind=PolicyKind.RESOURCE)
     assert after == before and after.statements[0].action_matcher is not before.statements[0].action_matcher
     assert after.statements[0].action_matcher.matches("s3:GetObject")
+
+
+def test_fast_pickled_objects_round_trip_through_pickle_and_copy() -> None:
+    """Graph objects pickle as their field values (iamgraph.model._fast.fast_pickle): what comes back
+    is an equal, hashable object of the same class, also through copy and deepcopy."""
+    from iamgraph.edges.base import DerivedEdge, EdgeKind
+    from iamgraph.evaluation.decision import MatchedStatement
+    from iamgraph.policy.logic import Atom, conj, disj, neg
+
+    policy = parse_policy(DOC, name="p", kind=PolicyKind.RESOURCE)
+    st = policy.statements[0]
+    clause = ConditionClause(
+        operator="Bool", base="Bool", qualifier=None, if_exists=False, key="aws:X", values=("true",)
+    )
+    atom = Atom(source=st.ref, clause=clause, reason="value of aws:X is not known")
+    other = Atom(source=st.ref, clause=dataclasses.replace(clause, key="aws:Y"), reason="y")
+    edge = DerivedEdge(
+        source="arn:aws:iam::111122223333:role/R",
+        target="arn:aws:s3:::b",
+        kind=EdgeKind.ACCESS,
+        technique="resource-access",
+        actions=("s3:GetObject",),
+        proof=(MatchedStatement(ref=st.ref, conditional=True, forms=("role",)),),
+        conditions=disj([conj([atom, neg(other)]), other]),
+        access={"Read": ("s3:GetObject",)},
+    )
+    for obj in (edge, policy, st, st.ref, atom, edge.conditions, edge.proof[0]):
+        for back in (pickle.loads(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)), copy.copy(obj)):
+            assert type(back) is type(obj) and back == obj and hash(back) == hash(obj)
+        assert copy.deepcopy(obj) == obj
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        pickle.loads(pickle.dumps(edge)).technique = "x"  # type: ignore[misc]
