@@ -188,11 +188,10 @@ def _statement(ctx: _Ctx, index: int, raw: Any, variables: bool) -> Statement:
 
     principal = not_principal = None
     if not plain and ("Principal" in raw or "NotPrincipal" in raw):
-        principal, not_principal, bad_principal = _principals(ctx, f"Statement[{index}]", raw)
+        principal, not_principal = _principals(ctx, f"Statement[{index}]", raw)
         if not_principal is not None and effect is _ALLOW:
             ctx.warn(f"Statement[{index}].NotPrincipal", "NotPrincipal is only supported with Deny; statement ignored")
             inert = True
-        inert = inert or bad_principal
     elif ctx.needs_principal:
         raise ctx.error(f"Statement[{index}].Principal", f"missing (required in a {ctx.kind.value} policy)")
 
@@ -260,9 +259,7 @@ def _pair(
     return None, False
 
 
-def _principals(
-    ctx: _Ctx, where: str, raw: Mapping[str, Any]
-) -> tuple[PrincipalBlock | None, PrincipalBlock | None, bool]:
+def _principals(ctx: _Ctx, where: str, raw: Mapping[str, Any]) -> tuple[PrincipalBlock | None, PrincipalBlock | None]:
     """The Principal / NotPrincipal element of a statement that has one of them."""
     has_p, has_np = "Principal" in raw, "NotPrincipal" in raw
     if has_p and has_np:
@@ -272,23 +269,23 @@ def _principals(
         raise ctx.error(f"{where}.{element}", f"not allowed in a {ctx.kind.value} policy")
     if has_np and ctx.kind in (PolicyKind.TRUST, PolicyKind.RCP):
         raise ctx.error(f"{where}.NotPrincipal", f"not supported in a {ctx.kind.value} policy")
-    block, bad = _principal_block(ctx, f"{where}.{element}", raw[element])
-    return (block, None, bad) if has_p else (None, block, bad)
+    block = _principal_block(ctx, f"{where}.{element}", raw[element])
+    return (block, None) if has_p else (None, block)
 
 
 _ANY_PRINCIPAL = PrincipalBlock(wildcard=True)
 
 
-def _principal_block(ctx: _Ctx, where: str, value: Any) -> tuple[PrincipalBlock, bool]:
+def _principal_block(ctx: _Ctx, where: str, value: Any) -> PrincipalBlock:
+    """The block; entries that can never match (partial wildcards, groups) are kept and warned about."""
     if value == "*":
-        return _ANY_PRINCIPAL, False
+        return _ANY_PRINCIPAL
     if (type(value) is not dict and not isinstance(value, Mapping)) or not value:
         raise ctx.error(where, 'must be "*" or an object of AWS/Service/Federated/CanonicalUser')
     if not _PRINCIPAL_TYPES.issuperset(value):
         raise ctx.error(f"{where}.{sorted(set(value) - _PRINCIPAL_TYPES)[0]}", "unknown principal type")
     lists = {k: _strings(ctx, f"{where}.{k}", v) for k, v in value.items()}
     aws = lists.get("AWS", ())
-    bad = False
     for entry in aws:
         if entry != "*" and "*" in entry:
             ctx.warn(f"{where}.AWS", f'"{entry}": partial wildcards never match a principal')
@@ -298,15 +295,12 @@ def _principal_block(ctx: _Ctx, where: str, value: Any) -> tuple[PrincipalBlock,
     if "*" in service:
         ctx.warn(f"{where}.Service", '"*" is not allowed as a service principal; it matches nothing')
     wildcard = "*" in aws
-    return (
-        _new_principal_block(
-            wildcard=wildcard,
-            aws=tuple([a for a in aws if a != "*"]) if wildcard else aws,
-            service=tuple([s for s in service if s != "*"]) if "*" in service else service,
-            federated=lists.get("Federated", ()),
-            canonical_user=lists.get("CanonicalUser", ()),
-        ),
-        bad,
+    return _new_principal_block(
+        wildcard=wildcard,
+        aws=tuple([a for a in aws if a != "*"]) if wildcard else aws,
+        service=tuple([s for s in service if s != "*"]) if "*" in service else service,
+        federated=lists.get("Federated", ()),
+        canonical_user=lists.get("CanonicalUser", ()),
     )
 
 
