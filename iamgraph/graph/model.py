@@ -16,7 +16,7 @@ import networkx as nx
 
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 
-__all__ = ["AccessGraph", "NodeKind"]
+__all__ = ["AccessGraph", "InSources", "NodeKind"]
 
 
 class NodeKind(StrEnum):
@@ -35,13 +35,44 @@ class NodeKind(StrEnum):
 PRINCIPAL_KINDS = frozenset({NodeKind.ACCOUNT, NodeKind.USER, NodeKind.ROLE})
 
 
+@dataclass(frozen=True, slots=True)
+class InSources:
+    """The in-edges of a node grouped by source (sources in the order of their first edge), and three sets
+    of sources as bitsets over ``AccessGraph.numbers``: ``every`` source with an edge that may hold, those
+    with one that holds outright (``firm``), and those whose first such edge is conditional (``mixed``)."""
+
+    groups: list[tuple[str, list[DerivedEdge]]]
+    every: int
+    firm: int
+    mixed: int
+
+
 @dataclass(slots=True)
 class AccessGraph:
     graph: nx.MultiDiGraph[str] = field(default_factory=nx.MultiDiGraph)
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-    # out-edges by node and kind, built on first use by ``out_edges_of`` and dropped by every edge added
+    # out- and in-edges by node and kind, built on first use by ``out_edges_of`` / ``in_edges_of`` and
+    # dropped by every edge added; never pickled (rebuilt on first use)
     _by_kind: dict[str, dict[EdgeKind, list[DerivedEdge]]] | None = field(default=None, repr=False, compare=False)
+    _in_by_kind: dict[str, dict[EdgeKind, list[DerivedEdge]]] | None = field(default=None, repr=False, compare=False)
+    # in-edges of a node of some kinds grouped by source, made on first use by ``in_sources_of``
+    _in_sources: dict[tuple[frozenset[EdgeKind], str], InSources] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    # node -> its bit in the bitsets of ``InSources`` (resources last, so that sets of principals are short)
+    _numbers: dict[str, int] | None = field(default=None, repr=False, compare=False)
+    # JSON of an edge as a hop under its own conditions, by edge identity (see ``queries.base.HopMemo``)
+    hop_cache: dict[int, tuple[DerivedEdge, dict[str, Any]]] = field(default_factory=dict, repr=False, compare=False)
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        return (self.graph, self.timings, self.warnings)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        self.graph, self.timings, self.warnings = state
+        self._by_kind = self._in_by_kind = self._numbers = None
+        self._in_sources = {}
+        self.hop_cache = {}
 
     def add_node(self, node_id: str, kind: NodeKind, **attrs: Any) -> None:
         if node_id in self.graph:
@@ -67,23 +98,71 @@ class AccessGraph:
 
     def put(self, edge: DerivedEdge, key: str) -> None:
         """Store ``edge`` under ``key`` as it is (a store's fetched subgraph keeps the keys it loaded)."""
-        self._by_kind = None
+        self._by_kind = self._in_by_kind = self._numbers = None
+        self._in_sources.clear()
+        self.hop_cache.clear()
         self.graph.add_edge(edge.source, edge.target, key=key, edge=edge)
+
+    def index_edges(self) -> None:
+        """Build the by-kind edge indexes now (a server does it at start-up, before the first query)."""
+        out: dict[str, dict[EdgeKind, list[DerivedEdge]]] = {}
+        into: dict[str, dict[EdgeKind, list[DerivedEdge]]] = {}
+        for source, target, data in self.graph.edges(data=True):
+            e: DerivedEdge = data["edge"]
+            out.setdefault(source, {}).setdefault(e.kind, []).append(e)
+            into.setdefault(target, {}).setdefault(e.kind, []).append(e)
+        resource = {n: d.get("kind") == NodeKind.RESOURCE for n, d in self.graph.nodes(data=True)}
+        order = [n for n, r in resource.items() if not r] + [n for n, r in resource.items() if r]
+        self._numbers = {n: i for i, n in enumerate(order)}
+        self._by_kind, self._in_by_kind = out, into
+
+    def numbers(self) -> dict[str, int]:
+        """Every node's position in the bitsets of :class:`InSources`."""
+        if self._numbers is None:
+            self.index_edges()
+        assert self._numbers is not None
+        return self._numbers
 
     def out_edges_of(self, node: str, kinds: frozenset[EdgeKind]) -> list[DerivedEdge]:
         """The out-edges of ``node`` of the given kinds, in the graph's order, from an index by kind (the
         traversals would otherwise walk every access edge of every principal they pass)."""
-        index = self._by_kind
-        if index is None:
-            index = self._by_kind = {}
-            for source, _, data in self.graph.edges(data=True):
-                e: DerivedEdge = data["edge"]
-                index.setdefault(source, {}).setdefault(e.kind, []).append(e)
-        by_kind = index.get(node)
-        if not by_kind:
-            return []
-        found = [edges for kind, edges in by_kind.items() if kind in kinds]
-        return found[0] if len(found) == 1 else [e for edges in found for e in edges]
+        if self._by_kind is None:
+            self.index_edges()
+        assert self._by_kind is not None
+        return _of_kinds(self._by_kind.get(node), kinds)
+
+    def in_edges_of(self, node: str, kinds: frozenset[EdgeKind]) -> list[DerivedEdge]:
+        """The in-edges of ``node`` of the given kinds, in the graph's order (a role is also a resource:
+        thousands of access edges point at it, which a backward walk over act-as edges must not scan)."""
+        if self._in_by_kind is None:
+            self.index_edges()
+        assert self._in_by_kind is not None
+        return _of_kinds(self._in_by_kind.get(node), kinds)
+
+    def in_sources_of(self, node: str, kinds: frozenset[EdgeKind]) -> InSources:
+        """``in_edges_of`` grouped by source, with the sources as bitsets: a backward walk looks at each
+        neighbour once, not at each technique by which it gets there, and skips a node whose neighbours it
+        has all seen without looking at them one by one."""
+        key = (kinds, node)
+        found = self._in_sources.get(key)
+        if found is None:
+            numbers = self.numbers()
+            groups: dict[str, list[DerivedEdge]] = {}
+            for e in self.in_edges_of(node, kinds):
+                groups.setdefault(e.source, []).append(e)
+            every = firm = mixed = 0
+            for source, edges in groups.items():
+                first = next((e for e in edges if e.conditions is not False), None)
+                if first is None:
+                    continue
+                bit = 1 << numbers[source]
+                every |= bit
+                if any(e.conditions is True for e in edges):
+                    firm |= bit
+                if first.conditions is not True:
+                    mixed |= bit
+            found = self._in_sources[key] = InSources(list(groups.items()), every, firm, mixed)
+        return found
 
     def node(self, node_id: str) -> dict[str, Any]:
         return dict(self.graph.nodes[node_id])
@@ -113,3 +192,10 @@ class AccessGraph:
 
     def admins(self) -> list[str]:
         return sorted(n for n, admin in self.graph.nodes(data="admin") if admin)
+
+
+def _of_kinds(by_kind: dict[EdgeKind, list[DerivedEdge]] | None, kinds: frozenset[EdgeKind]) -> list[DerivedEdge]:
+    if not by_kind:
+        return []
+    found = [edges for kind, edges in by_kind.items() if kind in kinds]
+    return found[0] if len(found) == 1 else [e for edges in found for e in edges]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -17,7 +17,7 @@ from iamgraph.graph.queries.budget import Deadline, check
 from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.model.policy import ConditionClause
 from iamgraph.model.snapshot import Snapshot
-from iamgraph.policy.logic import Expr, conj, expr_to_json
+from iamgraph.policy.logic import Expr, expr_to_json
 
 __all__ = [
     "Analysis",
@@ -140,15 +140,23 @@ def hop_json(edge: DerivedEdge, conditions: Expr) -> Hop:
 class HopMemo:
     """``hop_json`` once per (edge, conditions) within one query: paths to many targets share their first
     hops, and a whole-estate report (exposure, privesc) would otherwise serialise the same proof thousands
-    of times. Identical hops are the same dict in the answer; treat answers as read-only."""
+    of times. A hop under the edge's own conditions (no what-if changed them) is also kept on the graph,
+    for every later query. Identical hops are the same dict in the answer; treat answers as read-only."""
 
-    __slots__ = ("_memo",)
+    __slots__ = ("_memo", "_shared")
 
-    def __init__(self) -> None:
+    def __init__(self, graph: AccessGraph | None = None) -> None:
         # keyed by object identity; the value keeps both objects alive so an id is never reused meanwhile
         self._memo: dict[tuple[int, int], tuple[DerivedEdge, Expr, Hop]] = {}
+        self._shared = graph.hop_cache if graph is not None else None
 
     def __call__(self, edge: DerivedEdge, conditions: Expr) -> Hop:
+        shared = self._shared
+        if shared is not None and conditions is edge.conditions:
+            found = shared.get(id(edge))
+            if found is None:
+                found = shared[id(edge)] = (edge, hop_json(edge, conditions))
+            return found[1]
         key = (id(edge), id(conditions))
         hit = self._memo.get(key)
         if hit is None:
@@ -161,13 +169,6 @@ def usable(edge: DerivedEdge, whatif: WhatIf) -> Expr:
     return whatif.resolve(edge.conditions)
 
 
-def _in_edges(g: AccessGraph, node: str, kinds: frozenset[EdgeKind]) -> Iterator[DerivedEdge]:
-    for _, _, data in g.graph.in_edges(node, data=True):
-        e: DerivedEdge = data["edge"]
-        if e.kind in kinds:
-            yield e
-
-
 def reverse_reach(
     g: AccessGraph,
     starts: Iterable[tuple[str, list[tuple[DerivedEdge, Expr]]]],
@@ -176,34 +177,94 @@ def reverse_reach(
     deadline: Deadline | None = None,
     *,
     unconditional: bool = False,
-) -> dict[str, list[tuple[DerivedEdge, Expr]]]:
+) -> tuple[dict[str, list[tuple[DerivedEdge, Expr]]], bool]:
     """Breadth-first over act-as edges backwards: node -> its shortest path (hops) to a start's target.
 
     ``starts`` gives, for each node that directly holds the access, its last hop(s). ``unconditional``:
-    only over edges whose conditions hold outright under the what-if.
+    only over edges whose conditions hold outright under the what-if. Also says whether the walk passed
+    over an edge only because it is conditional (when not, walking every usable edge finds the same).
     """
     best: dict[str, list[tuple[DerivedEdge, Expr]]] = {}
-    queue: deque[str] = deque()
+    order: list[str] = []
     for node, hops in starts:
         if node not in best:
             best[node] = hops
-            queue.append(node)
+            order.append(node)
+    if not whatif.active:  # the edges' own conditions: the sets of sources of each node decide at once
+        return _reverse_bits(g, best, order, max_depth, deadline, unconditional)
+    queue = deque(order)
+    passed_over = False
     while queue:
         check(deadline)
         node = queue.popleft()
         path = best[node]
         if len(path) >= max_depth:
             continue
-        for e in _in_edges(g, node, ACT_AS):
-            if e.source in best:
+        for source, edges in g.in_sources_of(node, ACT_AS).groups:
+            if source in best:
                 continue
-            cond = usable(e, whatif)
-            if cond is False or (unconditional and cond is not True):
-                continue
-            best[e.source] = [(e, cond), *path]
-            queue.append(e.source)
-    return best
+            for e in edges:  # the first edge from that source that holds, in the graph's order
+                cond = whatif.resolve(e.conditions)
+                if cond is False:
+                    continue
+                if unconditional and cond is not True:
+                    passed_over = True
+                    continue
+                best[source] = [(e, cond), *path]
+                queue.append(source)
+                break
+    return best, passed_over
 
 
-def path_conditions(hops: list[tuple[DerivedEdge, Expr]]) -> Expr:
-    return conj(c for _, c in hops)
+def _reverse_bits(
+    g: AccessGraph,
+    best: dict[str, list[tuple[DerivedEdge, Expr]]],
+    order: list[str],
+    max_depth: int,
+    deadline: Deadline | None,
+    unconditional: bool,
+) -> tuple[dict[str, list[tuple[DerivedEdge, Expr]]], bool]:
+    """``reverse_reach`` without a what-if: the same walk in the same order, which skips every node whose
+    sources it has all seen (one bitset operation) instead of looking at them one by one."""
+    numbers = g.numbers()
+    seen = 0
+    for node in order:
+        seen |= 1 << numbers[node]
+    passed_over = False
+    queue = deque(order)
+    while queue:
+        check(deadline)
+        node = queue.popleft()
+        path = best[node]
+        if len(path) >= max_depth:
+            continue
+        sources = g.in_sources_of(node, ACT_AS)
+        if unconditional:
+            passed_over = passed_over or bool(sources.mixed & ~seen)
+            new = sources.firm & ~seen
+        else:
+            new = sources.every & ~seen
+        if not new:
+            continue
+        seen |= new
+        left = new.bit_count()
+        for source, edges in sources.groups:
+            if not new >> numbers[source] & 1:
+                continue
+            for e in edges:  # the first edge from that source that holds, in the graph's order
+                cond = e.conditions
+                if cond is False or (unconditional and cond is not True):
+                    continue
+                best[source] = [(e, cond), *path]
+                queue.append(source)
+                break
+            left -= 1
+            if not left:
+                break
+    return best, passed_over
+
+
+def path_conditional(hops: list[tuple[DerivedEdge, Expr]]) -> bool:
+    """Whether a path holds only under conditions: some hop's conditions are not outright true (a hop whose
+    conditions are False is never on a path)."""
+    return any(c is not True for _, c in hops)

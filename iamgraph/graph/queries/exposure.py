@@ -13,7 +13,7 @@ from typing import Any
 
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.graph.model import NodeKind
-from iamgraph.graph.queries.base import HopMemo, QueryView, path_conditions, usable
+from iamgraph.graph.queries.base import HopMemo, QueryView, path_conditional, usable
 from iamgraph.graph.queries.budget import Deadline, check
 from iamgraph.graph.queries.privesc import _forward
 from iamgraph.graph.queries.whatif import WhatIf
@@ -98,7 +98,7 @@ def exposure(
                     {
                         "node": target,
                         "kind": str(g.nodes[target].get("kind")),
-                        "conditional": path_conditions(path) is not True,
+                        "conditional": path_conditional(path),
                         "path": [hop_json(e, c) for e, c in path],
                     }
                 )
@@ -112,7 +112,7 @@ def exposure(
                     "node": res,
                     "kind": "resource",
                     "actions": list(e.actions),
-                    "conditional": path_conditions(full) is not True,
+                    "conditional": path_conditional(full),
                     "path": [hop_json(x, c) for x, c in full],
                 }
                 reached.append(item)

@@ -8,7 +8,7 @@ from typing import Any
 
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.errors import InputError
-from iamgraph.graph.queries.base import ACT_AS, Analysis, QueryView, hop_json, path_conditions, usable
+from iamgraph.graph.queries.base import ACT_AS, Analysis, QueryView, hop_json, path_conditional, usable
 from iamgraph.graph.queries.budget import Deadline, check
 from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.policy.logic import Expr
@@ -107,9 +107,7 @@ def find_paths(
         "target": d,
         "bounds": {"max_depth": max_depth, "limit": limit if all_paths else 1},
         "truncated": all_paths and len(paths) >= limit,
-        "paths": [
-            {"conditional": path_conditions(p) is not True, "hops": [hop_json(e, c) for e, c in p]} for p in paths
-        ],
+        "paths": [{"conditional": path_conditional(p), "hops": [hop_json(e, c) for e, c in p]} for p in paths],
     }
 
 

@@ -29,17 +29,28 @@ class AssumeUnknown(StrEnum):
 class WhatIf:
     values: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
     assume: AssumeUnknown = AssumeUnknown.KEEP
+    # resolved conditions by the identity of the expression (edges share them); the value keeps the
+    # expression alive so that its id is not reused
+    _memo: dict[int, tuple[Expr, Expr]] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    _context: list[Context] = field(default_factory=list, compare=False, hash=False, repr=False)
 
     def resolve(self, conditions: Expr) -> Expr:
         """The edge's conditions under this what-if: True, False or what stays open."""
         if isinstance(conditions, bool):
             return conditions
+        hit = self._memo.get(id(conditions))
+        if hit is not None:
+            return hit[1]
+        resolved: Expr = conditions
         if self.values:
-            ctx = Context.build(dict(self.values), unknown="*")
-            conditions = substitute(conditions, lambda a: self._atom(a, ctx))
-        if isinstance(conditions, bool) or self.assume is AssumeUnknown.KEEP:
-            return conditions
-        return self.assume is AssumeUnknown.ALLOW
+            if not self._context:
+                self._context.append(Context.build(dict(self.values), unknown="*"))
+            ctx = self._context[0]
+            resolved = substitute(conditions, lambda a: self._atom(a, ctx))
+        if not isinstance(resolved, bool) and self.assume is not AssumeUnknown.KEEP:
+            resolved = self.assume is AssumeUnknown.ALLOW
+        self._memo[id(conditions)] = (conditions, resolved)
+        return resolved
 
     @staticmethod
     def _atom(atom: Atom, ctx: Context) -> Expr:

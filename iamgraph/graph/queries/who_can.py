@@ -7,13 +7,14 @@ from typing import Any
 from iamgraph.catalog import get_catalog
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.errors import InputError
-from iamgraph.graph.queries.base import HopMemo, QueryView, path_conditions, reverse_reach, usable
+from iamgraph.graph.queries.base import HopMemo, QueryView, path_conditional, reverse_reach, usable
 from iamgraph.graph.queries.budget import Deadline
 from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.policy.logic import Expr
 
 __all__ = ["who_can"]
 
+_ACCESS = frozenset({EdgeKind.ACCESS})
 LEVELS = ("List", "Read", "Write", "Permissions management", "Tagging")
 
 
@@ -37,7 +38,7 @@ def who_can(
 ) -> dict[str, Any]:
     """Principals (and outsiders) that can perform the action on the resource, directly or via a chain."""
     whatif = whatif or WhatIf()
-    hop_json = HopMemo()
+    hop_json = HopMemo(analysis.graph)
     target = analysis.resolve(resource, what="resource")
     if action is not None and not get_catalog().is_known_action(action):
         raise InputError(f'unknown action "{action}"', element="--action")
@@ -45,9 +46,8 @@ def who_can(
         raise InputError(f'"{access_level}" is not one of {", ".join(LEVELS)}', element="--access-level")
     g = analysis.graph
     starts: dict[str, list[tuple[DerivedEdge, Expr]]] = {}
-    for _, _, data in g.graph.in_edges(target, data=True):
-        e: DerivedEdge = data["edge"]
-        if e.kind is not EdgeKind.ACCESS or not _grants(e, action, access_level):
+    for e in g.in_edges_of(target, _ACCESS):
+        if not _grants(e, action, access_level):
             continue
         cond = usable(e, whatif)
         if cond is False:
@@ -57,17 +57,18 @@ def who_can(
             starts[e.source] = [(e, cond)]
     # an unconditional way in wins over a shorter conditional one: walk the unconditional part first
     firm = {node: hops for node, hops in starts.items() if hops[0][1] is True}
-    reach = reverse_reach(g, firm.items(), whatif, max_depth, deadline, unconditional=True)
-    for node, hops in reverse_reach(g, starts.items(), whatif, max_depth, deadline).items():
-        reach.setdefault(node, hops)
+    reach, passed_over = reverse_reach(g, firm.items(), whatif, max_depth, deadline, unconditional=True)
+    if passed_over or len(firm) < len(starts):  # else the walk over every usable edge finds nothing more
+        for node, hops in reverse_reach(g, starts.items(), whatif, max_depth, deadline)[0].items():
+            reach.setdefault(node, hops)
+    nodes = g.graph.nodes
     principals = []
     for node, hops in sorted(reach.items(), key=lambda kv: (len(kv[1]), kv[0])):
-        cond = path_conditions(hops)
         principals.append(
             {
                 "arn": node,
-                "kind": str(g.graph.nodes[node].get("kind", "")),
-                "conditional": cond is not True,
+                "kind": str(nodes[node].get("kind", "")),
+                "conditional": path_conditional(hops),
                 "path": [hop_json(e, c) for e, c in hops],
             }
         )

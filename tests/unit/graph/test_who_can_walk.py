@@ -1,0 +1,98 @@
+"""who-can's backward walk: the bitset walk (no what-if) and the edge-by-edge walk (a what-if) agree.
+
+Both must give the very same answer: same principals, same order, same path (same edges) and the same
+``conditional`` flag. An inert what-if (a value for a key no condition reads) forces the edge-by-edge
+walk without changing any condition. A plain reference (backward breadth-first over act-as edges, the
+unconditional walk first) checks the path lengths and flags of both.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_privesc_fast import CONDITIONS, View, node_id, view
+
+from iamgraph.edges.base import DerivedEdge, EdgeKind
+from iamgraph.graph.model import NodeKind
+from iamgraph.graph.queries import who_can
+from iamgraph.graph.queries.base import ACT_AS
+from iamgraph.graph.queries.whatif import WhatIf
+
+INERT = WhatIf(values={"aws:PrincipalOrgID": "o-unrelated"})
+TARGET = "bucket"
+
+
+def _reference(v: View, max_depth: int) -> dict[str, tuple[int, bool]]:
+    """principal -> (path length, conditional): shortest over edges that hold outright, else over all."""
+    g = v.graph
+    starts = [e for e in g.edges(EdgeKind.ACCESS) if e.target == node_id(TARGET)]
+    out: dict[str, tuple[int, bool]] = {}
+    for firm in (True, False):
+        dist: dict[str, tuple[int, bool]] = {}
+        queue: deque[str] = deque()
+        for e in starts:
+            if firm and e.conditions is not True:
+                continue
+            cond = e.conditions is not True
+            if e.source not in dist or (dist[e.source][1] and not cond):
+                if e.source not in dist:
+                    queue.append(e.source)
+                dist[e.source] = (1, cond)
+        while queue:
+            node = queue.popleft()
+            length, cond = dist[node]
+            if length >= max_depth:
+                continue
+            for e in g.in_edges_of(node, ACT_AS):
+                if e.source in dist or (firm and e.conditions is not True):
+                    continue
+                dist[e.source] = (length + 1, cond or e.conditions is not True)
+                queue.append(e.source)
+        for node, found in dist.items():
+            out.setdefault(node, found)
+    return out
+
+
+@st.composite
+def graphs(draw: st.DrawFn) -> View:
+    n = draw(st.integers(1, 9))
+    names = [f"n{i}" for i in range(n)]
+    edge = st.tuples(
+        st.sampled_from(names),
+        st.sampled_from(names),
+        st.sampled_from([EdgeKind.ASSUME, EdgeKind.ESCALATE, EdgeKind.GRANT, EdgeKind.MEMBER]),
+        st.sampled_from(["none", "none", "mfa", "ip"]),
+    )
+    v: View = view(draw(st.lists(edge, max_size=4 * n)), kinds=dict.fromkeys(names, NodeKind.ROLE))
+    v.graph.add_node(node_id(TARGET), NodeKind.RESOURCE, name=TARGET)
+    holders = draw(st.lists(st.tuples(st.sampled_from(names), st.sampled_from(sorted(CONDITIONS))), max_size=4))
+    for i, (name, cond) in enumerate(holders):
+        v.graph.add_edge(
+            DerivedEdge(
+                source=node_id(name),
+                target=node_id(TARGET),
+                kind=EdgeKind.ACCESS,
+                technique=f"a{i}",
+                actions=("s3:GetObject",),
+                conditions=CONDITIONS[cond],
+            )
+        )
+    return v
+
+
+def _answer(v: View, whatif: WhatIf | None, max_depth: int) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = who_can(v, node_id(TARGET), whatif=whatif, max_depth=max_depth)["principals"]
+    return out
+
+
+@settings(max_examples=500, deadline=None)
+@given(v=graphs(), max_depth=st.sampled_from([1, 2, 3, 8]))
+def test_bitset_walk_gives_the_same_answer_as_the_edge_by_edge_walk(v: View, max_depth: int) -> None:
+    fast = _answer(v, None, max_depth)
+    slow = _answer(v, INERT, max_depth)
+    assert fast == slow
+    ref = _reference(v, max_depth)
+    assert {p["arn"]: (len(p["path"]), p["conditional"]) for p in fast} == ref
