@@ -3,11 +3,18 @@
 A principal escalates when, acting as itself or as anyone it can become (assume / escalate edges), it
 reaches an admin, or holds a ``grant`` edge onto a principal it can act as (it can give that principal
 any permission, then use it).
+
+Each principal's answer is its shortest such path over the edges that hold outright when there is one,
+else over every usable edge, both within ``max_depth`` act-as hops. For the whole estate at once, each of
+the two walks first computes what every node reaches within ``max_depth`` (bitsets, one round per hop):
+that says which principals escalate at all, and which grants land on a principal the grantee can act as.
+Only the principals that escalate are searched, breadth-first, and only down to the depth of their answer.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterator
 from typing import Any
 
 from iamgraph.edges.base import DerivedEdge, EdgeKind
@@ -62,50 +69,223 @@ def _forward(
     return best
 
 
-def _escalation(
-    analysis: QueryView, src: str, whatif: WhatIf, max_depth: int, deadline: Deadline | None = None
-) -> Path | None:
-    """The shortest unconditional way to admin (or to a grant onto a principal it can act as) when there is
-    one, else the shortest conditional one. Walking the unconditional edges first finds an unconditional
-    path even where a shorter conditional edge reaches the same principal first."""
-    g = analysis.graph.graph
-    for unconditional in (True, False):
-        reach = _forward(analysis, src, whatif, max_depth, deadline, unconditional=unconditional)
-        best: Path | None = None
-        for node, path in reach.items():
-            if node != src and g.nodes[node].get("admin") and (best is None or len(path) < len(best)):
-                best = path
-            if best is not None and len(path) + 1 >= len(best):
-                continue  # a grant from here would not be shorter
-            for e in analysis.graph.out_edges_of(node, _GRANT):
-                if e.target not in reach:
-                    continue
-                cond = usable(e, whatif)
-                if cond is False or (unconditional and cond is not True):
-                    continue
-                best = [*path, (e, cond)]
-                break
-        if best is not None:
-            return best
-    return None
+def _bits(mask: int) -> Iterator[int]:
+    """The positions of the set bits of ``mask``, lowest first."""
+    while mask:
+        low = mask & -mask
+        yield low.bit_length() - 1
+        mask ^= low
+
+
+class _Pass:
+    """One walk of the act-as edges for every principal: over the edges whose conditions hold outright
+    (``unconditional``), or over every usable one.
+
+    ``reach[i]`` is the set (a bitset over ``index``) of the nodes that node ``i`` reaches within
+    ``max_depth`` hops: it decides at once whether a principal escalates at all, and whether a grant's
+    target is one it can act as, so that the breadth-first search for the path stops at the first depth
+    that has an answer instead of walking all it reaches.
+    """
+
+    __slots__ = ("adj", "admin_mask", "grant_mask", "grant_targets", "grants", "reach")
+
+    def __init__(self, s: _Search, unconditional: bool) -> None:
+        index = s.index
+
+        def ok(cond: Expr) -> bool:
+            return cond is True if unconditional else cond is not False
+
+        # out-edges in the graph's order, as the search walks them: node -> [(target, edge, conditions)]
+        self.adj: dict[str, list[tuple[str, DerivedEdge, Expr]]] = {}
+        self.grants: dict[str, list[tuple[DerivedEdge, Expr]]] = {}
+        self.grant_targets: dict[int, int] = {}  # grant source -> bitset of its usable grants' targets
+        self.grant_mask = 0  # bitset of the nodes with a usable grant
+        self.admin_mask = 0
+        for node in s.admins:
+            i = index.get(node)
+            if i is not None:
+                self.admin_mask |= 1 << i
+        succ: list[list[int]] = [[] for _ in s.nodes]
+        for node, edges in s.act_as.items():
+            check(s.deadline)
+            kept = [(e.target, e, c) for e, c in edges if ok(c)]
+            if kept:
+                self.adj[node] = kept
+                succ[index[node]] = sorted({index[t] for t, _, _ in kept})
+        for node, edges in s.grant_edges.items():
+            usable_grants = [(e, c) for e, c in edges if ok(c)]
+            if usable_grants:
+                self.grants[node] = usable_grants
+                i = index[node]
+                self.grant_mask |= 1 << i
+                targets = 0
+                for e, _ in usable_grants:
+                    targets |= 1 << index[e.target]
+                self.grant_targets[i] = targets
+        self.reach = _bounded_reach(succ, s.max_depth, s.deadline)
+
+    def escalates(self, i: int) -> bool:
+        """Whether node ``i`` reaches an admin other than itself, or a usable grant onto a node it reaches."""
+        reach = self.reach[i]
+        if self.admin_mask & reach & ~(1 << i):
+            return True
+        return any(self.grant_targets[x] & reach for x in _bits(self.grant_mask & reach))
+
+
+def _bounded_reach(succ: list[list[int]], max_depth: int, deadline: Deadline | None) -> list[int]:
+    """For every node (by index, with its successors ``succ``) the bitset of the nodes it reaches within
+    ``max_depth`` hops: ``reach_k(u) = {u} | reach_(k-1)(v) for every successor v``, recomputed in each
+    round only for the nodes with a successor that changed in the previous one."""
+    reach = [1 << i for i in range(len(succ))]
+    preds: list[list[int]] = [[] for _ in succ]
+    for u, outs in enumerate(succ):
+        for v in outs:
+            preds[v].append(u)
+    dirty = [u for u, outs in enumerate(succ) if outs]
+    for _ in range(max_depth):
+        if not dirty:
+            break
+        updates: list[tuple[int, int]] = []
+        for u in dirty:
+            check(deadline)
+            acc = old = reach[u]
+            for v in succ[u]:
+                acc |= reach[v]
+            if acc != old:
+                updates.append((u, acc))
+        for u, acc in updates:
+            reach[u] = acc
+        dirty = sorted({p for u, _ in updates for p in preds[u]})
+    return reach
+
+
+class _Search:
+    """The escalation of one principal after another, sharing what the passes compute for all of them."""
+
+    def __init__(self, analysis: QueryView, whatif: WhatIf, max_depth: int, deadline: Deadline | None) -> None:
+        g = analysis.graph
+        self.max_depth = max(max_depth, 0)
+        self.deadline = deadline
+        self.admins = frozenset(str(n) for n, admin in g.graph.nodes(data="admin") if admin)
+        # the usable act-as and grant edges of every node, with their conditions under the what-if
+        self.act_as: dict[str, list[tuple[DerivedEdge, Expr]]] = {}
+        self.grant_edges: dict[str, list[tuple[DerivedEdge, Expr]]] = {}
+        self.index: dict[str, int] = {}
+        self.nodes: list[str] = []
+        for node in g.graph.nodes:
+            check(deadline)
+            for kinds, into in ((ACT_AS, self.act_as), (_GRANT, self.grant_edges)):
+                found: list[tuple[DerivedEdge, Expr]] = []
+                for e in g.out_edges_of(node, kinds):
+                    cond = usable(e, whatif)
+                    if cond is not False:
+                        found.append((e, cond))
+                if found:
+                    into[node] = found
+                    for n in (node, *(e.target for e, _ in found)):
+                        if n not in self.index:
+                            self.index[n] = len(self.nodes)
+                            self.nodes.append(n)
+        self._passes: dict[bool, _Pass] = {}
+
+    def _pass(self, unconditional: bool) -> _Pass:
+        found = self._passes.get(unconditional)
+        if found is None:
+            found = self._passes[unconditional] = _Pass(self, unconditional)
+        return found
+
+    def escalation(self, src: str) -> tuple[Path, bool] | None:
+        """The shortest unconditional way to admin (or to a grant onto a principal it can act as) when there
+        is one, else the shortest conditional one. Walking the unconditional edges first finds an
+        unconditional path even where a shorter conditional edge reaches the same principal first.
+
+        Also says whether the path ends with a grant onto a principal that ``src`` becomes only under a
+        condition: the escalation is then conditional even when every hop of the path holds outright."""
+        i = self.index.get(src)
+        if i is None:
+            return None  # no usable act-as or grant edge: it can act only as itself
+        for unconditional in (True, False):
+            p = self._pass(unconditional)
+            path = self._shortest(p, src, p.reach[i]) if p.escalates(i) else None
+            if path is not None:
+                last = path[-1][0]
+                firm = self._pass(True).reach[i]
+                return path, last.kind is EdgeKind.GRANT and not firm >> self.index[last.target] & 1
+        return None
+
+    def _shortest(self, p: _Pass, src: str, reach: int) -> Path | None:
+        """Breadth-first from ``src`` (the same tree as :func:`_forward`) to the first depth with an answer.
+
+        A path of length ``d`` ends at an admin at depth ``d`` or with a grant from depth ``d - 1``;
+        among equally short ones the first in breadth-first order wins, grants from the shallower node
+        first. ``reach`` (all ``src`` reaches within ``max_depth``) says which grants land on a node it
+        can act as, so no grant waits for its target to be found.
+        """
+        index, admins, adj, grants = self.index, self.admins, p.adj, p.grants
+        parent: dict[str, tuple[str, DerivedEdge, Expr] | None] = {src: None}
+
+        def path_to(node: str) -> Path:
+            hops: Path = []
+            step = parent[node]
+            while step is not None:
+                prev, e, c = step
+                hops.append((e, c))
+                step = parent[prev]
+            hops.reverse()
+            return hops
+
+        level = [src]
+        depth = 0
+        while True:
+            check(self.deadline)
+            if depth:
+                for node in level:
+                    if node in admins:
+                        return path_to(node)
+            for node in level:
+                for e, c in grants.get(node, ()):
+                    if reach >> index[e.target] & 1:
+                        return [*path_to(node), (e, c)]
+            if depth >= self.max_depth:
+                return None
+            below: list[str] = []
+            for node in level:
+                check(self.deadline)
+                for target, e, c in adj.get(node, ()):
+                    if target not in parent:
+                        parent[target] = (node, e, c)
+                        below.append(target)
+            if not below:
+                return None
+            level = below
+            depth += 1
 
 
 def privesc(
     analysis: QueryView, *, whatif: WhatIf | None = None, max_depth: int = 8, deadline: Deadline | None = None
 ) -> dict[str, Any]:
     whatif = whatif or WhatIf()
-    hop_json = HopMemo()
+    hop_json = HopMemo(analysis.graph)
     g = analysis.graph.graph
     admins = sorted(str(n) for n in g.nodes if g.nodes[n].get("admin"))
+    search: _Search | None = None
     escalations = []
     for node in sorted(g.nodes):
         if g.nodes[node].get("kind") not in ESCALATING_KINDS or g.nodes[node].get("admin"):
             continue
-        path = _escalation(analysis, str(node), whatif, max_depth, deadline)
-        if path is None:
+        check(deadline)
+        if search is None:
+            search = _Search(analysis, whatif, max_depth, deadline)
+        found = search.escalation(str(node))
+        if found is None:
             continue
+        path, onto_conditional = found
         cond = conj(c for _, c in path)
         escalations.append(
-            {"principal": node, "conditional": cond is not True, "path": [hop_json(e, c) for e, c in path]}
+            {
+                "principal": node,
+                "conditional": cond is not True or onto_conditional,
+                "path": [hop_json(e, c) for e, c in path],
+            }
         )
     return {"admins": admins, "escalations": escalations}
