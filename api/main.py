@@ -16,7 +16,7 @@ from pathlib import Path
 from fastapi import Depends, FastAPI
 
 from api.cache import ResponseCache
-from api.deps import require_token
+from api.deps import QueryWorkers, require_token
 from api.errors import install_handlers
 from api.graphs import graphs_for
 from api.middleware import AccessLog, BodyLimit
@@ -72,6 +72,7 @@ def create_app(
     app.state.registry = registry
     app.state.graphs = graphs
     app.state.cache = ResponseCache(settings.response_cache_bytes)
+    app.state.query_workers = QueryWorkers(settings.query_workers)
     install_handlers(app)
     app.include_router(health.router)
     guarded = [Depends(require_token)]

@@ -118,6 +118,7 @@ class SnapshotRegistry:
         self.check_room(entry.name, replace=replace)
         with self._lock:
             self._entries[entry.name] = entry
+        entry.analysis.graph.index_edges()  # the traversals' edge indexes, built now rather than in a request
         # A loaded graph is millions of long-lived objects: keep them out of the cyclic GC's full passes,
         # which would otherwise stall every request now and then (p99 latency).
         gc.collect()

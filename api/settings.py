@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(5 * MiB, ge=1, description="Largest JSON request body (uploads: max_upload_bytes)")
     response_cache_bytes: int = Field(64 * MiB, ge=0, description="Memory for cached answers (0: no cache)")
     query_time_budget_s: float = Field(10.0, ge=0, description="Time budget of one query, in seconds")
+    query_workers: int = Field(
+        2, ge=1, le=64, description="Queries computed at once; the others wait their turn, outside the time budget"
+    )
     store: StoreKind = Field("memory", description="memory: snapshots analysed in this process; neo4j: a database")
     neo4j_uri: str = Field("", validation_alias=_env("neo4j_uri"), description="Bolt URI (store neo4j)")
     neo4j_user: str = Field("neo4j", validation_alias=_env("neo4j_user"), description="Neo4j user")
