@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import itertools
 import logging
 import re
@@ -17,6 +16,7 @@ from typing import Any
 from api.errors import ApiError
 from iamgraph.graph.queries import Analysis
 from iamgraph.store import MemoryStore, load_analysis
+from iamgraph.store.cache import ready_for_queries
 
 __all__ = ["NAME_PATTERN", "SnapshotEntry", "SnapshotRegistry", "name_for"]
 
@@ -118,11 +118,7 @@ class SnapshotRegistry:
         self.check_room(entry.name, replace=replace)
         with self._lock:
             self._entries[entry.name] = entry
-        entry.analysis.graph.index_edges()  # the traversals' edge indexes, built now rather than in a request
-        # A loaded graph is millions of long-lived objects: keep them out of the cyclic GC's full passes,
-        # which would otherwise stall every request now and then (p99 latency).
-        gc.collect()
-        gc.freeze()
+        ready_for_queries(entry.analysis)
 
     def remove(self, name: str) -> SnapshotEntry:
         with self._lock:
@@ -138,7 +134,7 @@ class SnapshotRegistry:
             for name, path in dirs:
                 started = time.perf_counter()
                 try:
-                    analysis = load_analysis(path, use_cache=use_cache)
+                    analysis = load_analysis(path, use_cache=use_cache, freeze=True)
                     self.add(SnapshotEntry(name, analysis, "data", time.perf_counter() - started))
                     log.info("snapshot %s loaded in %.1f s", name, time.perf_counter() - started)
                 except Exception as exc:  # reported, never fatal: the server keeps serving what it has

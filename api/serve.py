@@ -116,7 +116,8 @@ def _load(named: list[tuple[str, Path]], settings: Settings) -> dict[str, tuple[
         sys.stderr.write(f"iamgraph serve: loading {name} from {path} ...\n")
         started = time.perf_counter()
         try:
-            out[name] = (load_analysis(path, use_cache=settings.use_cache), time.perf_counter() - started)
+            analysis = load_analysis(path, use_cache=settings.use_cache, freeze=True)  # kept until the end
+            out[name] = (analysis, time.perf_counter() - started)
         except InputError as exc:
             return _fail(f"{path}: {exc}")
     return out
