@@ -289,6 +289,7 @@ class GraphSummary(BaseModel):
     techniques: dict[str, int]
     admins: int
     timings: dict[str, float]
+    warnings: list[str] = []
 
 
 class GraphExport(BaseModel):

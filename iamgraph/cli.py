@@ -64,6 +64,7 @@ def simulate(
         raise typer.Exit(2)
 
 
+SHOWN_WARNINGS = 50  # on a terminal; --json has them all
 graph_app = typer.Typer(help="Build the access graph of a snapshot.", no_args_is_help=True)
 app.add_typer(graph_app, name="graph")
 
@@ -95,9 +96,11 @@ def graph_build(
         return
     out = Console(highlight=False, soft_wrap=True)
     _print_summary(out, result, len(g.warnings))
-    for warning in g.warnings:  # what a live collection could not read (collection-report.json)
-        if warning.startswith("collection-report.json:"):
-            out.print(warning, markup=False)
+    # what a live collection could not read (collection-report.json), policy elements that never match, ...
+    for warning in g.warnings[:SHOWN_WARNINGS]:
+        out.print(warning, markup=False)
+    if len(g.warnings) > SHOWN_WARNINGS:
+        out.print(f"... and {len(g.warnings) - SHOWN_WARNINGS} more warnings (--json lists them all)", markup=False)
 
 
 def _with_progress(run: Any, err: Console) -> Any:

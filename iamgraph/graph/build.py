@@ -190,6 +190,7 @@ def summary(g: AccessGraph) -> dict[str, object]:
         "techniques": g.technique_counts(),
         "admins": len(g.admins()),
         "timings": {k: round(v, 4) for k, v in g.timings.items()},
+        "warnings": list(g.warnings),
     }
 
 

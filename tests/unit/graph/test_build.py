@@ -77,6 +77,7 @@ def test_cli_graph_build_json() -> None:
     out = json.loads(result.stdout)
     assert out["edges"]["assume"] >= 4 and out["nodes"]["user"] == 3
     assert "total" in out["timings"] and "load" in out["timings"]
+    assert isinstance(out["warnings"], list)
 
 
 def test_cli_graph_build_bad_input_exit_2() -> None:
@@ -84,3 +85,24 @@ def test_cli_graph_build_bad_input_exit_2() -> None:
     result = CliRunner().invoke(app, ["graph", "build", str(bad)])
     assert result.exit_code == 2
     assert "account.json" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_cli_graph_build_shows_policy_warnings(tmp_path: Path) -> None:
+    """A trust statement naming a group never matches: kept, and the warning reaches both outputs."""
+    import shutil
+
+    shutil.copytree(SINGLE, tmp_path / "snap")
+    path = next((tmp_path / "snap").glob("accounts/*/authorization-details.json"))
+    doc = json.loads(path.read_text())
+    role = doc["RoleDetailList"][0]
+    group = f"arn:aws:iam::{path.parent.name}:group/admins"
+    role["AssumeRolePolicyDocument"]["Statement"].append(
+        {"Effect": "Allow", "Principal": {"AWS": group}, "Action": "sts:AssumeRole"}
+    )
+    path.write_text(json.dumps(doc))
+    table = CliRunner().invoke(app, ["graph", "build", str(tmp_path / "snap")])
+    assert table.exit_code == 0, table.output
+    assert "groups cannot be principals" in table.stdout and role["RoleName"] in table.stdout
+    as_json = CliRunner().invoke(app, ["graph", "build", str(tmp_path / "snap"), "--json"])
+    warnings = json.loads(as_json.stdout)["warnings"]
+    assert any("groups cannot be principals" in w and group in w for w in warnings), warnings
