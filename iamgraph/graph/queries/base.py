@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -194,26 +194,50 @@ def reverse_reach(
         return _reverse_bits(g, best, order, max_depth, deadline, unconditional)
     queue = deque(order)
     passed_over = False
+    for node, path in _expanded(queue, best, max_depth, deadline):
+        for source, edges in g.in_sources_of(node, ACT_AS).groups:
+            if source in best:
+                continue
+            hop, skipped = _first_holding(edges, whatif.resolve, unconditional)
+            passed_over = passed_over or skipped
+            if hop is not None:
+                best[source] = [hop, *path]
+                queue.append(source)
+    return best, passed_over
+
+
+def _expanded(
+    queue: deque[str], best: dict[str, list[tuple[DerivedEdge, Expr]]], max_depth: int, deadline: Deadline | None
+) -> Iterator[tuple[str, list[tuple[DerivedEdge, Expr]]]]:
+    """The queue's nodes in turn (the walk appends to it meanwhile) with their paths, those at
+    ``max_depth`` left out: they are reached, not walked from."""
     while queue:
         check(deadline)
         node = queue.popleft()
         path = best[node]
-        if len(path) >= max_depth:
+        if len(path) < max_depth:
+            yield node, path
+
+
+def _first_holding(
+    edges: list[DerivedEdge], resolve: Callable[[Expr], Expr], unconditional: bool
+) -> tuple[tuple[DerivedEdge, Expr] | None, bool]:
+    """The first edge that holds (outright when ``unconditional``), in the graph's order, with its
+    conditions; and whether a conditional edge was passed over on the way."""
+    skipped = False
+    for e in edges:
+        cond = resolve(e.conditions)
+        if cond is False:
             continue
-        for source, edges in g.in_sources_of(node, ACT_AS).groups:
-            if source in best:
-                continue
-            for e in edges:  # the first edge from that source that holds, in the graph's order
-                cond = whatif.resolve(e.conditions)
-                if cond is False:
-                    continue
-                if unconditional and cond is not True:
-                    passed_over = True
-                    continue
-                best[source] = [(e, cond), *path]
-                queue.append(source)
-                break
-    return best, passed_over
+        if unconditional and cond is not True:
+            skipped = True
+            continue
+        return (e, cond), skipped
+    return None, skipped
+
+
+def _as_is(conditions: Expr) -> Expr:
+    return conditions
 
 
 def _reverse_bits(
@@ -232,12 +256,7 @@ def _reverse_bits(
         seen |= 1 << numbers[node]
     passed_over = False
     queue = deque(order)
-    while queue:
-        check(deadline)
-        node = queue.popleft()
-        path = best[node]
-        if len(path) >= max_depth:
-            continue
+    for node, path in _expanded(queue, best, max_depth, deadline):
         sources = g.in_sources_of(node, ACT_AS)
         if unconditional:
             passed_over = passed_over or bool(sources.mixed & ~seen)
@@ -251,13 +270,10 @@ def _reverse_bits(
         for source, edges in sources.groups:
             if not new >> numbers[source] & 1:
                 continue
-            for e in edges:  # the first edge from that source that holds, in the graph's order
-                cond = e.conditions
-                if cond is False or (unconditional and cond is not True):
-                    continue
-                best[source] = [(e, cond), *path]
+            hop, _ = _first_holding(edges, _as_is, unconditional)
+            if hop is not None:  # always: the source is in ``firm`` / ``every``
+                best[source] = [hop, *path]
                 queue.append(source)
-                break
             left -= 1
             if not left:
                 break

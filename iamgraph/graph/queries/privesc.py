@@ -19,10 +19,10 @@ from typing import Any
 
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.graph.model import PRINCIPAL_KINDS, NodeKind
-from iamgraph.graph.queries.base import ACT_AS, HopMemo, QueryView, usable
+from iamgraph.graph.queries.base import ACT_AS, HopMemo, QueryView, path_conditional, usable
 from iamgraph.graph.queries.budget import Deadline, check
 from iamgraph.graph.queries.whatif import WhatIf
-from iamgraph.policy.logic import Expr, conj
+from iamgraph.policy.logic import Expr
 
 __all__ = ["privesc"]
 
@@ -277,15 +277,16 @@ def privesc(
         if search is None:
             search = _Search(analysis, whatif, max_depth, deadline)
         found = search.escalation(str(node))
-        if found is None:
-            continue
-        path, onto_conditional = found
-        cond = conj(c for _, c in path)
-        escalations.append(
-            {
-                "principal": node,
-                "conditional": cond is not True or onto_conditional,
-                "path": [hop_json(e, c) for e, c in path],
-            }
-        )
+        if found is not None:
+            escalations.append(escalation_json(str(node), *found, hop_json))
     return {"admins": admins, "escalations": escalations}
+
+
+def escalation_json(principal: str, path: Path, onto_conditional: bool, hop_json: HopMemo) -> dict[str, Any]:
+    """One entry of the report: conditional when a hop is, or when the path ends with a grant onto a
+    principal the source becomes only under a condition."""
+    return {
+        "principal": principal,
+        "conditional": path_conditional(path) or onto_conditional,
+        "path": [hop_json(e, c) for e, c in path],
+    }

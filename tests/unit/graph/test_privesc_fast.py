@@ -10,7 +10,6 @@ ones (the last check of ``_compare``; a change of tie-breaking may drop that che
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,12 +20,12 @@ from hypothesis import strategies as st
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.graph.model import AccessGraph, NodeKind
 from iamgraph.graph.queries import privesc
-from iamgraph.graph.queries.base import ACT_AS, HopMemo, usable
+from iamgraph.graph.queries.base import HopMemo, usable
 from iamgraph.graph.queries.budget import Deadline, LimitExceeded
-from iamgraph.graph.queries.privesc import ESCALATING_KINDS
+from iamgraph.graph.queries.privesc import ESCALATING_KINDS, _forward, escalation_json  # _forward: exposure's
 from iamgraph.graph.queries.whatif import AssumeUnknown, WhatIf
 from iamgraph.model.policy import ConditionClause, Effect, PolicyKind, StatementRef
-from iamgraph.policy.logic import Atom, Expr, conj
+from iamgraph.policy.logic import Atom, Expr
 
 REF = StatementRef(policy="p", layer=PolicyKind.TRUST, index=0, sid=None, effect=Effect.ALLOW)
 ACCOUNT = "111122223333"
@@ -54,27 +53,6 @@ Path = list[tuple[DerivedEdge, Expr]]
 
 
 # --- the reference: the former per-principal search, unchanged -------------------------------------
-
-
-def _forward(
-    analysis: Any, src: str, whatif: WhatIf, max_depth: int, *, unconditional: bool = False
-) -> dict[str, Path]:
-    g = analysis.graph
-    best: dict[str, Path] = {src: []}
-    queue: deque[str] = deque([src])
-    while queue:
-        node = queue.popleft()
-        if len(best[node]) >= max_depth:
-            continue
-        for e in g.out_edges_of(node, ACT_AS):
-            if e.target in best:
-                continue
-            cond = usable(e, whatif)
-            if cond is False or (unconditional and cond is not True):
-                continue
-            best[e.target] = [*best[node], (e, cond)]
-            queue.append(e.target)
-    return best
 
 
 def _escalation(analysis: Any, src: str, whatif: WhatIf, max_depth: int) -> tuple[Path, bool] | None:
@@ -115,17 +93,8 @@ def reference_privesc(analysis: Any, *, whatif: WhatIf | None = None, max_depth:
         if g.nodes[node].get("kind") not in ESCALATING_KINDS or g.nodes[node].get("admin"):
             continue
         found = _escalation(analysis, str(node), whatif, max_depth)
-        if found is None:
-            continue
-        path, onto_conditional = found
-        cond = conj(c for _, c in path)
-        escalations.append(
-            {
-                "principal": node,
-                "conditional": cond is not True or onto_conditional,
-                "path": [hop_json(e, c) for e, c in path],
-            }
-        )
+        if found is not None:
+            escalations.append(escalation_json(str(node), *found, hop_json))
     return {"admins": admins, "escalations": escalations}
 
 
