@@ -6,9 +6,10 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
+from iamgraph.catalog import get_catalog
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.errors import InputError
-from iamgraph.graph.queries.base import ACT_AS, Analysis, QueryView, hop_json, path_conditional, usable
+from iamgraph.graph.queries.base import ACT_AS, Analysis, HopMemo, QueryView, hop_json, path_conditional, usable
 from iamgraph.graph.queries.budget import Deadline, check
 from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.policy.logic import Expr
@@ -131,24 +132,23 @@ def can(
         answer: Expr = whatif.resolve(direct.residual)
         if answer is not False:
             return _answer(p, r, action, answer, [], direct.to_json())
-    # through other principals: the nearest one that holds the access
-    from iamgraph.graph.queries.who_can import who_can
+    # through other principals: the nearest one that holds the access (who-can's path for ``p``)
+    from iamgraph.graph.queries.who_can import holders
 
-    result = who_can(analysis, r, action=action, whatif=whatif, max_depth=max_depth, deadline=deadline)
-    for item in result["principals"]:
-        if item["arn"] == p:
-            last = item["path"][-1] if item["path"] else None
-            holder = analysis.estate.principals.get(last["source"]) if last else None
-            decision = analysis.estate.evaluate(holder, action, r).to_json() if holder else None
-            cond = "conditional" if item["conditional"] else "yes"
-            return {
-                "principal": p,
-                "resource": r,
-                "action": action,
-                "answer": cond,
-                "path": item["path"],
-                "decision": decision,
-            }
+    if not get_catalog().is_known_action(action):
+        raise InputError(f'unknown action "{action}"', element="--action")
+    found = _nearest_holder(analysis, p, holders(analysis.graph, r, action, None, whatif), whatif, max_depth, deadline)
+    if found is not None:
+        hop = HopMemo(analysis.graph)
+        holder = analysis.estate.principals.get(found[-1][0].source)
+        return {
+            "principal": p,
+            "resource": r,
+            "action": action,
+            "answer": "conditional" if path_conditional(found) else "yes",
+            "path": [hop(e, c) for e, c in found],
+            "decision": analysis.estate.evaluate(holder, action, r).to_json() if holder else None,
+        }
     return {
         "principal": p,
         "resource": r,
@@ -157,6 +157,49 @@ def can(
         "path": [],
         "decision": direct.to_json() if direct else None,
     }
+
+
+def _nearest_holder(
+    analysis: QueryView,
+    src: str,
+    starts: dict[str, list[tuple[DerivedEdge, Expr]]],
+    whatif: WhatIf,
+    max_depth: int,
+    deadline: Deadline | None,
+) -> Path | None:
+    """The path who-can gives ``src``, found forwards and only as far as needed: breadth-first over the
+    act-as edges that hold outright to the nearest holder whose access holds outright; failing that, over
+    every usable edge to the nearest holder. At most ``max_depth`` hops, the access hop included."""
+    g = analysis.graph
+    for unconditional in (True, False):
+        parent: dict[str, tuple[str, DerivedEdge, Expr] | None] = {src: None}
+        level, depth = [src], 0
+        while level:
+            check(deadline)
+            for node in level:
+                last = starts.get(node)
+                if last is not None and (not unconditional or last[0][1] is True):
+                    hops: Path = []
+                    step = parent[node]
+                    while step is not None:
+                        hops.append((step[1], step[2]))
+                        step = parent[step[0]]
+                    return [*reversed(hops), last[0]]
+            depth += 1
+            if depth >= max_depth:
+                break
+            below: list[str] = []
+            for node in level:
+                for e in g.out_edges_of(node, ACT_AS):
+                    if e.target in parent:
+                        continue
+                    cond = usable(e, whatif)
+                    if cond is False or (unconditional and cond is not True):
+                        continue
+                    parent[e.target] = (node, e, cond)
+                    below.append(e.target)
+            level = below
+    return None
 
 
 def _answer(p: str, r: str, action: str, cond: Expr, path: list[Any], decision: dict[str, Any]) -> dict[str, Any]:

@@ -7,12 +7,13 @@ from typing import Any
 from iamgraph.catalog import get_catalog
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.errors import InputError
+from iamgraph.graph.model import AccessGraph
 from iamgraph.graph.queries.base import HopMemo, QueryView, path_conditional, reverse_reach, usable
 from iamgraph.graph.queries.budget import Deadline
 from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.policy.logic import Expr
 
-__all__ = ["who_can"]
+__all__ = ["holders", "who_can"]
 
 _ACCESS = frozenset({EdgeKind.ACCESS})
 LEVELS = ("List", "Read", "Write", "Permissions management", "Tagging")
@@ -24,6 +25,24 @@ def _grants(edge: DerivedEdge, action: str | None, level: str | None) -> bool:
     if level is not None:
         return bool(edge.access.get(level))
     return True
+
+
+def holders(
+    g: AccessGraph, target: str, action: str | None, access_level: str | None, whatif: WhatIf
+) -> dict[str, list[tuple[DerivedEdge, Expr]]]:
+    """The nodes with an access edge onto ``target`` that grants it, each with that edge as its last hop:
+    one that holds outright when there is one, else the first that may hold."""
+    starts: dict[str, list[tuple[DerivedEdge, Expr]]] = {}
+    for e in g.in_edges_of(target, _ACCESS):
+        if not _grants(e, action, access_level):
+            continue
+        cond = usable(e, whatif)
+        if cond is False:
+            continue
+        current = starts.get(e.source)
+        if current is None or (current[0][1] is not True and cond is True):
+            starts[e.source] = [(e, cond)]
+    return starts
 
 
 def who_can(
@@ -45,16 +64,7 @@ def who_can(
     if access_level is not None and access_level not in LEVELS:
         raise InputError(f'"{access_level}" is not one of {", ".join(LEVELS)}', element="--access-level")
     g = analysis.graph
-    starts: dict[str, list[tuple[DerivedEdge, Expr]]] = {}
-    for e in g.in_edges_of(target, _ACCESS):
-        if not _grants(e, action, access_level):
-            continue
-        cond = usable(e, whatif)
-        if cond is False:
-            continue
-        current = starts.get(e.source)
-        if current is None or (current[0][1] is not True and cond is True):
-            starts[e.source] = [(e, cond)]
+    starts = holders(g, target, action, access_level, whatif)
     # an unconditional way in wins over a shorter conditional one: walk the unconditional part first
     firm = {node: hops for node, hops in starts.items() if hops[0][1] is True}
     reach, passed_over = reverse_reach(g, firm.items(), whatif, max_depth, deadline, unconditional=True)

@@ -13,13 +13,15 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_privesc_fast import CONDITIONS, View, node_id, view
+from test_privesc_fast import CONDITIONS, WHATIFS, View, node_id, view
 
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.graph.model import NodeKind
 from iamgraph.graph.queries import who_can
-from iamgraph.graph.queries.base import ACT_AS
+from iamgraph.graph.queries.base import ACT_AS, path_conditional
+from iamgraph.graph.queries.paths import _nearest_holder
 from iamgraph.graph.queries.whatif import WhatIf
+from iamgraph.graph.queries.who_can import holders
 
 INERT = WhatIf(values={"aws:PrincipalOrgID": "o-unrelated"})
 TARGET = "bucket"
@@ -96,3 +98,50 @@ def test_bitset_walk_gives_the_same_answer_as_the_edge_by_edge_walk(v: View, max
     assert fast == slow
     ref = _reference(v, max_depth)
     assert {p["arn"]: (len(p["path"]), p["conditional"]) for p in fast} == ref
+
+
+@settings(max_examples=300, deadline=None)
+@given(v=graphs(), max_depth=st.sampled_from([0, 1, 2, 3, 8]), whatif=st.sampled_from(sorted(WHATIFS)))
+def test_can_finds_forwards_the_path_who_can_gives(v: View, max_depth: int, whatif: str) -> None:
+    """``can`` looks for the nearest holder from the principal instead of answering who-can whole: same
+    principals, same path length, same conditional flag, a contiguous path of real edges."""
+    w = WHATIFS[whatif]
+    answer = {p["arn"]: p for p in _answer(v, w, max_depth)}
+    starts = holders(v.graph, node_id(TARGET), "s3:GetObject", None, w)
+    for name in sorted({n for n in v.graph.graph.nodes if n != node_id(TARGET)}):
+        found = _nearest_holder(v, name, starts, w, max_depth, None)
+        if name not in answer:
+            assert found is None, name
+            continue
+        assert found is not None, name
+        assert len(found) == len(answer[name]["path"])
+        assert path_conditional(found) == answer[name]["conditional"]
+        at = name
+        for e, _ in found:
+            assert e.source == at
+            at = e.target
+        assert at == node_id(TARGET)
+
+
+def test_can_prefers_a_longer_unconditional_way_to_a_nearer_conditional_holder() -> None:
+    # p -> a, and a reads the bucket only with MFA; p -> b -> c, and c reads it outright
+    v: View = view(
+        [("p", "a", EdgeKind.ASSUME, "none"), ("p", "b", EdgeKind.ASSUME, "none"), ("b", "c", EdgeKind.ASSUME, "none")]
+    )
+    v.graph.add_node(node_id(TARGET), NodeKind.RESOURCE, name=TARGET)
+    for i, (name, cond) in enumerate([("a", "mfa"), ("c", "none")]):
+        v.graph.add_edge(
+            DerivedEdge(
+                source=node_id(name),
+                target=node_id(TARGET),
+                kind=EdgeKind.ACCESS,
+                technique=f"a{i}",
+                actions=("s3:GetObject",),
+                conditions=CONDITIONS[cond],
+            )
+        )
+    found = _nearest_holder(v, node_id("p"), holders(v.graph, node_id(TARGET), None, None, WhatIf()), WhatIf(), 8, None)
+    assert found is not None and [e.target for e, _ in found] == [node_id("b"), node_id("c"), node_id(TARGET)]
+    assert not path_conditional(found)
+    (who,) = [p for p in _answer(v, None, 8) if p["arn"] == node_id("p")]
+    assert len(who["path"]) == 3 and who["conditional"] is False
