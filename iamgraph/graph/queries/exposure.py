@@ -18,6 +18,7 @@ from iamgraph.graph.queries.budget import Deadline, check
 from iamgraph.graph.queries.privesc import _forward
 from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.model.policy import ConditionClause
+from iamgraph.policy.logic import Expr
 
 __all__ = ["OUTSIDE_KINDS", "exposure"]
 
@@ -74,13 +75,42 @@ def _weak_external_id(clause: ConditionClause) -> bool:
 
 
 _ACCESS = frozenset({EdgeKind.ACCESS})
+Path = list[tuple[DerivedEdge, Expr]]
+# a principal reached (its path, no access hop) or a resource (the path to its holder, and the access hop)
+_Candidate = tuple[str, Path, tuple[DerivedEdge, Expr] | None]
+
+
+def _offer(best: dict[str, tuple[int, _Candidate]], node: str, length: int, candidate: _Candidate) -> None:
+    current = best.get(node)
+    if current is None or length < current[0]:
+        best[node] = (length, candidate)  # a key keeps its place in the dict when its value changes
+
+
+def _reached_json(g: Any, candidate: _Candidate, hop_json: HopMemo) -> dict[str, Any]:
+    target, path, access = candidate
+    if access is None:
+        return {
+            "node": target,
+            "kind": str(g.nodes[target].get("kind")),
+            "conditional": path_conditional(path),
+            "path": [hop_json(e, c) for e, c in path],
+        }
+    e, cond = access
+    full = [*path, (e, cond)]
+    return {
+        "node": e.target,
+        "kind": "resource",
+        "actions": list(e.actions),
+        "conditional": path_conditional(full),
+        "path": [hop_json(x, c) for x, c in full],
+    }
 
 
 def exposure(
     analysis: QueryView, *, whatif: WhatIf | None = None, max_depth: int = 8, deadline: Deadline | None = None
 ) -> dict[str, Any]:
     whatif = whatif or WhatIf()
-    hop_json = HopMemo()
+    hop_json = HopMemo(analysis.graph)
     g = analysis.graph.graph
     outsiders = []
     findings: list[dict[str, Any]] = []
@@ -90,50 +120,33 @@ def exposure(
         if kind not in OUTSIDE_KINDS:
             continue
         reach = _forward(analysis, str(node), whatif, max_depth, deadline)
-        reached: list[dict[str, Any]] = []
+        # node id -> (path length, what to build): the first of the shortest candidates, in the order of
+        # first appearance; only the winners become JSON (an outsider that reaches an admin reaches
+        # thousands of principals with a thousand access edges each)
+        best: dict[str, tuple[int, _Candidate]] = {}
         for target, path in sorted(reach.items()):
             check(deadline)
             if target != node:
-                reached.append(
-                    {
-                        "node": target,
-                        "kind": str(g.nodes[target].get("kind")),
-                        "conditional": path_conditional(path),
-                        "path": [hop_json(e, c) for e, c in path],
-                    }
-                )
+                _offer(best, target, len(path), (target, path, None))
             for e in analysis.graph.out_edges_of(target, _ACCESS):
-                res = e.target
                 cond = usable(e, whatif)
                 if cond is False:
                     continue
-                full = [*path, (e, cond)]
-                item = {
-                    "node": res,
-                    "kind": "resource",
-                    "actions": list(e.actions),
-                    "conditional": path_conditional(full),
-                    "path": [hop_json(x, c) for x, c in full],
-                }
-                reached.append(item)
+                _offer(best, e.target, len(path) + 1, (target, path, (e, cond)))
                 if kind == NodeKind.ANYONE and target == node:
+                    full = [*path, (e, cond)]
                     public.append(
                         {
-                            "resource": res,
+                            "resource": e.target,
                             "actions": list(e.actions),
-                            "conditional": item["conditional"],
-                            "path": item["path"],
+                            "conditional": path_conditional(full),
+                            "path": [hop_json(x, c) for x, c in full],
                         }
                     )
         for _, _, data in g.out_edges(node, data=True):
             findings.extend(_findings(analysis, data["edge"], str(kind)))
         info = g.nodes[node]
-        shortest: dict[str, dict[str, Any]] = {}
-        for found in reached:
-            node_id = str(found["node"])
-            if node_id not in shortest or len(found["path"]) < len(shortest[node_id]["path"]):
-                shortest[node_id] = found
-        reached = list(shortest.values())
+        reached = [_reached_json(g, candidate, hop_json) for _, candidate in best.values()]
         outsiders.append(
             {"node": node, "kind": str(kind), "in_organization": info.get("in_organization"), "reaches": reached}
         )
