@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -25,6 +25,7 @@ __all__ = [
     "HopMemo",
     "NodeNotFound",
     "QueryView",
+    "act_as_steps",
     "hop_json",
     "resolve_ref",
     "reverse_reach",
@@ -167,6 +168,20 @@ class HopMemo:
 def usable(edge: DerivedEdge, whatif: WhatIf) -> Expr:
     """The edge's conditions under the what-if (False: the edge does not hold)."""
     return whatif.resolve(edge.conditions)
+
+
+def act_as_steps(
+    g: AccessGraph, node: str, seen: Container[str], whatif: WhatIf, unconditional: bool
+) -> Iterator[tuple[DerivedEdge, Expr]]:
+    """The act-as edges out of ``node`` onto nodes not ``seen`` (checked as each is reached: a caller that
+    adds targets meanwhile gets one edge per target) that hold, outright when ``unconditional``."""
+    for e in g.out_edges_of(node, ACT_AS):
+        if e.target in seen:
+            continue
+        cond = usable(e, whatif)
+        if cond is False or (unconditional and cond is not True):
+            continue
+        yield e, cond
 
 
 def reverse_reach(

@@ -9,7 +9,16 @@ from typing import Any
 from iamgraph.catalog import get_catalog
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.errors import InputError
-from iamgraph.graph.queries.base import ACT_AS, Analysis, HopMemo, QueryView, hop_json, path_conditional, usable
+from iamgraph.graph.queries.base import (
+    ACT_AS,
+    Analysis,
+    HopMemo,
+    QueryView,
+    act_as_steps,
+    hop_json,
+    path_conditional,
+    usable,
+)
 from iamgraph.graph.queries.budget import Deadline, check
 from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.policy.logic import Expr
@@ -190,12 +199,7 @@ def _nearest_holder(
                 break
             below: list[str] = []
             for node in level:
-                for e in g.out_edges_of(node, ACT_AS):
-                    if e.target in parent:
-                        continue
-                    cond = usable(e, whatif)
-                    if cond is False or (unconditional and cond is not True):
-                        continue
+                for e, cond in act_as_steps(g, node, parent, whatif, unconditional):
                     parent[e.target] = (node, e, cond)
                     below.append(e.target)
             level = below

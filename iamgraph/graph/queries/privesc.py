@@ -19,7 +19,7 @@ from typing import Any
 
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.graph.model import PRINCIPAL_KINDS, NodeKind
-from iamgraph.graph.queries.base import ACT_AS, HopMemo, QueryView, path_conditional, usable
+from iamgraph.graph.queries.base import ACT_AS, HopMemo, QueryView, act_as_steps, path_conditional, usable
 from iamgraph.graph.queries.budget import Deadline, check
 from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.policy.logic import Expr
@@ -58,12 +58,7 @@ def _forward(
         node = queue.popleft()
         if len(best[node]) >= max_depth:
             continue
-        for e in g.out_edges_of(node, ACT_AS):
-            if e.target in best:
-                continue
-            cond = usable(e, whatif)
-            if cond is False or (unconditional and cond is not True):
-                continue
+        for e, cond in act_as_steps(g, node, best, whatif, unconditional):
             best[e.target] = [*best[node], (e, cond)]
             queue.append(e.target)
     return best

@@ -10,7 +10,7 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_privesc_fast import CONDITIONS, WHATIFS, View, node_id, view
+from test_privesc_fast import CONDITIONS, WHATIFS, View, add_access, edge_lists, node_id, view
 
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.graph.model import NodeKind
@@ -96,28 +96,13 @@ def graphs(draw: st.DrawFn) -> TrustView:
     n = draw(st.integers(1, 8))
     names = [f"n{i}" for i in range(n)]
     kinds = {name: draw(st.sampled_from(_KINDS)) for name in names}
-    edge = st.tuples(
-        st.sampled_from(names),
-        st.sampled_from(names),
-        st.sampled_from([EdgeKind.ASSUME, EdgeKind.ESCALATE, EdgeKind.GRANT]),
-        st.sampled_from(["none", "none", "mfa", "ip"]),
-    )
-    v = view(draw(st.lists(edge, max_size=3 * n)), kinds=kinds)
+    v = view(draw(edge_lists(names, [EdgeKind.ASSUME, EdgeKind.ESCALATE, EdgeKind.GRANT], 3 * n)), kinds=kinds)
     resources = ["r0", "r1", "n0"]  # n0: a principal that is also a resource (a role)
     for name in resources[:2]:
         v.graph.add_node(node_id(name), NodeKind.RESOURCE, name=name)
     access = st.tuples(st.sampled_from(names), st.sampled_from(resources), st.sampled_from(sorted(CONDITIONS)))
     for i, (src, res, cond) in enumerate(draw(st.lists(access, max_size=2 * n))):
-        v.graph.add_edge(
-            DerivedEdge(
-                source=node_id(src),
-                target=node_id(res),
-                kind=EdgeKind.ACCESS,
-                technique=f"a{i % 2}",
-                actions=("s3:GetObject",),
-                conditions=CONDITIONS[cond],
-            )
-        )
+        add_access(v, src, res, cond, f"a{i % 2}")
     return TrustView(v.graph)
 
 

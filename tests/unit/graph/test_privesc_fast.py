@@ -137,6 +137,21 @@ def view(edges: list[Edge], admins: set[str] | None = None, kinds: dict[str, Nod
     return View(g)
 
 
+def add_access(v: View, source: str, resource: str, conditions: str, technique: str) -> None:
+    """An access edge (s3:GetObject) from ``source`` onto ``resource`` (names), for the who-can and exposure
+    tests that share these graphs."""
+    v.graph.add_edge(
+        DerivedEdge(
+            source=node_id(source),
+            target=node_id(resource),
+            kind=EdgeKind.ACCESS,
+            technique=technique,
+            actions=("s3:GetObject",),
+            conditions=CONDITIONS[conditions],
+        )
+    )
+
+
 def _reach_all(v: View, src: str, whatif: WhatIf, max_depth: int) -> set[str]:
     return set(_forward(v, src, whatif, max_depth))
 
@@ -179,19 +194,25 @@ def _compare(v: View, whatif: WhatIf, max_depth: int) -> None:
 _KINDS = [NodeKind.ROLE, NodeKind.ROLE, NodeKind.USER, NodeKind.EXTERNAL_ACCOUNT, NodeKind.SERVICE, NodeKind.GROUP]
 
 
+def edge_lists(names: list[str], kinds: list[EdgeKind], max_size: int) -> st.SearchStrategy[list[Edge]]:
+    """Lists of edges between ``names``, of ``kinds``, half of them without conditions."""
+    edge = st.tuples(
+        st.sampled_from(names),
+        st.sampled_from(names),
+        st.sampled_from(kinds),
+        st.sampled_from(["none", "none", "mfa", "ip"]),
+    )
+    return st.lists(edge, max_size=max_size)
+
+
 @st.composite
 def graphs(draw: st.DrawFn) -> View:
     n = draw(st.integers(1, 8))
     names = [f"n{i}" for i in range(n)]
     kinds = {name: draw(st.sampled_from(_KINDS)) for name in names}
     admins = draw(st.sets(st.sampled_from(names), max_size=2))
-    edge = st.tuples(
-        st.sampled_from(names),
-        st.sampled_from(names),
-        st.sampled_from([EdgeKind.ASSUME, EdgeKind.ASSUME, EdgeKind.ESCALATE, EdgeKind.GRANT]),
-        st.sampled_from(["none", "none", "mfa", "ip"]),
-    )
-    return view(draw(st.lists(edge, max_size=4 * n)), admins, kinds)
+    edges = draw(edge_lists(names, [EdgeKind.ASSUME, EdgeKind.ASSUME, EdgeKind.ESCALATE, EdgeKind.GRANT], 4 * n))
+    return view(edges, admins, kinds)
 
 
 @settings(max_examples=400, deadline=None)

@@ -13,9 +13,9 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_privesc_fast import CONDITIONS, WHATIFS, View, node_id, view
+from test_privesc_fast import CONDITIONS, WHATIFS, View, add_access, edge_lists, node_id, view
 
-from iamgraph.edges.base import DerivedEdge, EdgeKind
+from iamgraph.edges.base import EdgeKind
 from iamgraph.graph.model import NodeKind
 from iamgraph.graph.queries import who_can
 from iamgraph.graph.queries.base import ACT_AS, path_conditional
@@ -62,26 +62,12 @@ def _reference(v: View, max_depth: int) -> dict[str, tuple[int, bool]]:
 def graphs(draw: st.DrawFn) -> View:
     n = draw(st.integers(1, 9))
     names = [f"n{i}" for i in range(n)]
-    edge = st.tuples(
-        st.sampled_from(names),
-        st.sampled_from(names),
-        st.sampled_from([EdgeKind.ASSUME, EdgeKind.ESCALATE, EdgeKind.GRANT, EdgeKind.MEMBER]),
-        st.sampled_from(["none", "none", "mfa", "ip"]),
-    )
-    v: View = view(draw(st.lists(edge, max_size=4 * n)), kinds=dict.fromkeys(names, NodeKind.ROLE))
+    kinds = [EdgeKind.ASSUME, EdgeKind.ESCALATE, EdgeKind.GRANT, EdgeKind.MEMBER]
+    v: View = view(draw(edge_lists(names, kinds, 4 * n)), kinds=dict.fromkeys(names, NodeKind.ROLE))
     v.graph.add_node(node_id(TARGET), NodeKind.RESOURCE, name=TARGET)
     holders = draw(st.lists(st.tuples(st.sampled_from(names), st.sampled_from(sorted(CONDITIONS))), max_size=4))
     for i, (name, cond) in enumerate(holders):
-        v.graph.add_edge(
-            DerivedEdge(
-                source=node_id(name),
-                target=node_id(TARGET),
-                kind=EdgeKind.ACCESS,
-                technique=f"a{i}",
-                actions=("s3:GetObject",),
-                conditions=CONDITIONS[cond],
-            )
-        )
+        add_access(v, name, TARGET, cond, f"a{i}")
     return v
 
 
@@ -130,16 +116,7 @@ def test_can_prefers_a_longer_unconditional_way_to_a_nearer_conditional_holder()
     )
     v.graph.add_node(node_id(TARGET), NodeKind.RESOURCE, name=TARGET)
     for i, (name, cond) in enumerate([("a", "mfa"), ("c", "none")]):
-        v.graph.add_edge(
-            DerivedEdge(
-                source=node_id(name),
-                target=node_id(TARGET),
-                kind=EdgeKind.ACCESS,
-                technique=f"a{i}",
-                actions=("s3:GetObject",),
-                conditions=CONDITIONS[cond],
-            )
-        )
+        add_access(v, name, TARGET, cond, f"a{i}")
     found = _nearest_holder(v, node_id("p"), holders(v.graph, node_id(TARGET), None, None, WhatIf()), WhatIf(), 8, None)
     assert found is not None and [e.target for e, _ in found] == [node_id("b"), node_id("c"), node_id(TARGET)]
     assert not path_conditional(found)
