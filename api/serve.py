@@ -7,7 +7,6 @@ the credentials given and hold the snapshots named, else one line on stderr and 
 
 from __future__ import annotations
 
-import gc
 import logging
 import re
 import sys
@@ -70,11 +69,6 @@ def serve(data: list[Path], names: list[str], overrides: dict[str, Any]) -> int:
     preloaded = _load(named, settings)
     if isinstance(preloaded, int):
         return preloaded
-    # The start-up graphs live as long as the server: out of the garbage collector's sight, a full
-    # collection no longer walks their millions of objects in the middle of a request (a 60 s pause
-    # measured at 5k principals).
-    gc.collect()
-    gc.freeze()
     return _run(settings, preloaded, ", ".join(preloaded))
 
 

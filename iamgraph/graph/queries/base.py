@@ -27,6 +27,7 @@ __all__ = [
     "QueryView",
     "act_as_steps",
     "hop_json",
+    "path_to",
     "resolve_ref",
     "reverse_reach",
     "usable",
@@ -293,6 +294,22 @@ def _reverse_bits(
             if not left:
                 break
     return best, passed_over
+
+
+Parents = dict[str, tuple[str, DerivedEdge, Expr] | None]
+
+
+def path_to(parent: Parents, node: str) -> list[tuple[DerivedEdge, Expr]]:
+    """The hops from the root of a breadth-first tree (``parent``: node -> (previous node, edge, its
+    conditions), None at the root) down to ``node``."""
+    hops: list[tuple[DerivedEdge, Expr]] = []
+    step = parent[node]
+    while step is not None:
+        prev, e, c = step
+        hops.append((e, c))
+        step = parent[prev]
+    hops.reverse()
+    return hops
 
 
 def path_conditional(hops: list[tuple[DerivedEdge, Expr]]) -> bool:

@@ -6,17 +6,18 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
-from iamgraph.catalog import get_catalog
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.errors import InputError
 from iamgraph.graph.queries.base import (
     ACT_AS,
     Analysis,
     HopMemo,
+    Parents,
     QueryView,
     act_as_steps,
     hop_json,
     path_conditional,
+    path_to,
     usable,
 )
 from iamgraph.graph.queries.budget import Deadline, check
@@ -142,10 +143,9 @@ def can(
         if answer is not False:
             return _answer(p, r, action, answer, [], direct.to_json())
     # through other principals: the nearest one that holds the access (who-can's path for ``p``)
-    from iamgraph.graph.queries.who_can import holders
+    from iamgraph.graph.queries.who_can import check_grant, holders
 
-    if not get_catalog().is_known_action(action):
-        raise InputError(f'unknown action "{action}"', element="--action")
+    check_grant(action, None)
     found = _nearest_holder(analysis, p, holders(analysis.graph, r, action, None, whatif), whatif, max_depth, deadline)
     if found is not None:
         hop = HopMemo(analysis.graph)
@@ -181,19 +181,14 @@ def _nearest_holder(
     every usable edge to the nearest holder. At most ``max_depth`` hops, the access hop included."""
     g = analysis.graph
     for unconditional in (True, False):
-        parent: dict[str, tuple[str, DerivedEdge, Expr] | None] = {src: None}
+        parent: Parents = {src: None}
         level, depth = [src], 0
         while level:
             check(deadline)
             for node in level:
                 last = starts.get(node)
                 if last is not None and (not unconditional or last[0][1] is True):
-                    hops: Path = []
-                    step = parent[node]
-                    while step is not None:
-                        hops.append((step[1], step[2]))
-                        step = parent[step[0]]
-                    return [*reversed(hops), last[0]]
+                    return [*path_to(parent, node), last[0]]
             depth += 1
             if depth >= max_depth:
                 break

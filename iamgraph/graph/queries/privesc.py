@@ -19,7 +19,16 @@ from typing import Any
 
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.graph.model import PRINCIPAL_KINDS, NodeKind
-from iamgraph.graph.queries.base import ACT_AS, HopMemo, QueryView, act_as_steps, path_conditional, usable
+from iamgraph.graph.queries.base import (
+    ACT_AS,
+    HopMemo,
+    Parents,
+    QueryView,
+    act_as_steps,
+    path_conditional,
+    path_to,
+    usable,
+)
 from iamgraph.graph.queries.budget import Deadline, check
 from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.policy.logic import Expr
@@ -217,17 +226,7 @@ class _Search:
         can act as, so no grant waits for its target to be found.
         """
         index, admins, adj, grants = self.index, self.admins, p.adj, p.grants
-        parent: dict[str, tuple[str, DerivedEdge, Expr] | None] = {src: None}
-
-        def path_to(node: str) -> Path:
-            hops: Path = []
-            step = parent[node]
-            while step is not None:
-                prev, e, c = step
-                hops.append((e, c))
-                step = parent[prev]
-            hops.reverse()
-            return hops
+        parent: Parents = {src: None}
 
         level = [src]
         depth = 0
@@ -236,11 +235,11 @@ class _Search:
             if depth:
                 for node in level:
                     if node in admins:
-                        return path_to(node)
+                        return path_to(parent, node)
             for node in level:
                 for e, c in grants.get(node, ()):
                     if reach >> index[e.target] & 1:
-                        return [*path_to(node), (e, c)]
+                        return [*path_to(parent, node), (e, c)]
             if depth >= self.max_depth:
                 return None
             below: list[str] = []

@@ -32,7 +32,11 @@ class WhatIf:
     # resolved conditions by the identity of the expression (edges share them); the value keeps the
     # expression alive so that its id is not reused
     _memo: dict[int, tuple[Expr, Expr]] = field(default_factory=dict, compare=False, hash=False, repr=False)
-    _context: list[Context] = field(default_factory=list, compare=False, hash=False, repr=False)
+    _context: Context | None = field(default=None, init=False, compare=False, hash=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.values:  # the context the values give, built once
+            object.__setattr__(self, "_context", Context.build(dict(self.values), unknown="*"))
 
     def resolve(self, conditions: Expr) -> Expr:
         """The edge's conditions under this what-if: True, False or what stays open."""
@@ -42,10 +46,8 @@ class WhatIf:
         if hit is not None:
             return hit[1]
         resolved: Expr = conditions
-        if self.values:
-            if not self._context:
-                self._context.append(Context.build(dict(self.values), unknown="*"))
-            ctx = self._context[0]
+        ctx = self._context
+        if ctx is not None:
             resolved = substitute(conditions, lambda a: self._atom(a, ctx))
         if not isinstance(resolved, bool) and self.assume is not AssumeUnknown.KEEP:
             resolved = self.assume is AssumeUnknown.ALLOW

@@ -13,7 +13,7 @@ from iamgraph.graph.queries.budget import Deadline
 from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.policy.logic import Expr
 
-__all__ = ["holders", "who_can"]
+__all__ = ["check_grant", "holders", "who_can"]
 
 _ACCESS = frozenset({EdgeKind.ACCESS})
 LEVELS = ("List", "Read", "Write", "Permissions management", "Tagging")
@@ -25,6 +25,14 @@ def _grants(edge: DerivedEdge, action: str | None, level: str | None) -> bool:
     if level is not None:
         return bool(edge.access.get(level))
     return True
+
+
+def check_grant(action: str | None, access_level: str | None) -> None:
+    """An action the catalog knows, an access level of the five: else a one-line input error."""
+    if action is not None and not get_catalog().is_known_action(action):
+        raise InputError(f'unknown action "{action}"', element="--action")
+    if access_level is not None and access_level not in LEVELS:
+        raise InputError(f'"{access_level}" is not one of {", ".join(LEVELS)}', element="--access-level")
 
 
 def holders(
@@ -59,10 +67,7 @@ def who_can(
     whatif = whatif or WhatIf()
     hop_json = HopMemo(analysis.graph)
     target = analysis.resolve(resource, what="resource")
-    if action is not None and not get_catalog().is_known_action(action):
-        raise InputError(f'unknown action "{action}"', element="--action")
-    if access_level is not None and access_level not in LEVELS:
-        raise InputError(f'"{access_level}" is not one of {", ".join(LEVELS)}', element="--access-level")
+    check_grant(action, access_level)
     g = analysis.graph
     starts = holders(g, target, action, access_level, whatif)
     # an unconditional way in wins over a shorter conditional one: walk the unconditional part first
