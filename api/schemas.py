@@ -44,11 +44,18 @@ class SnapshotParams(WhatIfParams):
     snapshot: SnapshotName | None = Field(None, description="Snapshot name (default: the first loaded)")
 
 
-class WhoCanQuery(SnapshotParams):
+class WhoCanParams(SnapshotParams):
     resource: Ref
     action: Ref | None = None
     access_level: AccessLevel | None = None
     max_depth: Depth = 8
+
+
+class WhoCanQuery(WhoCanParams):
+    limit: int = Field(
+        100, ge=0, le=100_000, description="Principals listed, nearest first (server cap: max_paths); total counts all"
+    )
+    offset: int = Field(0, ge=0, le=10_000_000, description="Principals of the ordered list skipped first (paging)")
 
 
 class CanQuery(SnapshotParams):
@@ -72,6 +79,12 @@ class PrivescQuery(SnapshotParams):
 
 class ExposureQuery(SnapshotParams):
     max_depth: Depth = 8
+    limit: int = Field(
+        100,
+        ge=0,
+        le=100_000,
+        description="Reached nodes listed per outsider, nearest first (all of them are counted in `reached`)",
+    )
 
 
 class AccessLevelsQuery(SnapshotParams):
@@ -149,6 +162,10 @@ class WhoCanResult(BaseModel):
     action: str | None
     access_level: str | None
     principals: list[WhoCanPrincipal]
+    total: int = Field(description="Principals that can, listed or not")
+    offset: int
+    limit: int | None
+    truncated: bool = Field(description="More principals follow this page")
 
 
 class CanResult(BaseModel):
@@ -197,11 +214,31 @@ class Reach(BaseModel):
     actions: list[str] | None = None
 
 
+class AccountCounts(BaseModel):
+    principals: int
+    resources: int
+
+
+class Reached(BaseModel):
+    principals: int = Field(description="Principals the outsider can act as (itself excluded)")
+    resources: int = Field(description="Other nodes it, or a principal it acts as, holds an access edge to")
+    by_account: dict[str, AccountCounts]
+
+
+class AdminReached(BaseModel):
+    node: str
+    conditional: bool
+    path: list[Hop]
+
+
 class Outsider(BaseModel):
     node: str
     kind: str
     in_organization: bool | None
-    reaches: list[Reach]
+    reached: Reached
+    admins: list[AdminReached] = Field(description="Every admin it reaches, with a path, whatever the limit")
+    reaches: list[Reach] = Field(description="The first `limit` nodes reached, nearest first")
+    truncated: bool
 
 
 class PublicResource(BaseModel):
@@ -215,6 +252,7 @@ class ExposureResult(BaseModel):
     outsiders: list[Outsider]
     public_resources: list[PublicResource]
     findings: list[Json]
+    limit: int | None
 
 
 class AccessLevelsResult(BaseModel):

@@ -125,10 +125,6 @@ _WHOLE_GRAPH: dict[str, tuple[str, Callable[[GraphStore, WhatIf], dict[str, Any]
         "Principals that are not admin but can reach admin, with a path each; admins listed.",
         lambda st, whatif: st.privesc(whatif=whatif),
     ),
-    "exposure": (
-        "What outside accounts, providers and anyone can reach; risky trusts; public resources.",
-        lambda st, whatif: st.exposure(whatif=whatif),
-    ),
 }
 
 
@@ -154,6 +150,10 @@ def register(app: typer.Typer) -> None:
         data: OptDataOpt = None,
         action: Annotated[str | None, typer.Option("--action", help="e.g. s3:GetObject")] = None,
         access_level: Annotated[str | None, typer.Option("--access-level", help="List, Read, Write, ...")] = None,
+        limit: Annotated[
+            int | None, typer.Option("--limit", min=0, help="List this many (nearest first); all are counted")
+        ] = None,
+        offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many of the list first")] = 0,
         *,
         opts: QueryOptions,
         where: StoreChoice,
@@ -165,7 +165,9 @@ def register(app: typer.Typer) -> None:
             return where.run(
                 data,
                 opts.no_cache,
-                lambda st: st.who_can(resource, action=action, access_level=access_level, whatif=whatif),
+                lambda st: st.who_can(
+                    resource, action=action, access_level=access_level, whatif=whatif, limit=limit, offset=offset
+                ),
             )
 
         _run("who-can", opts.json_out, answer)
@@ -216,6 +218,26 @@ def register(app: typer.Typer) -> None:
 
     for name in _WHOLE_GRAPH:
         _register_whole_graph(app, name)
+
+    @app.command("exposure")
+    @option_groups
+    def exposure_cmd(
+        data: OptDataOpt = None,
+        limit: Annotated[
+            int,
+            typer.Option("--limit", min=0, help="Reached nodes listed per outsider, nearest first; all are counted"),
+        ] = 100,
+        *,
+        opts: QueryOptions,
+        where: StoreChoice,
+    ) -> None:
+        """What outside accounts, providers and anyone can reach; risky trusts; public resources."""
+
+        def answer() -> dict[str, Any]:
+            whatif = opts.whatif()
+            return where.run(data, opts.no_cache, lambda st: st.exposure(whatif=whatif, limit=limit))
+
+        _run("exposure", opts.json_out, answer)
 
     @app.command("access-levels")
     @option_groups

@@ -85,10 +85,19 @@ def _exposure(out: Console, r: dict[str, Any]) -> None:
         label = f"{escape(_short(o['node']))} [dim]{escape(o['kind'])}[/]"
         if o.get("in_organization") is False:
             label += " [red]outside the organization[/]"
+        reached = o.get("reached")
+        if reached:
+            label += f" [dim]reaches {reached['principals']} principals, {reached['resources']} resources[/]"
         branch = tree.add(label)
+        for admin in o.get("admins", ()):
+            flag = " [yellow]conditional[/]" if admin["conditional"] else ""
+            branch.add(f"[red]admin[/] {escape(_short(admin['node']))}{flag} [dim]{len(admin['path'])} hops[/]")
         for item in o["reaches"]:
             flag = " [yellow]conditional[/]" if item["conditional"] else ""
             branch.add(f"{escape(_short(item['node']))}{flag}")
+        if o.get("truncated") and reached:
+            more = reached["principals"] + reached["resources"] - len(o["reaches"])
+            branch.add(f"[dim]… {more} more (--limit)[/]")
     out.print(tree)
     table = Table("finding", "detail", title="findings", title_justify="left")
     for f in r["findings"]:

@@ -139,10 +139,13 @@ def _who_can(b: _Builder, q: ViewQuery, deadline: Deadline | None) -> str:
         access_level=q.access_level,
         whatif=q.whatif,
         max_depth=q.max_depth,
+        limit=q.limit,  # no more can be drawn; the rest is counted
         deadline=deadline,
     )
     b.node(r["resource"], "target")
-    skipped = sum(not b.item(p["arn"], _hops_note(p["path"]), p["conditional"], p["path"]) for p in r["principals"])
+    skipped = r["total"] - len(r["principals"])
+    b.total_items += skipped
+    skipped += sum(not b.item(p["arn"], _hops_note(p["path"]), p["conditional"], p["path"]) for p in r["principals"])
     b.left_out(r["resource"], skipped, "principals")
     for arn in (i["nodes"][0] for i in b.items):
         b.node(arn, "source")
@@ -204,11 +207,13 @@ def _finding_text(f: dict[str, Any]) -> str:
 
 
 def _exposure(b: _Builder, q: ViewQuery, deadline: Deadline | None) -> str:
-    r = exposure(b.analysis, whatif=q.whatif, max_depth=q.max_depth, deadline=deadline)
+    # no outsider draws more than the limit: the answer lists that many and counts the rest
+    r = exposure(b.analysis, whatif=q.whatif, max_depth=q.max_depth, limit=q.limit, deadline=deadline)
     for o in r["outsiders"]:
         b.node(o["node"], "source")
     for o in r["outsiders"]:
-        skipped = 0
+        skipped = o["reached"]["principals"] + o["reached"]["resources"] - len(o["reaches"])
+        b.total_items += skipped
         for reach in o["reaches"]:
             acts = reach.get("actions")
             note = f"{len(acts)} action(s)" if acts else "acts as it"

@@ -56,7 +56,7 @@ def _get_and_post(
 
 
 async def _who_can(q: WhoCanQuery, env: Querying) -> Response:
-    depth, target = env.depth(q.max_depth), env.graph(q.snapshot)
+    depth, target, limit = env.depth(q.max_depth), env.graph(q.snapshot), env.paths(q.limit)
     return await env.answer(
         "who-can",
         q,
@@ -67,9 +67,12 @@ async def _who_can(q: WhoCanQuery, env: Querying) -> Response:
             access_level=q.access_level,
             whatif=env.whatif(q),
             max_depth=depth,
+            limit=limit,
+            offset=q.offset,
             deadline=env.deadline(),
         ),
         max_depth=depth,
+        limit=limit,
     )
 
 
@@ -118,12 +121,17 @@ async def _whole_graph(
     """privesc or exposure: a query of the whole graph, with only its bounds."""
     depth, target = env.depth(q.max_depth), env.graph(q.snapshot)
 
+    limit = env.paths(q.limit) if isinstance(q, ExposureQuery) else None
+
     def compute() -> dict[str, Any]:
         store = target.open()
-        ask = store.privesc if route == "privesc" else store.exposure
-        return ask(whatif=env.whatif(q), max_depth=depth, deadline=env.deadline())
+        if isinstance(q, ExposureQuery):
+            return store.exposure(whatif=env.whatif(q), max_depth=depth, limit=limit, deadline=env.deadline())
+        return store.privesc(whatif=env.whatif(q), max_depth=depth, deadline=env.deadline())
 
-    return await env.answer(route, q, (target,), compute, max_depth=depth)
+    if limit is None:
+        return await env.answer(route, q, (target,), compute, max_depth=depth)
+    return await env.answer(route, q, (target,), compute, max_depth=depth, limit=limit)
 
 
 async def _access_levels(q: AccessLevelsQuery, env: Querying) -> Response:

@@ -26,7 +26,7 @@ from api.schemas import (
     PrivescQuery,
     SnapshotName,
     WhatIfParams,
-    WhoCanQuery,
+    WhoCanParams,
 )
 from ui.page import ASSETS, SERVED_CSP, asset, explorer_page, standalone_page
 from ui.redact import Redactor
@@ -64,7 +64,7 @@ def static(name: str) -> Response:
 Limit = Annotated[int, Field(ge=1, le=1000, description="Answer items drawn at most; the rest is counted as N more")]
 
 
-class WhoCanView(WhoCanQuery):
+class WhoCanView(WhoCanParams):
     limit: Limit = DEFAULT_LIMIT
 
 

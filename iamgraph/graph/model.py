@@ -64,6 +64,9 @@ class AccessGraph:
     _numbers: dict[str, int] | None = field(default=None, repr=False, compare=False)
     # JSON of an edge as a hop under its own conditions, by edge identity (see ``queries.base.HopMemo``)
     hop_cache: dict[int, tuple[DerivedEdge, dict[str, Any]]] = field(default_factory=dict, repr=False, compare=False)
+    # what a query derives from the whole graph under no what-if, kept for the next one (by the query's
+    # own key); dropped by every edge added, never pickled
+    query_memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __getstate__(self) -> tuple[Any, ...]:
         return (self.graph, self.timings, self.warnings)
@@ -73,6 +76,7 @@ class AccessGraph:
         self._by_kind = self._in_by_kind = self._numbers = None
         self._in_sources = {}
         self.hop_cache = {}
+        self.query_memo = {}
 
     def add_node(self, node_id: str, kind: NodeKind, **attrs: Any) -> None:
         if node_id in self.graph:
@@ -101,6 +105,7 @@ class AccessGraph:
         self._by_kind = self._in_by_kind = self._numbers = None
         self._in_sources.clear()
         self.hop_cache.clear()
+        self.query_memo.clear()
         self.graph.add_edge(edge.source, edge.target, key=key, edge=edge)
 
     def index_edges(self) -> None:

@@ -91,6 +91,8 @@ class GraphStore(Protocol):
         access_level: str | None = None,
         whatif: WhatIf | None = None,
         max_depth: int = 8,
+        limit: int | None = None,
+        offset: int = 0,
         deadline: Deadline | None = None,
     ) -> dict[str, Any]: ...
 
@@ -111,7 +113,12 @@ class GraphStore(Protocol):
     ) -> dict[str, Any]: ...
 
     def exposure(
-        self, *, whatif: WhatIf | None = None, max_depth: int = 8, deadline: Deadline | None = None
+        self,
+        *,
+        whatif: WhatIf | None = None,
+        max_depth: int = 8,
+        limit: int | None = None,
+        deadline: Deadline | None = None,
     ) -> dict[str, Any]: ...
 
     def neighbourhood(

@@ -112,6 +112,8 @@ class MemoryStore:
         access_level: str | None = None,
         whatif: WhatIf | None = None,
         max_depth: int = 8,
+        limit: int | None = None,
+        offset: int = 0,
         deadline: Deadline | None = None,
     ) -> dict[str, Any]:
         return who_can(
@@ -121,6 +123,8 @@ class MemoryStore:
             access_level=access_level,
             whatif=whatif,
             max_depth=max_depth,
+            limit=limit,
+            offset=offset,
             deadline=deadline,
         )
 
@@ -152,9 +156,14 @@ class MemoryStore:
         return privesc(self.view, whatif=whatif, max_depth=max_depth, deadline=deadline)
 
     def exposure(
-        self, *, whatif: WhatIf | None = None, max_depth: int = 8, deadline: Deadline | None = None
+        self,
+        *,
+        whatif: WhatIf | None = None,
+        max_depth: int = 8,
+        limit: int | None = None,
+        deadline: Deadline | None = None,
     ) -> dict[str, Any]:
-        return exposure(self.view, whatif=whatif, max_depth=max_depth, deadline=deadline)
+        return exposure(self.view, whatif=whatif, max_depth=max_depth, limit=limit, deadline=deadline)
 
     def neighbourhood(
         self,

@@ -214,6 +214,8 @@ class Neo4jStore(Neo4jConnection):
         access_level: str | None = None,
         whatif: WhatIf | None = None,
         max_depth: int = 8,
+        limit: int | None = None,
+        offset: int = 0,
         deadline: Deadline | None = None,
     ) -> dict[str, Any]:
         target = self.resolve(resource, what="resource")
@@ -228,6 +230,8 @@ class Neo4jStore(Neo4jConnection):
             access_level=access_level,
             whatif=whatif,
             max_depth=max_depth,
+            limit=limit,
+            offset=offset,
             deadline=deadline,
         )
 
@@ -281,7 +285,12 @@ class Neo4jStore(Neo4jConnection):
 
     @bounded
     def exposure(
-        self, *, whatif: WhatIf | None = None, max_depth: int = 8, deadline: Deadline | None = None
+        self,
+        *,
+        whatif: WhatIf | None = None,
+        max_depth: int = 8,
+        limit: int | None = None,
+        deadline: Deadline | None = None,
     ) -> dict[str, Any]:
         self._require_snapshot()
         outsiders = self._ids(
@@ -289,8 +298,9 @@ class Neo4jStore(Neo4jConnection):
         )
         reach = self._reach(outsiders, max_depth)
         edges = self._out_edges(reach, f"{ACT_AS}|ACCESS")
-        view = self._view(reach, edges)
-        return exposure(view, whatif=whatif, max_depth=max_depth, deadline=deadline)
+        # the resources come along with their attributes: the counts go by each node's account
+        view = self._view(reach | {e["t"] for e in edges}, edges)
+        return exposure(view, whatif=whatif, max_depth=max_depth, limit=limit, deadline=deadline)
 
     @bounded
     def neighbourhood(

@@ -61,12 +61,12 @@ def test_list_and_show_snapshots(client: TestClient) -> None:
 
 def test_who_can_get_and_post_match_the_query_layer(client: TestClient, analyses: dict[str, Any]) -> None:
     analysis: Analysis = analyses["single"][0]
-    expected = who_can(analysis, BUCKET, action="s3:ListBucket")
+    expected = who_can(analysis, BUCKET, action="s3:ListBucket", limit=100)  # the API's default page
     got = client.get("/queries/who-can", params={"resource": BUCKET, "action": "s3:ListBucket"})
     assert got.status_code == 200
     _same(got.json(), expected)
     _valid(schemas.WhoCanResult, got.json())
-    assert got.headers["x-iamgraph-bounds"] == "max_depth=8, time_budget_s=10"
+    assert got.headers["x-iamgraph-bounds"] == "max_depth=8, limit=100, time_budget_s=10"
     posted = client.post("/queries/who-can", json={"resource": "acme-prod-reports", "action": "s3:ListBucket"})
     assert posted.json() == got.json()
     for p in got.json()["principals"]:
@@ -75,8 +75,21 @@ def test_who_can_get_and_post_match_the_query_layer(client: TestClient, analyses
 
 def test_who_can_by_access_level_and_snapshot(client: TestClient, analyses: dict[str, Any]) -> None:
     r = client.get("/queries/who-can", params={"resource": BUCKET, "access_level": "Read", "snapshot": "single"})
-    _same(r.json(), who_can(analyses["single"][0], BUCKET, access_level="Read"))
+    _same(r.json(), who_can(analyses["single"][0], BUCKET, access_level="Read", limit=100))
     assert r.json()["action"] is None
+
+
+def test_who_can_pages_through_the_api(client: TestClient, analyses: dict[str, Any]) -> None:
+    whole = who_can(analyses["single"][0], BUCKET)
+    listed = []
+    for offset in range(0, whole["total"], 2):
+        r = client.get("/queries/who-can", params={"resource": BUCKET, "limit": 2, "offset": offset})
+        assert r.status_code == 200 and r.json()["total"] == whole["total"]
+        assert r.headers["x-iamgraph-bounds"].startswith("max_depth=8, limit=2,")
+        listed += r.json()["principals"]
+    _same(listed, whole["principals"])
+    r = client.get("/queries/who-can", params={"resource": BUCKET, "limit": 100_000})
+    assert r.status_code == 422 and "max_paths" in r.text  # above the server's cap: refused, never clipped
 
 
 def test_can(client: TestClient, analyses: dict[str, Any]) -> None:
@@ -123,7 +136,7 @@ def test_privesc_exposure_access_levels(client: TestClient, analyses: dict[str, 
     _same(r.json(), privesc(analysis))
     _valid(schemas.PrivescResult, r.json())
     r = client.post("/queries/exposure", json={})
-    _same(r.json(), exposure(analysis))
+    _same(r.json(), exposure(analysis, limit=100))  # the API lists 100 per outsider by default
     _valid(schemas.ExposureResult, r.json())
     r = client.get("/queries/access-levels", params={"principal": "alice"})
     _same(r.json(), access_levels(analysis, "alice"))

@@ -335,3 +335,36 @@ def test_cloudtrail_bucket_objects(cli: Any) -> None:
         arn(LOGS, "role/audit/OrganizationAuditRole"),
     }
     assert all("aws:SecureTransport" in _condition_keys(p) for p in direct.values())
+
+
+GITHUB_SHARED = arn(SHARED, "oidc-provider/token.actions.githubusercontent.com")
+
+
+def test_exposure_github_reaches_prod_admins_listed_whatever_the_limit(cli: Any) -> None:
+    """P1: any example-org workflow reaches prod admin (CloudFormationExecutionRole); the counts and the
+    admins do not depend on how many reached nodes are listed."""
+    full = {o["node"]: o for o in cli("exposure", "--limit", "1000")["outsiders"]}
+    head = {o["node"]: o for o in cli("exposure", "--limit", "1")["outsiders"]}
+    github = full[GITHUB_SHARED]
+    admins = {a["node"]: a for a in github["admins"]}
+    assert arn(PROD, "role/cdk/CloudFormationExecutionRole") in admins
+    first = admins[arn(PROD, "role/cdk/CloudFormationExecutionRole")]["path"]
+    assert first[0]["source"] == GITHUB_SHARED and first[0]["target"] == arn(
+        SHARED, "role/github-actions/GitHubActionsCI"
+    )
+    for node, whole in full.items():
+        reached = whole["reached"]
+        assert reached["principals"] + reached["resources"] == len(whole["reaches"]) and not whole["truncated"]
+        assert sum(c["principals"] for c in reached["by_account"].values()) == reached["principals"]
+        part = head[node]
+        assert part["reached"] == reached and part["admins"] == whole["admins"]
+        assert part["reaches"] == whole["reaches"][:1]
+        assert part["truncated"] == (len(whole["reaches"]) > 1)
+    assert PROD in github["reached"]["by_account"] and github["reached"]["by_account"][PROD]["principals"] >= 5
+
+
+def test_who_can_pages_on_the_command_line(cli: Any) -> None:
+    whole = cli("who-can", "arn:aws:s3:::finance-reports", "--action", "s3:GetObject")
+    page = cli("who-can", "arn:aws:s3:::finance-reports", "--action", "s3:GetObject", "--limit", "2", "--offset", "1")
+    assert page["total"] == whole["total"] == len(whole["principals"]) > 3
+    assert page["principals"] == whole["principals"][1:3] and page["truncated"]

@@ -13,9 +13,9 @@ from typing import Any
 
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.graph.model import NodeKind
-from iamgraph.graph.queries.base import HopMemo, QueryView, path_conditional, usable
+from iamgraph.graph.queries.base import HopMemo, Parents, QueryView, act_as_steps, path_conditional, path_to, usable
 from iamgraph.graph.queries.budget import Deadline, check
-from iamgraph.graph.queries.privesc import _forward
+from iamgraph.graph.queries.privesc import _bits, _Search
 from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.model.policy import ConditionClause
 from iamgraph.policy.logic import Expr
@@ -75,20 +75,145 @@ def _weak_external_id(clause: ConditionClause) -> bool:
 
 
 _ACCESS = frozenset({EdgeKind.ACCESS})
-Path = list[tuple[DerivedEdge, Expr]]
-# a principal reached (its path, no access hop) or a resource (the path to its holder, and the access hop)
-_Candidate = tuple[str, Path, tuple[DerivedEdge, Expr] | None]
+# a principal reached (no access hop), or a resource with the node holding it and the access hop
+_Entry = tuple[str, str | None, tuple[DerivedEdge, Expr] | None]
+_NO_ACCOUNT = "(none)"
 
 
-def _offer(best: dict[str, tuple[int, _Candidate]], node: str, length: int, candidate: _Candidate) -> None:
-    current = best.get(node)
-    if current is None or length < current[0]:
-        best[node] = (length, candidate)  # a key keeps its place in the dict when its value changes
+def _account_of(g: Any, node: str) -> str:
+    account = g.nodes[node].get("account") if node in g else None
+    if account:
+        return str(account)
+    parts = node.split(":", 5)
+    return parts[4] if len(parts) > 4 and parts[4] else _NO_ACCOUNT
 
 
-def _reached_json(g: Any, candidate: _Candidate, hop_json: HopMemo) -> dict[str, Any]:
-    target, path, access = candidate
-    if access is None:
+class _Reach:
+    """What every outsider reaches, as sets: the nodes it can act as within ``max_depth`` (the bitsets of
+    privesc's walk, shared by all outsiders) and the nodes those hold an access edge to (one bitset per
+    holder, made once; kept on the graph when no what-if changes the edges). Counting what an outsider
+    reaches, by account, is then a few operations on integers, whatever the answer's size."""
+
+    def __init__(self, analysis: QueryView, whatif: WhatIf, max_depth: int, deadline: Deadline | None) -> None:
+        self.graph = analysis.graph
+        self.whatif = whatif
+        self.deadline = deadline
+        self.search = _Search(analysis, whatif, max_depth, deadline)
+        self.acting = self.search._pass(False)
+        memo: dict[str, Any] = {} if whatif.active else self.graph.query_memo.setdefault("exposure-access", {})
+        # access targets numbered as met, and the bitset of each holder's targets over that numbering
+        self.held: dict[str, int] = memo.setdefault("held", {})
+        self.targets: dict[str, int] = memo.setdefault("targets", {})
+        self.target_names: list[str] = memo.setdefault("names", [])
+
+    def acts_as(self, src: str) -> int:
+        """Bitset (over ``search.index``) of the nodes ``src`` can act as within the depth, itself excluded."""
+        i = self.search.index.get(src)
+        return 0 if i is None else self.acting.reach[i] & ~(1 << i)
+
+    def holds(self, node: str) -> int:
+        """Bitset (over ``targets``) of the nodes ``node`` has a usable access edge to."""
+        found = self.held.get(node)
+        if found is None:
+            numbers, names = self.targets, self.target_names
+            marks = bytearray()
+            for e in self.graph.out_edges_of(node, _ACCESS):
+                if usable(e, self.whatif) is False:
+                    continue
+                n = numbers.get(e.target)
+                if n is None:
+                    n = numbers[e.target] = len(names)
+                    names.append(e.target)
+                if n >> 3 >= len(marks):
+                    marks.extend(bytes((n >> 3) + 1 - len(marks)))
+                marks[n >> 3] |= 1 << (n & 7)
+            found = self.held[node] = int.from_bytes(marks, "little")
+        return found
+
+    def acted_on(self, src: str, acting: int) -> int:
+        """Bitset (over ``targets``) of what ``src`` or a node it acts as holds, less those nodes themselves
+        (a principal that is also a resource counts once, as a principal)."""
+        nodes = self.search.nodes
+        held = self.holds(src)
+        for i in _bits(acting):
+            check(self.deadline)
+            held |= self.holds(nodes[i])
+        index = self.search.index
+        for name in (src, *(nodes[i] for i in _bits(acting) if nodes[i] in self.targets)):
+            n = self.targets.get(name)
+            if n is not None and (name == src or acting >> index[name] & 1):
+                held &= ~(1 << n)
+        return held
+
+
+def _by_account(g: Any, names: list[str], bits: int, into: dict[str, dict[str, int]], field: str) -> None:
+    for i in _bits(bits):
+        account = _account_of(g, names[i])
+        counts = into.setdefault(account, {"principals": 0, "resources": 0})
+        counts[field] += 1
+
+
+def _walk(
+    analysis: QueryView,
+    src: str,
+    whatif: WhatIf,
+    max_depth: int,
+    limit: int | None,
+    admins: set[str],
+    deadline: Deadline | None,
+) -> tuple[list[_Entry], list[str], Parents]:
+    """Breadth-first from ``src`` over act-as edges (the tree of privesc's forward walk): what it reaches, in
+    the order of the answer, and the admins among them. At each depth, first the nodes held (access edges)
+    by those of the depth before, in their order, then the principals of the depth; every node once, at
+    its shortest. Stops when ``limit`` entries are listed and every admin in ``admins`` is found."""
+    g = analysis.graph
+    parent: Parents = {src: None}
+    listed = {src}
+    entries: list[_Entry] = []
+    found_admins: list[str] = []
+    wanted = set(admins)
+    level = [src]
+    depth = 0
+    while level:
+        check(deadline)
+        for node in level:
+            if limit is not None and len(entries) >= limit:
+                break
+            for e in g.out_edges_of(node, _ACCESS):
+                if e.target in listed:
+                    continue
+                cond = usable(e, whatif)
+                if cond is False:
+                    continue
+                listed.add(e.target)
+                entries.append((e.target, node, (e, cond)))
+                if limit is not None and len(entries) >= limit:
+                    break
+        full = limit is not None and len(entries) >= limit
+        if depth >= max_depth or (full and not wanted):
+            break
+        below: list[str] = []
+        for node in level:
+            check(deadline)
+            for e, cond in act_as_steps(g, node, parent, whatif, False):
+                parent[e.target] = (node, e, cond)
+                below.append(e.target)
+        for node in below:
+            if node in wanted:
+                wanted.discard(node)
+                found_admins.append(node)
+            if node not in listed and (limit is None or len(entries) < limit):
+                listed.add(node)
+                entries.append((node, None, None))
+        level = below
+        depth += 1
+    return entries, found_admins, parent
+
+
+def _entry_json(g: Any, entry: _Entry, parent: Parents, hop_json: HopMemo) -> dict[str, Any]:
+    target, holder, access = entry
+    if holder is None or access is None:
+        path = path_to(parent, target)
         return {
             "node": target,
             "kind": str(g.nodes[target].get("kind")),
@@ -96,9 +221,9 @@ def _reached_json(g: Any, candidate: _Candidate, hop_json: HopMemo) -> dict[str,
             "path": [hop_json(e, c) for e, c in path],
         }
     e, cond = access
-    full = [*path, (e, cond)]
+    full = [*path_to(parent, holder), (e, cond)]
     return {
-        "node": e.target,
+        "node": target,
         "kind": "resource",
         "actions": list(e.actions),
         "conditional": path_conditional(full),
@@ -107,47 +232,73 @@ def _reached_json(g: Any, candidate: _Candidate, hop_json: HopMemo) -> dict[str,
 
 
 def exposure(
-    analysis: QueryView, *, whatif: WhatIf | None = None, max_depth: int = 8, deadline: Deadline | None = None
+    analysis: QueryView,
+    *,
+    whatif: WhatIf | None = None,
+    max_depth: int = 8,
+    limit: int | None = None,
+    deadline: Deadline | None = None,
 ) -> dict[str, Any]:
+    """Every outsider with what it reaches: counts in all and by account, each admin it reaches with a path,
+    and the first ``limit`` reached nodes (all when None) with a path each, nearest first."""
     whatif = whatif or WhatIf()
+    if limit is not None and limit < 0:
+        raise ValueError("limit must be >= 0")
     hop_json = HopMemo(analysis.graph)
     g = analysis.graph.graph
     outsiders = []
     findings: list[dict[str, Any]] = []
     public: list[dict[str, Any]] = []
-    for node in sorted(g.nodes):
+    found = [n for n in sorted(g.nodes) if g.nodes[n].get("kind") in OUTSIDE_KINDS]
+    reach = _Reach(analysis, whatif, max_depth, deadline) if found else None
+    for node in found:
+        assert reach is not None
+        check(deadline)
         kind = g.nodes[node].get("kind")
-        if kind not in OUTSIDE_KINDS:
-            continue
-        reach = _forward(analysis, str(node), whatif, max_depth, deadline)
-        # node id -> (path length, what to build): the first of the shortest candidates, in the order of
-        # first appearance; only the winners become JSON (an outsider that reaches an admin reaches
-        # thousands of principals with a thousand access edges each)
-        best: dict[str, tuple[int, _Candidate]] = {}
-        for target, path in sorted(reach.items()):
-            check(deadline)
-            if target != node:
-                _offer(best, target, len(path), (target, path, None))
-            for e in analysis.graph.out_edges_of(target, _ACCESS):
+        acting = reach.acts_as(str(node))
+        held = reach.acted_on(str(node), acting)
+        names = reach.search.nodes
+        admins = {names[i] for i in _bits(acting) if names[i] in reach.search.admins}
+        entries, reached_admins, parent = _walk(analysis, str(node), whatif, max_depth, limit, admins, deadline)
+        by_account: dict[str, dict[str, int]] = {}
+        _by_account(g, names, acting, by_account, "principals")
+        _by_account(g, reach.target_names, held, by_account, "resources")
+        total = acting.bit_count() + held.bit_count()
+        if kind == NodeKind.ANYONE:
+            for e in analysis.graph.out_edges_of(node, _ACCESS):
                 cond = usable(e, whatif)
-                if cond is False:
-                    continue
-                _offer(best, e.target, len(path) + 1, (target, path, (e, cond)))
-                if kind == NodeKind.ANYONE and target == node:
-                    full = [*path, (e, cond)]
+                if cond is not False:
                     public.append(
                         {
                             "resource": e.target,
                             "actions": list(e.actions),
-                            "conditional": path_conditional(full),
-                            "path": [hop_json(x, c) for x, c in full],
+                            "conditional": cond is not True,
+                            "path": [hop_json(e, cond)],
                         }
                     )
         for _, _, data in g.out_edges(node, data=True):
             findings.extend(_findings(analysis, data["edge"], str(kind)))
         info = g.nodes[node]
-        reached = [_reached_json(g, candidate, hop_json) for _, candidate in best.values()]
         outsiders.append(
-            {"node": node, "kind": str(kind), "in_organization": info.get("in_organization"), "reaches": reached}
+            {
+                "node": node,
+                "kind": str(kind),
+                "in_organization": info.get("in_organization"),
+                "reached": {
+                    "principals": acting.bit_count(),
+                    "resources": held.bit_count(),
+                    "by_account": dict(sorted(by_account.items())),
+                },
+                "admins": [
+                    {
+                        "node": a,
+                        "conditional": path_conditional(path_to(parent, a)),
+                        "path": [hop_json(e, c) for e, c in path_to(parent, a)],
+                    }
+                    for a in reached_admins
+                ],
+                "reaches": [_entry_json(g, entry, parent, hop_json) for entry in entries],
+                "truncated": len(entries) < total,
+            }
         )
-    return {"outsiders": outsiders, "public_resources": public, "findings": findings}
+    return {"outsiders": outsiders, "public_resources": public, "findings": findings, "limit": limit}

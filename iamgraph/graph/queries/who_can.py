@@ -61,9 +61,14 @@ def who_can(
     access_level: str | None = None,
     whatif: WhatIf | None = None,
     max_depth: int = 8,
+    limit: int | None = None,
+    offset: int = 0,
     deadline: Deadline | None = None,
 ) -> dict[str, Any]:
-    """Principals (and outsiders) that can perform the action on the resource, directly or via a chain."""
+    """Principals (and outsiders) that can perform the action on the resource, directly or via a chain:
+    nearest first (then by ARN), ``limit`` of them (all when None) from ``offset``; ``total`` counts all."""
+    if (limit is not None and limit < 0) or offset < 0:
+        raise ValueError("limit and offset must be >= 0")
     whatif = whatif or WhatIf()
     hop_json = HopMemo(analysis.graph)
     target = analysis.resolve(resource, what="resource")
@@ -78,7 +83,9 @@ def who_can(
             reach.setdefault(node, hops)
     nodes = g.graph.nodes
     principals = []
-    for node, hops in sorted(reach.items(), key=lambda kv: (len(kv[1]), kv[0])):
+    ordered = sorted(reach.items(), key=lambda kv: (len(kv[1]), kv[0]))
+    page = ordered[offset:] if limit is None else ordered[offset : offset + limit]
+    for node, hops in page:
         principals.append(
             {
                 "arn": node,
@@ -87,4 +94,13 @@ def who_can(
                 "path": [hop_json(e, c) for e, c in hops],
             }
         )
-    return {"resource": target, "action": action, "access_level": access_level, "principals": principals}
+    return {
+        "resource": target,
+        "action": action,
+        "access_level": access_level,
+        "principals": principals,
+        "total": len(ordered),
+        "offset": offset,
+        "limit": limit,
+        "truncated": offset + len(principals) < len(ordered),
+    }

@@ -44,13 +44,29 @@ def _hops_exist(analysis: Analysis, hops: list[dict]) -> None:
 
 def test_who_can_shape_and_paths_exist(analysis: Analysis) -> None:
     r = who_can(analysis, BUCKET, action="s3:ListBucket")
-    assert set(r) == {"resource", "action", "access_level", "principals"}
+    assert set(r) == {"resource", "action", "access_level", "principals", "total", "offset", "limit", "truncated"}
+    assert r["total"] == len(r["principals"]) and not r["truncated"]
     arns = {p["arn"] for p in r["principals"]}
     assert f"arn:aws:iam::{A}:user/engineering/bob" in arns
     for p in r["principals"]:
         assert p["path"][-1]["target"] == BUCKET
         assert p["path"][0]["source"] == p["arn"]
         _hops_exist(analysis, p["path"])
+
+
+def test_who_can_pages_are_slices_of_the_whole_answer(analysis: Analysis) -> None:
+    whole = who_can(analysis, BUCKET)
+    assert whole["total"] >= 3
+    listed = []
+    for offset in range(0, whole["total"] + 2, 2):
+        page = who_can(analysis, BUCKET, limit=2, offset=offset)
+        assert page["total"] == whole["total"] and (page["offset"], page["limit"]) == (offset, 2)
+        assert page["truncated"] == (offset + 2 < whole["total"])
+        listed += page["principals"]
+    assert listed == whole["principals"]
+    assert who_can(analysis, BUCKET, limit=0)["principals"] == []
+    with pytest.raises(ValueError):
+        who_can(analysis, BUCKET, limit=-1)
 
 
 def test_who_can_iff_path(analysis: Analysis) -> None:
