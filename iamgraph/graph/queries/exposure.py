@@ -13,9 +13,9 @@ from typing import Any
 
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.graph.model import NodeKind
-from iamgraph.graph.queries.base import HopMemo, Parents, QueryView, act_as_steps, path_conditional, path_to, usable
+from iamgraph.graph.queries.base import HopMemo, Parents, QueryView, path_conditional, path_to, usable
 from iamgraph.graph.queries.budget import Deadline, check
-from iamgraph.graph.queries.privesc import _bits, _Search
+from iamgraph.graph.queries.privesc import _bits, _Pass, shared_search
 from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.model.policy import ConditionClause
 from iamgraph.policy.logic import Expr
@@ -98,13 +98,15 @@ class _Reach:
         self.graph = analysis.graph
         self.whatif = whatif
         self.deadline = deadline
-        self.search = _Search(analysis, whatif, max_depth, deadline)
-        self.acting = self.search._pass(False)
+        self.search = shared_search(analysis, whatif, max_depth, deadline)
+        self.acting = self.search.walk(False, deadline)
         memo: dict[str, Any] = {} if whatif.active else self.graph.query_memo.setdefault("exposure-access", {})
         # access targets numbered as met, and the bitset of each holder's targets over that numbering
         self.held: dict[str, int] = memo.setdefault("held", {})
         self.targets: dict[str, int] = memo.setdefault("targets", {})
         self.target_names: list[str] = memo.setdefault("names", [])
+        self._unions: dict[int, int] = {}
+        self._dual: int | None = None  # the act-as nodes that are also access targets (bitset over the index)
 
     def acts_as(self, src: str) -> int:
         """Bitset (over ``search.index``) of the nodes ``src`` can act as within the depth, itself excluded."""
@@ -116,45 +118,74 @@ class _Reach:
         found = self.held.get(node)
         if found is None:
             numbers, names = self.targets, self.target_names
-            marks = bytearray()
-            for e in self.graph.out_edges_of(node, _ACCESS):
-                if usable(e, self.whatif) is False:
-                    continue
-                n = numbers.get(e.target)
-                if n is None:
-                    n = numbers[e.target] = len(names)
+            edges = self.graph.out_edges_of(node, _ACCESS)
+            if self.whatif.active:
+                edges = [e for e in edges if usable(e, self.whatif) is not False]
+            else:
+                edges = [e for e in edges if e.conditions is not False]
+            for e in edges:
+                if e.target not in numbers:
+                    numbers[e.target] = len(names)
                     names.append(e.target)
-                if n >> 3 >= len(marks):
-                    marks.extend(bytes((n >> 3) + 1 - len(marks)))
+            marks = bytearray((len(names) >> 3) + 1)
+            for n in map(numbers.__getitem__, [e.target for e in edges]):
                 marks[n >> 3] |= 1 << (n & 7)
             found = self.held[node] = int.from_bytes(marks, "little")
         return found
 
-    def acted_on(self, src: str, acting: int) -> int:
-        """Bitset (over ``targets``) of what ``src`` or a node it acts as holds, less those nodes themselves
-        (a principal that is also a resource counts once, as a principal)."""
-        nodes = self.search.nodes
-        held = self.holds(src)
-        for i in _bits(acting):
-            check(self.deadline)
-            held |= self.holds(nodes[i])
-        index = self.search.index
-        for name in (src, *(nodes[i] for i in _bits(acting) if nodes[i] in self.targets)):
-            n = self.targets.get(name)
-            if n is not None and (name == src or acting >> index[name] & 1):
-                held &= ~(1 << n)
-        return held
+    def held_by(self, acting: int) -> int:
+        """Bitset (over ``targets``) of what the nodes of ``acting`` hold (outsiders that become the same
+        principals share it)."""
+        found = self._unions.get(acting)
+        if found is None:
+            nodes = self.search.nodes
+            found = 0
+            for i in _bits(acting):
+                check(self.deadline)
+                found |= self.holds(nodes[i])
+            self._unions[acting] = found
+        return found
+
+    def less_principals(self, src: str, acting: int, held: int) -> int:
+        """``held`` without ``src`` and the principals of ``acting``: a node both acted as and acted on
+        counts once, as a principal. Call once every holder is numbered."""
+        if self._dual is None:
+            index, dual = self.search.index, 0
+            for name in self.target_names:
+                i = index.get(name)
+                if i is not None:
+                    dual |= 1 << i
+            self._dual = dual
+        nodes, targets = self.search.nodes, self.targets
+        for i in _bits(acting & self._dual):
+            held &= ~(1 << targets[nodes[i]])
+        n = targets.get(src)
+        return held & ~(1 << n) if n is not None else held
 
 
-def _by_account(g: Any, names: list[str], bits: int, into: dict[str, dict[str, int]], field: str) -> None:
-    for i in _bits(bits):
-        account = _account_of(g, names[i])
-        counts = into.setdefault(account, {"principals": 0, "resources": 0})
-        counts[field] += 1
+def _account_masks(g: Any, names: list[str]) -> dict[str, int]:
+    """account -> the bitset of the positions in ``names`` of its nodes."""
+    marks: dict[str, bytearray] = {}
+    size = (len(names) >> 3) + 1
+    for i, name in enumerate(names):
+        account = _account_of(g, name)
+        found = marks.get(account)
+        if found is None:
+            found = marks[account] = bytearray(size)
+        found[i >> 3] |= 1 << (i & 7)
+    return {account: int.from_bytes(m, "little") for account, m in marks.items()}
+
+
+def _by_account(masks: dict[str, int], bits: int, into: dict[str, dict[str, int]], field: str) -> None:
+    for account, mask in masks.items():
+        n = (bits & mask).bit_count()
+        if n:
+            into.setdefault(account, {"principals": 0, "resources": 0})[field] = n
 
 
 def _walk(
     analysis: QueryView,
+    acting: _Pass,
     src: str,
     whatif: WhatIf,
     max_depth: int,
@@ -162,11 +193,13 @@ def _walk(
     admins: set[str],
     deadline: Deadline | None,
 ) -> tuple[list[_Entry], list[str], Parents]:
-    """Breadth-first from ``src`` over act-as edges (the tree of privesc's forward walk): what it reaches, in
-    the order of the answer, and the admins among them. At each depth, first the nodes held (access edges)
-    by those of the depth before, in their order, then the principals of the depth; every node once, at
-    its shortest. Stops when ``limit`` entries are listed and every admin in ``admins`` is found."""
+    """Breadth-first from ``src`` over the usable act-as edges (``acting``: the tree of privesc's forward
+    walk): what it reaches, in the order of the answer, and the admins among them. At each depth, first the
+    nodes held (access edges) by those of the depth before, in their order, then the principals of the
+    depth; every node once, at its shortest. Stops when ``limit`` entries and ``limit`` admins of
+    ``admins`` (all when fewer) are found."""
     g = analysis.graph
+    adj = acting.adj
     parent: Parents = {src: None}
     listed = {src}
     entries: list[_Entry] = []
@@ -190,18 +223,20 @@ def _walk(
                 if limit is not None and len(entries) >= limit:
                     break
         full = limit is not None and len(entries) >= limit
-        if depth >= max_depth or (full and not wanted):
+        if depth >= max_depth or (full and (not wanted or (limit is not None and len(found_admins) >= limit))):
             break
         below: list[str] = []
         for node in level:
             check(deadline)
-            for e, cond in act_as_steps(g, node, parent, whatif, False):
-                parent[e.target] = (node, e, cond)
-                below.append(e.target)
+            for target, e, cond in adj.get(node, ()):
+                if target not in parent:
+                    parent[target] = (node, e, cond)
+                    below.append(target)
         for node in below:
             if node in wanted:
                 wanted.discard(node)
-                found_admins.append(node)
+                if limit is None or len(found_admins) < limit:
+                    found_admins.append(node)
             if node not in listed and (limit is None or len(entries) < limit):
                 listed.add(node)
                 entries.append((node, None, None))
@@ -251,18 +286,33 @@ def exposure(
     public: list[dict[str, Any]] = []
     found = [n for n in sorted(g.nodes) if g.nodes[n].get("kind") in OUTSIDE_KINDS]
     reach = _Reach(analysis, whatif, max_depth, deadline) if found else None
-    for node in found:
+    sets: list[tuple[int, int]] = []
+    for node in found:  # first what each reaches: all holders are numbered before the masks are made
         assert reach is not None
         check(deadline)
-        kind = g.nodes[node].get("kind")
         acting = reach.acts_as(str(node))
-        held = reach.acted_on(str(node), acting)
+        sets.append((acting, reach.held_by(acting) | reach.holds(str(node))))
+    acting_masks = _account_masks(g, reach.search.nodes) if reach else {}
+    held_masks = _account_masks(g, reach.target_names) if reach else {}
+    admin_mask = 0
+    if reach is not None:
+        for admin in reach.search.admins:
+            i = reach.search.index.get(admin)
+            if i is not None:
+                admin_mask |= 1 << i
+    for node, (acting, held) in zip(found, sets, strict=True):
+        assert reach is not None
+        check(deadline)
+        held = reach.less_principals(str(node), acting, held)
+        kind = g.nodes[node].get("kind")
         names = reach.search.nodes
-        admins = {names[i] for i in _bits(acting) if names[i] in reach.search.admins}
-        entries, reached_admins, parent = _walk(analysis, str(node), whatif, max_depth, limit, admins, deadline)
+        admins = {names[i] for i in _bits(acting & admin_mask)}
+        entries, reached_admins, parent = _walk(
+            analysis, reach.acting, str(node), whatif, max_depth, limit, admins, deadline
+        )
         by_account: dict[str, dict[str, int]] = {}
-        _by_account(g, names, acting, by_account, "principals")
-        _by_account(g, reach.target_names, held, by_account, "resources")
+        _by_account(acting_masks, acting, by_account, "principals")
+        _by_account(held_masks, held, by_account, "resources")
         total = acting.bit_count() + held.bit_count()
         if kind == NodeKind.ANYONE:
             for e in analysis.graph.out_edges_of(node, _ACCESS):
@@ -287,6 +337,7 @@ def exposure(
                 "reached": {
                     "principals": acting.bit_count(),
                     "resources": held.bit_count(),
+                    "admins": len(admins),
                     "by_account": dict(sorted(by_account.items())),
                 },
                 "admins": [

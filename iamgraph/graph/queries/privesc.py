@@ -93,7 +93,7 @@ class _Pass:
 
     __slots__ = ("adj", "admin_mask", "grant_mask", "grant_targets", "grants", "reach")
 
-    def __init__(self, s: _Search, unconditional: bool) -> None:
+    def __init__(self, s: _Search, unconditional: bool, deadline: Deadline | None) -> None:
         index = s.index
 
         def ok(cond: Expr) -> bool:
@@ -111,7 +111,7 @@ class _Pass:
                 self.admin_mask |= 1 << i
         succ: list[list[int]] = [[] for _ in s.nodes]
         for node, edges in s.act_as.items():
-            check(s.deadline)
+            check(deadline)
             kept = [(e.target, e, c) for e, c in edges if ok(c)]
             if kept:
                 self.adj[node] = kept
@@ -126,7 +126,7 @@ class _Pass:
                 for e, _ in usable_grants:
                     targets |= 1 << index[e.target]
                 self.grant_targets[i] = targets
-        self.reach = _bounded_reach(succ, s.max_depth, s.deadline)
+        self.reach = _bounded_reach(succ, s.max_depth, deadline)
 
     def escalates(self, i: int) -> bool:
         """Whether node ``i`` reaches an admin other than itself, or a usable grant onto a node it reaches."""
@@ -163,13 +163,27 @@ def _bounded_reach(succ: list[list[int]], max_depth: int, deadline: Deadline | N
     return reach
 
 
+def shared_search(analysis: QueryView, whatif: WhatIf, max_depth: int, deadline: Deadline | None) -> _Search:
+    """The search of privesc and exposure: kept on the graph for the next query when no what-if changes
+    the edges (it depends only on the graph and the depth), else made for this query."""
+    if whatif.active:
+        return _Search(analysis, whatif, max_depth, deadline)
+    memo = analysis.graph.query_memo
+    key = f"act-as-search:{max_depth}"
+    found = memo.get(key)
+    if not isinstance(found, _Search):
+        found = memo[key] = _Search(analysis, whatif, max_depth, deadline)
+    return found
+
+
 class _Search:
-    """The escalation of one principal after another, sharing what the passes compute for all of them."""
+    """The escalation of one principal after another, sharing what the passes compute for all of them.
+    Holds nothing of one query but the what-if it was made under: queries may share it (``shared_search``);
+    each call takes the deadline of its own query."""
 
     def __init__(self, analysis: QueryView, whatif: WhatIf, max_depth: int, deadline: Deadline | None) -> None:
         g = analysis.graph
         self.max_depth = max(max_depth, 0)
-        self.deadline = deadline
         self.admins = frozenset(str(n) for n, admin in g.graph.nodes(data="admin") if admin)
         # the usable act-as and grant edges of every node, with their conditions under the what-if
         self.act_as: dict[str, list[tuple[DerivedEdge, Expr]]] = {}
@@ -192,13 +206,15 @@ class _Search:
                             self.nodes.append(n)
         self._passes: dict[bool, _Pass] = {}
 
-    def _pass(self, unconditional: bool) -> _Pass:
+    def walk(self, unconditional: bool, deadline: Deadline | None) -> _Pass:
+        """The pass over the edges that hold outright (``unconditional``) or over every usable one; made
+        on first use (two threads may both make it: the same result, one is kept)."""
         found = self._passes.get(unconditional)
         if found is None:
-            found = self._passes[unconditional] = _Pass(self, unconditional)
+            found = self._passes[unconditional] = _Pass(self, unconditional, deadline)
         return found
 
-    def escalation(self, src: str) -> tuple[Path, bool] | None:
+    def escalation(self, src: str, deadline: Deadline | None) -> tuple[Path, bool] | None:
         """The shortest unconditional way to admin (or to a grant onto a principal it can act as) when there
         is one, else the shortest conditional one. Walking the unconditional edges first finds an
         unconditional path even where a shorter conditional edge reaches the same principal first.
@@ -209,15 +225,15 @@ class _Search:
         if i is None:
             return None  # no usable act-as or grant edge: it can act only as itself
         for unconditional in (True, False):
-            p = self._pass(unconditional)
-            path = self._shortest(p, src, p.reach[i]) if p.escalates(i) else None
+            p = self.walk(unconditional, deadline)
+            path = self._shortest(p, src, p.reach[i], deadline) if p.escalates(i) else None
             if path is not None:
                 last = path[-1][0]
-                firm = self._pass(True).reach[i]
+                firm = self.walk(True, deadline).reach[i]
                 return path, last.kind is EdgeKind.GRANT and not firm >> self.index[last.target] & 1
         return None
 
-    def _shortest(self, p: _Pass, src: str, reach: int) -> Path | None:
+    def _shortest(self, p: _Pass, src: str, reach: int, deadline: Deadline | None) -> Path | None:
         """Breadth-first from ``src`` (the same tree as :func:`_forward`) to the first depth with an answer.
 
         A path of length ``d`` ends at an admin at depth ``d`` or with a grant from depth ``d - 1``;
@@ -231,7 +247,7 @@ class _Search:
         level = [src]
         depth = 0
         while True:
-            check(self.deadline)
+            check(deadline)
             if depth:
                 for node in level:
                     if node in admins:
@@ -244,7 +260,7 @@ class _Search:
                 return None
             below: list[str] = []
             for node in level:
-                check(self.deadline)
+                check(deadline)
                 for target, e, c in adj.get(node, ()):
                     if target not in parent:
                         parent[target] = (node, e, c)
@@ -269,8 +285,8 @@ def privesc(
             continue
         check(deadline)
         if search is None:
-            search = _Search(analysis, whatif, max_depth, deadline)
-        found = search.escalation(str(node))
+            search = shared_search(analysis, whatif, max_depth, deadline)
+        found = search.escalation(str(node), deadline)
         if found is not None:
             escalations.append(escalation_json(str(node), *found, hop_json))
     return {"admins": admins, "escalations": escalations}

@@ -95,6 +95,7 @@ def reference_exposure(analysis: Any, whatif: WhatIf, max_depth: int, limit: int
             for name in names:
                 by_account.setdefault(_account(g, name), {"principals": 0, "resources": 0})[field] += 1
         admins = [t for t in reach if t != node and g.nodes[t].get("admin")]
+        listed_admins = admins if limit is None else admins[:limit]
         listed = list(first.values())
         info = g.nodes[node]
         outsiders.append(
@@ -105,6 +106,7 @@ def reference_exposure(analysis: Any, whatif: WhatIf, max_depth: int, limit: int
                 "reached": {
                     "principals": len(principals),
                     "resources": len(resources),
+                    "admins": len(admins),
                     "by_account": dict(sorted(by_account.items())),
                 },
                 "admins": [
@@ -113,7 +115,7 @@ def reference_exposure(analysis: Any, whatif: WhatIf, max_depth: int, limit: int
                         "conditional": path_conditional(reach[a]),
                         "path": [hop_json(e, c) for e, c in reach[a]],
                     }
-                    for a in admins
+                    for a in listed_admins
                 ],
                 "reaches": listed if limit is None else listed[:limit],
                 "truncated": limit is not None and len(listed) > limit,
@@ -162,7 +164,7 @@ def test_a_limited_answer_is_the_head_of_the_full_one_and_counts_stay(v: TrustVi
     full, head = exposure(v), exposure(v, limit=limit)
     for whole, part in zip(full["outsiders"], head["outsiders"], strict=True):
         assert part["reaches"] == whole["reaches"][:limit]
-        assert part["reached"] == whole["reached"] and part["admins"] == whole["admins"]
+        assert part["reached"] == whole["reached"] and part["admins"] == whole["admins"][:limit]
         total = whole["reached"]["principals"] + whole["reached"]["resources"]
         assert total == len(whole["reaches"]) and not whole["truncated"]
         assert part["truncated"] == (total > limit)

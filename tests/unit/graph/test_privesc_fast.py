@@ -343,3 +343,23 @@ def test_the_deadline_is_checked() -> None:
     v = view([("dev", "ops", EdgeKind.ASSUME, "none"), ("ops", "adm", EdgeKind.ASSUME, "none")], admins={"adm"})
     with pytest.raises(LimitExceeded):
         privesc(v, deadline=Deadline(at=0.0, budget=1.0))
+
+
+def test_the_search_kept_on_the_graph_is_dropped_with_a_new_edge() -> None:
+    """Without a what-if the search is kept for the next query (privesc, exposure); a new edge drops it."""
+    v = view([("dev", "ops", EdgeKind.ASSUME, "none")], admins={"adm"})
+    assert privesc(v)["escalations"] == []
+    assert any(k.startswith("act-as-search") for k in v.graph.query_memo)
+    v.graph.add_edge(DerivedEdge(source=node_id("ops"), target=node_id("adm"), kind=EdgeKind.ASSUME, technique="t"))
+    assert not v.graph.query_memo
+    assert [e["principal"] for e in privesc(v)["escalations"]] == [node_id("dev"), node_id("ops")]
+    assert privesc(v) == reference_privesc(v)
+    mfa = privesc(v, whatif=WHATIFS["deny"])  # a what-if makes its own search and keeps none
+    assert mfa == reference_privesc(v, whatif=WHATIFS["deny"])
+
+
+def test_a_query_past_its_deadline_leaves_no_search_behind() -> None:
+    v = view([("dev", "ops", EdgeKind.ASSUME, "none"), ("ops", "adm", EdgeKind.ASSUME, "none")], admins={"adm"})
+    with pytest.raises(LimitExceeded):
+        privesc(v, deadline=Deadline(at=0.0, budget=1.0))
+    assert privesc(v) == reference_privesc(v)
