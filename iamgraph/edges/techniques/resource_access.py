@@ -19,13 +19,14 @@ from iamgraph.catalog import get_catalog
 from iamgraph.edges.base import DerivedEdge, EdgeKind, proof_of
 from iamgraph.edges.registry import register
 from iamgraph.evaluation.decision import Decision, MatchedStatement
-from iamgraph.evaluation.principals import match_block
+from iamgraph.evaluation.principals import Form, match_block
 from iamgraph.evaluation.request import Principal
 from iamgraph.graph.estate import BUCKET, Estate, PrincipalEntry, ResourceEntry
 from iamgraph.graph.outside import ALLOW_ALL, ANYONE, anyone_principal, external_principal, service_principal
 from iamgraph.model.policy import Effect, Policy, Statement
 from iamgraph.policy.logic import Expr
-from iamgraph.policy.match import ResourceResult
+from iamgraph.policy.match import ResourceMatcher, ResourceResult
+from iamgraph.policy.variables import Lookup
 
 __all__ = ["resource_access_edges"]
 
@@ -127,18 +128,25 @@ class _Grant:
 Groups = list[_Grant]
 
 
-def _grant(conditions: Expr, acts: list[str], decisions: list[Decision]) -> _Grant:
-    catalog = get_catalog()
-    access: dict[str, list[str]] = defaultdict(list)
-    for a in acts:
-        level = catalog.access_level(a)
-        access[level.value if level else "Unknown"].append(a)
-    return _Grant(
-        conditions=conditions,
-        actions=tuple(sorted(acts)),
-        access={k: tuple(sorted(v)) for k, v in sorted(access.items())},
-        proof=proof_of(decisions),
-    )
+Levels = dict[tuple[str, ...], Mapping[str, tuple[str, ...]]]
+
+
+def _levels(actions: tuple[str, ...], memo: Levels) -> Mapping[str, tuple[str, ...]]:
+    """The (sorted) actions grouped by access level; the same few action sets recur on many edges."""
+    found = memo.get(actions)
+    if found is None:
+        catalog = get_catalog()
+        access: dict[str, list[str]] = defaultdict(list)
+        for a in actions:
+            level = catalog.access_level(a)
+            access[level.value if level else "Unknown"].append(a)
+        found = memo[actions] = {k: tuple(v) for k, v in sorted(access.items())}
+    return found
+
+
+def _grant(conditions: Expr, acts: list[str], decisions: list[Decision], levels: Levels) -> _Grant:
+    actions = tuple(sorted(acts))
+    return _Grant(conditions=conditions, actions=actions, access=_levels(actions, levels), proof=proof_of(decisions))
 
 
 def _classes(full: int, masks: list[int]) -> list[int]:
@@ -162,6 +170,15 @@ def _bits(mask: int) -> Iterator[int]:
         low = mask & -mask
         yield low.bit_length() - 1
         mask ^= low
+
+
+def _has_variables(matcher: ResourceMatcher | None) -> bool:
+    """Does the element hold a policy variable (then its answer depends on the principal)?"""
+    return matcher is not None and matcher.variables and any("${" in p for p in matcher.patterns)
+
+
+def _hashable(value: object) -> object:
+    return tuple(value) if isinstance(value, list | tuple | set | frozenset) else value
 
 
 def _reads_tags(statements: Iterable[Statement]) -> bool:
@@ -190,14 +207,108 @@ class _AccessCache:
       service needs no resource-policy grant (KMS does), the answer depends on the resource only through
       which Resource elements match its ARN, its tags and owner: resources with the same signature share
       one evaluation per action class (the proof and conditions are the same).
+    * On one resource, principals that present the engine with the same inputs share one evaluation: the
+      same statements that can decide (identity, boundary, SCP, the resource-policy statements naming
+      them, by the same principal forms, and RCPs), the same account, kind and organisation, and the same
+      values of every key those statements' conditions read. Statements with policy variables or a
+      NotPrincipal make the answer the principal's own (never shared).
+    * Resource elements without policy variables are matched once per resource, not once per principal.
+
+    ``share=False`` turns the sharing off (every candidate pair is evaluated): the reference of the tests.
     """
 
-    def __init__(self, estate: Estate) -> None:
+    def __init__(self, estate: Estate, *, share: bool = True) -> None:
         self.estate = estate
+        self.share = share
         self.masks: dict[tuple[str, ...], dict[int, tuple[Statement, int]]] = {}
         self.principal_side: dict[tuple[str, tuple[str, ...]], tuple[Masked, Masked]] = {}
         self.resource_side: dict[tuple[int, int, tuple[str, ...]], tuple[Masked, Masked]] = {}
         self.answers: dict[tuple[object, ...], Groups] = {}
+        self.levels: Levels = {}
+        # per resource (emptied by ``start``): answers by principal class, Resource-element matches
+        self.classes: dict[tuple[object, ...], Groups] = {}
+        self.matched: dict[tuple[tuple[str, ...], bool, bool, str, bool], ResourceResult] = {}
+        self.reads: dict[int, tuple[str, ...] | None] = {}  # statement id -> condition keys it reads
+        self.values: dict[str, dict[str, object]] = {}  # principal -> its context values by lower-case key
+        self._merged: dict[tuple[int, int], tuple[Groups, Groups, Groups]] = {}
+
+    def start(self) -> None:
+        """A new resource: what was shared on the former one is dropped."""
+        self.classes.clear()
+        self.matched.clear()
+        self._merged.clear()
+
+    def merged(self, bucket: Groups, objects: Groups) -> Groups:
+        """A bucket's grants and its objects' grants as one list (see ``_merged``); once per pair of shared
+        answers (the memo keeps both lists, so their ids are not reused meanwhile)."""
+        if not self.share:
+            return _merged([*bucket, *objects])
+        key = (id(bucket), id(objects))
+        hit = self._merged.get(key)
+        if hit is None or hit[0] is not bucket or hit[1] is not objects:
+            hit = self._merged[key] = (bucket, objects, _merged([*bucket, *objects]))
+        return hit[2]
+
+    def _match(self, st: Statement, arn: str, lookup: Lookup) -> ResourceResult | None:
+        matcher = st.resource_matcher
+        if matcher is None:
+            return None
+        deny = st.effect is Effect.DENY
+        if not self.share:
+            return matcher.match(arn, lookup, deny=deny)
+        # by the element's text: principals' own inline policies repeat the same Resource elements
+        key = (matcher.patterns, matcher.negated, matcher.variables, arn, deny)
+        found = self.matched.get(key)
+        if found is None:
+            found = matcher.match(arn, lookup, deny=deny)
+            if not _has_variables(matcher):
+                self.matched[key] = found
+        return found
+
+    def _reads(self, st: Statement) -> tuple[str, ...] | None:
+        """The condition keys ``st`` reads (lower case); None when its answer is its principal's own:
+        policy variables anywhere, or a NotPrincipal."""
+        key = id(st)
+        if key not in self.reads:
+            own = st.not_principal is not None or _has_variables(st.resource_matcher)
+            own = own or any("${" in str(v) for c in st.conditions for v in c.values)
+            self.reads[key] = None if own else tuple(sorted({c.key_lc for c in st.conditions}))
+        return self.reads[key]
+
+    def _class_key(
+        self,
+        p: PrincipalEntry,
+        res: ResourceEntry,
+        actions: tuple[str, ...],
+        allowed: int,
+        relevant: Masked,
+        forms: tuple[frozenset[Form], ...],
+    ) -> tuple[object, ...] | None:
+        keys: set[str] = set()
+        for st, _ in relevant:
+            read = self._reads(st)
+            if read is None:
+                return None
+            keys.update(read)
+        values = self.values.get(p.arn)
+        if values is None:
+            values = self.values[p.arn] = {k.lower(): _hashable(v) for k, v in p.context_values.items()}
+        q = p.principal
+        return (
+            res.arn,
+            actions,
+            allowed,
+            p.account,
+            p.kind,
+            q.kind,
+            q.service_linked,
+            q.has_boundary,
+            q.org_id,
+            q.org_paths,
+            tuple(id(st) for st, _ in relevant),
+            forms,
+            tuple((k, values.get(k)) for k in sorted(keys)),
+        )
 
     def mask(self, st: Statement, actions: tuple[str, ...]) -> int:
         table = self.masks.setdefault(actions, {})
@@ -242,11 +353,17 @@ class _AccessCache:
     def access(self, p: PrincipalEntry | Principal, res: ResourceEntry, actions: tuple[str, ...]) -> Groups:
         own, rcps = self.resource_statements(res, actions)
         target = p.principal if isinstance(p, PrincipalEntry) else p
-        applies = [
-            (st, m)
-            for st, m in own
-            if st.not_principal is not None or (st.principal is not None and match_block(st.principal, target))
-        ]
+        applies: Masked = []
+        forms: list[frozenset[Form]] = []
+        for st, m in own:
+            if st.not_principal is not None:
+                applies.append((st, m))
+                forms.append(frozenset())
+            elif st.principal is not None:
+                named = match_block(st.principal, target)
+                if named:
+                    applies.append((st, m))
+                    forms.append(named)
         allowed = 0
         for st, m in applies:
             if st.effect is Effect.ALLOW:
@@ -258,29 +375,32 @@ class _AccessCache:
         active: Masked = []
         signature: list[object] = []
         for st, m in identity:
-            deny = st.effect is Effect.DENY
-            result = st.resource_matcher.match(res.arn, lookup, deny=deny) if st.resource_matcher else None
+            result = self._match(st, res.arn, lookup)
             signature.append(result)
             if result is not None and _surely_not(result):
                 continue
             active.append((st, m))
-            if not deny:
+            if st.effect is not Effect.DENY:
                 allowed |= m
         if not allowed:
             return []
         relevant = [*active, *caps, *applies, *rcps]
         key: tuple[object, ...] | None = None
-        if not applies and not _needs_resource_grant(res):
+        if self.share and not applies and not _needs_resource_grant(res):
             for st, _ in (*caps, *rcps):
-                matcher = st.resource_matcher
-                signature.append(matcher.match(res.arn, lookup, deny=st.effect is Effect.DENY) if matcher else None)
+                signature.append(self._match(st, res.arn, lookup))
             statements = (st for st, _ in relevant)
             tags = tuple(sorted(res.tags.items())) if _reads_tags(statements) else ()
             key = (p.arn, actions, id(res.rcps), res.account, tags, tuple(signature), len(own) == 0)
             cached = self.answers.get(key)
             if cached is not None:
                 return cached
-        groups = self._evaluate(p, res, actions, allowed, relevant)
+        shared = self._class_key(p, res, actions, allowed, relevant, tuple(forms)) if self.share else None
+        groups = self.classes.get(shared) if shared is not None else None
+        if groups is None:
+            groups = self._evaluate(p, res, actions, allowed, relevant)
+            if shared is not None:
+                self.classes[shared] = groups
         if key is not None:
             self.answers[key] = groups
         return groups
@@ -303,17 +423,18 @@ class _AccessCache:
             acts, decisions = groups.setdefault(d.residual, ([], []))
             acts.extend(members)
             decisions.append(d)
-        return [_grant(cond, acts, decisions) for cond, (acts, decisions) in groups.items()]
+        return [_grant(cond, acts, decisions, self.levels) for cond, (acts, decisions) in groups.items()]
 
 
 @register("resource-access", "resource_access", "principal can perform actions on a resource")
-def resource_access_edges(estate: Estate) -> Iterator[DerivedEdge]:
+def resource_access_edges(estate: Estate, *, share: bool = True) -> Iterator[DerivedEdge]:
     catalog = get_catalog()
     index = _identity_index(estate)
-    cache = _AccessCache(estate)
+    cache = _AccessCache(estate, share=share)
     for res in estate.resources.values():
         if res.resource is None or res.type in _IAM_TYPES:
             continue
+        cache.start()
         service = res.arn.split(":")[2]
         actions = tuple(a for a in catalog.actions_on(res.arn) if a.split(":", 1)[0] == service)
         if not actions:
@@ -328,7 +449,7 @@ def resource_access_edges(estate: Estate) -> Iterator[DerivedEdge]:
         for node, p in candidates.items():
             grants = cache.access(p, res, actions)
             if objects is not None and object_actions:
-                grants = _merged([*grants, *cache.access(p, objects, object_actions)])
+                grants = cache.merged(grants, cache.access(p, objects, object_actions))
             for grant in grants:
                 yield DerivedEdge(
                     source=node,

@@ -1,0 +1,100 @@
+"""resource-access shares evaluations between resources and between principals; the edges must be those of
+evaluating every candidate pair on its own (``share=False``), proof and conditions included."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from iamgraph.edges.base import DerivedEdge
+from iamgraph.edges.techniques.resource_access import resource_access_edges
+from iamgraph.graph.estate import Estate
+from iamgraph.ingest import load_snapshot
+
+ROOT = Path(__file__).resolve().parents[3]
+GENERATOR = ROOT / "bench" / "generate.py"
+
+
+def _edge(e: DerivedEdge) -> tuple[Any, ...]:
+    proof = sorted((m.ref.layer.value, m.ref.policy, m.ref.index, str(m.ref.sid), str(m.level)) for m in e.proof)
+    access = tuple(sorted((k, tuple(v)) for k, v in e.access.items()))
+    return (e.source, e.target, e.kind, e.technique, e.actions, access, repr(e.conditions), tuple(proof), e.note)
+
+
+def _same_edges(path: Path) -> int:
+    estate = Estate(load_snapshot(path))
+    shared = Counter(_edge(e) for e in resource_access_edges(estate))
+    plain = Counter(_edge(e) for e in resource_access_edges(Estate(load_snapshot(path)), share=False))
+    assert shared == plain
+    return sum(plain.values())
+
+
+@pytest.mark.parametrize("fixture", ["demo-org", "small/org", "small/single-account", "hostile"])
+def test_the_fixtures(fixture: str) -> None:
+    path = ROOT / "fixtures" / fixture
+    if not path.exists():
+        pytest.skip(f"no fixture {fixture}")
+    assert _same_edges(path) >= (1 if fixture == "demo-org" else 0)
+
+
+@pytest.mark.skipif(not GENERATOR.exists(), reason="bench/generate.py is not there")
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_generated_estates(tmp_path: Path, seed: int) -> None:
+    """Wildcards, NotAction/NotResource, Deny, conditions on principal and resource keys, boundaries, SCPs,
+    RCPs, public and organisation-wide resource policies, cross-account trusts."""
+    out = tmp_path / "estate"
+    args = ["--principals", "120", "--accounts", "3", "--resources", "360", "--seed", str(seed), "--out", str(out)]
+    subprocess.run([sys.executable, str(GENERATOR), *args], check=True, capture_output=True)
+    assert _same_edges(out) > 1000
+
+
+@pytest.mark.parametrize("order", [("named", "other"), ("other", "named")])
+def test_principals_named_differently_by_one_statement_are_not_shared(tmp_path: Path, order: tuple[str, str]) -> None:
+    """One bucket-policy statement names a role by its ARN and the whole account by its root: in the same
+    account the ARN grant is enough by itself, the account grant needs an identity Allow. Two roles with
+    the same (no) permissions get different answers, whichever is evaluated first."""
+    from iamgraph.graph.build import build_graph
+
+    from .estate_builder import ACCOUNT, Account, arn, doc, load, trust_service
+
+    a = Account()
+    for name in order:
+        a.role(name, trust_service("ec2.amazonaws.com"))
+    bucket = "arn:aws:s3:::shared-reports"
+    grant = {
+        "Effect": "Allow",
+        "Principal": {"AWS": [arn("role", "named"), f"arn:aws:iam::{ACCOUNT}:root"]},
+        "Action": "s3:GetObject",
+        "Resource": f"{bucket}/*",
+    }
+    a.resource(bucket, "AWS::S3::Bucket", policy=doc(grant))
+    g = build_graph(load(tmp_path, a))
+    assert [e.actions for e in g.edges_between(arn("role", "named"), bucket)] == [("s3:GetObject",)]
+    assert g.edges_between(arn("role", "other"), bucket) == []
+
+
+@pytest.mark.parametrize("first", ["alice", "bob"])
+def test_a_condition_with_a_policy_variable_is_the_principals_own(tmp_path: Path, first: str) -> None:
+    """The condition reads a resource key, but its value is the caller's user name: two users with the same
+    managed policy get different answers on the same queue."""
+    from iamgraph.graph.build import build_graph
+
+    from .estate_builder import Account, allow, arn, doc, load
+
+    a = Account()
+    own_queues = a.managed(
+        "own-queues",
+        doc(allow("sqs:SendMessage", Condition={"StringEquals": {"aws:ResourceTag/owner": "${aws:username}"}})),
+    )
+    for name in (first, "bob" if first == "alice" else "alice"):
+        a.user(name, managed=(own_queues,))
+    queue = "arn:aws:sqs:eu-west-1:111122223333:alice-jobs"
+    a.resource(queue, "AWS::SQS::Queue", tags={"owner": "alice"})
+    g = build_graph(load(tmp_path, a))
+    assert [e.actions for e in g.edges_between(arn("user", "alice"), queue)] == [("sqs:SendMessage",)]
+    assert g.edges_between(arn("user", "bob"), queue) == []
