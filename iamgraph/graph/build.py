@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.edges.registry import techniques
@@ -25,8 +27,27 @@ _PROVIDER_TYPES = frozenset({"AWS::IAM::SAMLProvider", "AWS::IAM::OIDCProvider"}
 _ACCOUNT_ROOT = re.compile(r"^arn:[\w-]+:iam::(\d{12}):root$")
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused: a build allocates millions of long-lived objects (edges, proofs,
+    the graph) and next to no cyclic garbage, and every full collection the allocations trigger walks all
+    of them again (15 % of a 500-principal build)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def build_graph(snapshot: Snapshot, *, progress: Progress | None = None) -> AccessGraph:
     """Evaluate every technique over the estate; each edge keeps its proof and residual conditions."""
+    with _collector_paused():
+        return _build(snapshot, progress)
+
+
+def _build(snapshot: Snapshot, progress: Progress | None) -> AccessGraph:
     started = time.perf_counter()
     estate = Estate(snapshot)
     g = AccessGraph()
