@@ -39,10 +39,15 @@ def _path_tree(parent: Tree, hops: list[dict[str, Any]]) -> None:
 
 def _who_can(out: Console, r: dict[str, Any]) -> None:
     what = r.get("action") or r.get("access_level") or "any action"
-    tree = Tree(f"[bold]who can {escape(str(what))} on {escape(r['resource'])}[/] ({len(r['principals'])})")
+    total = r.get("total", len(r["principals"]))
+    shown = len(r["principals"])
+    count = f"{total}" if shown == total else f"{shown} of {total}, from #{r.get('offset', 0) + 1}"
+    tree = Tree(f"[bold]who can {escape(str(what))} on {escape(r['resource'])}[/] ({count})")
     for p in r["principals"]:
         flag = " [yellow]conditional[/]" if p["conditional"] else ""
         _path_tree(tree.add(f"{escape(_short(p['arn']))} [dim]{escape(p['kind'])}[/]{flag}"), p["path"])
+    if r.get("truncated"):
+        tree.add(f"[dim]… {total - r.get('offset', 0) - shown} more (--offset, --limit)[/]")
     out.print(tree)
 
 

@@ -369,3 +369,21 @@ def test_who_can_pages_on_the_command_line(cli: Any) -> None:
     page = cli("who-can", "arn:aws:s3:::finance-reports", "--action", "s3:GetObject", "--limit", "2", "--offset", "1")
     assert page["total"] == whole["total"] == len(whole["principals"]) > 3
     assert page["principals"] == whole["principals"][1:3] and page["truncated"]
+
+
+def test_pages_and_summaries_say_what_they_leave_out() -> None:
+    """The terminal views of a page of who-can and of a limited exposure count what is not listed."""
+    from rich.console import Console
+
+    from iamgraph.graph.queries import Analysis, exposure, who_can
+    from iamgraph.ingest import load_snapshot
+    from iamgraph.render import render_query
+
+    analysis = Analysis.of(load_snapshot(DEMO))
+    console = Console(record=True, width=200)
+    page = who_can(analysis, "arn:aws:s3:::finance-reports", limit=2, offset=1)
+    render_query(console, "who-can", page)
+    render_query(console, "exposure", exposure(analysis, limit=1))
+    text = console.export_text()
+    assert f"(2 of {page['total']}, from #2)" in text and f"… {page['total'] - 3} more (--offset, --limit)" in text
+    assert "admin 381492650173:role/federation/SamlAdministrators" in text and "more (--limit)" in text
