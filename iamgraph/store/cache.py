@@ -12,12 +12,11 @@ import hashlib
 import os
 import pickle
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
 from iamgraph import __version__
+from iamgraph.graph.build import collector_paused
 from iamgraph.graph.queries.base import Analysis
 from iamgraph.ingest import load_snapshot
 
@@ -66,19 +65,6 @@ def snapshot_hash(path: Path) -> str:
     return h.hexdigest()
 
 
-@contextmanager
-def _no_gc() -> Iterator[None]:
-    """The cyclic garbage collector paused: unpickling a graph creates millions of objects and no garbage,
-    and the collections those allocations trigger made loading 4-5x slower."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 def ready_for_queries(analysis: Analysis) -> None:
     """Before serving queries: build the graph's edge indexes now rather than in the first request, with
     the GC paused (millions of allocations, no garbage), then move what is alive out of the cyclic GC's
@@ -92,7 +78,7 @@ def ready_for_queries(analysis: Analysis) -> None:
     from iamgraph.graph.queries.privesc import shared_search
     from iamgraph.graph.queries.whatif import WhatIf
 
-    with _no_gc():
+    with collector_paused():
         analysis.graph.index_edges()
         exposure(analysis, limit=0)
         shared_search(analysis, WhatIf(), 8, None).walk(True, None)  # privesc's other pass
@@ -118,7 +104,7 @@ def load_analysis(path: Path, *, use_cache: bool = True, freeze: bool = False) -
     target = cache_dir() / f"{key}.pickle"
     if target.exists():
         try:
-            with target.open("rb") as fh, _no_gc():
+            with target.open("rb") as fh, collector_paused():
                 cached = pickle.load(fh)
                 if freeze:  # unpickling makes no garbage: nothing is lost by freezing now
                     gc.freeze()

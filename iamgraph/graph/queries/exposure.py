@@ -15,7 +15,7 @@ from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.graph.model import NodeKind
 from iamgraph.graph.queries.base import HopMemo, Parents, QueryView, path_conditional, path_to, usable
 from iamgraph.graph.queries.budget import Deadline, check
-from iamgraph.graph.queries.privesc import _bits, _Pass, shared_search
+from iamgraph.graph.queries.privesc import _bits, _Pass, next_level, shared_search
 from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.model.policy import ConditionClause
 from iamgraph.policy.logic import Expr
@@ -199,7 +199,6 @@ def _walk(
     depth; every node once, at its shortest. Stops when ``limit`` entries and ``limit`` admins of
     ``admins`` (all when fewer) are found."""
     g = analysis.graph
-    adj = acting.adj
     parent: Parents = {src: None}
     listed = {src}
     entries: list[_Entry] = []
@@ -225,13 +224,7 @@ def _walk(
         full = limit is not None and len(entries) >= limit
         if depth >= max_depth or (full and (not wanted or (limit is not None and len(found_admins) >= limit))):
             break
-        below: list[str] = []
-        for node in level:
-            check(deadline)
-            for target, e, cond in adj.get(node, ()):
-                if target not in parent:
-                    parent[target] = (node, e, cond)
-                    below.append(target)
+        below = next_level(level, acting.adj, parent, deadline)
         for node in below:
             if node in wanted:
                 wanted.discard(node)

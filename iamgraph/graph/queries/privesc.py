@@ -100,7 +100,7 @@ class _Pass:
             return cond is True if unconditional else cond is not False
 
         # out-edges in the graph's order, as the search walks them: node -> [(target, edge, conditions)]
-        self.adj: dict[str, list[tuple[str, DerivedEdge, Expr]]] = {}
+        self.adj: Adjacency = {}
         self.grants: dict[str, list[tuple[DerivedEdge, Expr]]] = {}
         self.grant_targets: dict[int, int] = {}  # grant source -> bitset of its usable grants' targets
         self.grant_mask = 0  # bitset of the nodes with a usable grant
@@ -134,6 +134,22 @@ class _Pass:
         if self.admin_mask & reach & ~(1 << i):
             return True
         return any(self.grant_targets[x] & reach for x in _bits(self.grant_mask & reach))
+
+
+Adjacency = dict[str, list[tuple[str, DerivedEdge, Expr]]]
+
+
+def next_level(level: list[str], adj: Adjacency, parent: Parents, deadline: Deadline | None) -> list[str]:
+    """One step of a breadth-first walk: the nodes first reached from ``level`` over ``adj``, in order, each
+    entered in ``parent`` with the node and edge it was reached by."""
+    below: list[str] = []
+    for node in level:
+        check(deadline)
+        for target, e, c in adj.get(node, ()):
+            if target not in parent:
+                parent[target] = (node, e, c)
+                below.append(target)
+    return below
 
 
 def _bounded_reach(succ: list[list[int]], max_depth: int, deadline: Deadline | None) -> list[int]:
@@ -258,13 +274,7 @@ class _Search:
                         return [*path_to(parent, node), (e, c)]
             if depth >= self.max_depth:
                 return None
-            below: list[str] = []
-            for node in level:
-                check(deadline)
-                for target, e, c in adj.get(node, ()):
-                    if target not in parent:
-                        parent[target] = (node, e, c)
-                        below.append(target)
+            below = next_level(level, adj, parent, deadline)
             if not below:
                 return None
             level = below
