@@ -9,6 +9,7 @@ missing or a wildcard pattern (or without ``aud``), and resources that anyone ca
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from iamgraph.edges.base import DerivedEdge, EdgeKind
@@ -105,6 +106,8 @@ class _Reach:
         self.held: dict[str, int] = memo.setdefault("held", {})
         self.targets: dict[str, int] = memo.setdefault("targets", {})
         self.target_names: list[str] = memo.setdefault("names", [])
+        # the numbering is shared by the queries of a server's worker threads: one numbers at a time
+        self.lock: threading.Lock = memo.setdefault("lock", threading.Lock())
         self._unions: dict[int, int] = {}
         self._dual: int | None = None  # the act-as nodes that are also access targets (bitset over the index)
 
@@ -115,6 +118,13 @@ class _Reach:
 
     def holds(self, node: str) -> int:
         """Bitset (over ``targets``) of the nodes ``node`` has a usable access edge to."""
+        found = self.held.get(node)
+        if found is None:
+            with self.lock:
+                found = self._number(node)
+        return found
+
+    def _number(self, node: str) -> int:
         found = self.held.get(node)
         if found is None:
             numbers, names = self.targets, self.target_names
