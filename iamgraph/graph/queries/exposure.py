@@ -248,25 +248,21 @@ def _walk(
     return entries, found_admins, parent
 
 
+def _path_json(path: list[tuple[DerivedEdge, Expr]], hop_json: HopMemo) -> dict[str, Any]:
+    return {"conditional": path_conditional(path), "path": [hop_json(e, c) for e, c in path]}
+
+
 def _entry_json(g: Any, entry: _Entry, parent: Parents, hop_json: HopMemo) -> dict[str, Any]:
     target, holder, access = entry
     if holder is None or access is None:
-        path = path_to(parent, target)
         return {
             "node": target,
             "kind": str(g.nodes[target].get("kind")),
-            "conditional": path_conditional(path),
-            "path": [hop_json(e, c) for e, c in path],
+            **_path_json(path_to(parent, target), hop_json),
         }
     e, cond = access
     full = [*path_to(parent, holder), (e, cond)]
-    return {
-        "node": target,
-        "kind": "resource",
-        "actions": list(e.actions),
-        "conditional": path_conditional(full),
-        "path": [hop_json(x, c) for x, c in full],
-    }
+    return {"node": target, "kind": "resource", "actions": list(e.actions), **_path_json(full, hop_json)}
 
 
 def exposure(
@@ -284,32 +280,26 @@ def exposure(
         raise ValueError("limit must be >= 0")
     hop_json = HopMemo(analysis.graph)
     g = analysis.graph.graph
-    outsiders = []
+    outsiders: list[dict[str, Any]] = []
     findings: list[dict[str, Any]] = []
     public: list[dict[str, Any]] = []
     found = [n for n in sorted(g.nodes) if g.nodes[n].get("kind") in OUTSIDE_KINDS]
-    reach = _Reach(analysis, whatif, max_depth, deadline) if found else None
+    if not found:
+        return {"outsiders": outsiders, "public_resources": public, "findings": findings, "limit": limit}
+    reach = _Reach(analysis, whatif, max_depth, deadline)
     sets: list[tuple[int, int]] = []
     for node in found:  # first what each reaches: all holders are numbered before the masks are made
-        assert reach is not None
         check(deadline)
         acting = reach.acts_as(str(node))
         sets.append((acting, reach.held_by(acting) | reach.holds(str(node))))
-    acting_masks = _account_masks(g, reach.search.nodes) if reach else {}
-    held_masks = _account_masks(g, reach.target_names) if reach else {}
-    admin_mask = 0
-    if reach is not None:
-        for admin in reach.search.admins:
-            i = reach.search.index.get(admin)
-            if i is not None:
-                admin_mask |= 1 << i
+    acting_masks = _account_masks(g, reach.search.nodes)
+    held_masks = _account_masks(g, reach.target_names)
     for node, (acting, held) in zip(found, sets, strict=True):
-        assert reach is not None
         check(deadline)
         held = reach.less_principals(str(node), acting, held)
         kind = g.nodes[node].get("kind")
         names = reach.search.nodes
-        admins = {names[i] for i in _bits(acting & admin_mask)}
+        admins = {names[i] for i in _bits(acting & reach.acting.admin_mask)}
         entries, reached_admins, parent = _walk(
             analysis, reach.acting, str(node), whatif, max_depth, limit, admins, deadline
         )
@@ -343,14 +333,7 @@ def exposure(
                     "admins": len(admins),
                     "by_account": dict(sorted(by_account.items())),
                 },
-                "admins": [
-                    {
-                        "node": a,
-                        "conditional": path_conditional(path_to(parent, a)),
-                        "path": [hop_json(e, c) for e, c in path_to(parent, a)],
-                    }
-                    for a in reached_admins
-                ],
+                "admins": [{"node": a, **_path_json(path_to(parent, a), hop_json)} for a in reached_admins],
                 "reaches": [_entry_json(g, entry, parent, hop_json) for entry in entries],
                 "truncated": len(entries) < total,
             }
