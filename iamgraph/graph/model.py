@@ -39,12 +39,14 @@ PRINCIPAL_KINDS = frozenset({NodeKind.ACCOUNT, NodeKind.USER, NodeKind.ROLE})
 class InSources:
     """The in-edges of a node grouped by source (sources in the order of their first edge), and three sets
     of sources as bitsets over ``AccessGraph.numbers``: ``every`` source with an edge that may hold, those
-    with one that holds outright (``firm``), and those whose first such edge is conditional (``mixed``)."""
+    with one that holds outright (``firm``), and those whose first such edge is conditional (``mixed``).
+    ``rank``: each source's position in ``groups``."""
 
     groups: list[tuple[str, list[DerivedEdge]]]
     every: int
     firm: int
     mixed: int
+    rank: dict[str, int]
 
 
 @dataclass(slots=True)
@@ -62,8 +64,11 @@ class AccessGraph:
     )
     # node -> its bit in the bitsets of ``InSources`` (resources last, so that sets of principals are short)
     _numbers: dict[str, int] | None = field(default=None, repr=False, compare=False)
+    _names: list[str] | None = field(default=None, repr=False, compare=False)  # the nodes by number
     # JSON of an edge as a hop under its own conditions, by edge identity (see ``queries.base.HopMemo``)
     hop_cache: dict[int, tuple[DerivedEdge, dict[str, Any]]] = field(default_factory=dict, repr=False, compare=False)
+    # JSON of the condition expressions and proofs that edges share, by identity (``queries.base.hop_json``)
+    json_parts: dict[int, tuple[object, Any]] = field(default_factory=dict, repr=False, compare=False)
     # what a query derives from the whole graph under no what-if, kept for the next one (by the query's
     # own key); dropped by every edge added, never pickled
     query_memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -73,9 +78,10 @@ class AccessGraph:
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
         self.graph, self.timings, self.warnings = state
-        self._by_kind = self._in_by_kind = self._numbers = None
+        self._by_kind = self._in_by_kind = self._numbers = self._names = None
         self._in_sources = {}
         self.hop_cache = {}
+        self.json_parts = {}
         self.query_memo = {}
 
     def add_node(self, node_id: str, kind: NodeKind, **attrs: Any) -> None:
@@ -102,7 +108,7 @@ class AccessGraph:
 
     def put(self, edge: DerivedEdge, key: str) -> None:
         """Store ``edge`` under ``key`` as it is (a store's fetched subgraph keeps the keys it loaded)."""
-        self._by_kind = self._in_by_kind = self._numbers = None
+        self._by_kind = self._in_by_kind = self._numbers = self._names = None
         self._in_sources.clear()
         self.hop_cache.clear()
         self.query_memo.clear()
@@ -119,6 +125,7 @@ class AccessGraph:
         resource = {n: d.get("kind") == NodeKind.RESOURCE for n, d in self.graph.nodes(data=True)}
         order = [n for n, r in resource.items() if not r] + [n for n, r in resource.items() if r]
         self._numbers = {n: i for i, n in enumerate(order)}
+        self._names = order
         self._by_kind, self._in_by_kind = out, into
 
     def numbers(self) -> dict[str, int]:
@@ -127,6 +134,13 @@ class AccessGraph:
             self.index_edges()
         assert self._numbers is not None
         return self._numbers
+
+    def names(self) -> list[str]:
+        """The nodes by their number (the inverse of :meth:`numbers`)."""
+        if self._names is None:
+            self.index_edges()
+        assert self._names is not None
+        return self._names
 
     def out_edges_of(self, node: str, kinds: frozenset[EdgeKind]) -> list[DerivedEdge]:
         """The out-edges of ``node`` of the given kinds, in the graph's order, from an index by kind (the
@@ -166,7 +180,9 @@ class AccessGraph:
                     firm |= bit
                 if first.conditions is not True:
                     mixed |= bit
-            found = self._in_sources[key] = InSources(list(groups.items()), every, firm, mixed)
+            found = self._in_sources[key] = InSources(
+                list(groups.items()), every, firm, mixed, {source: i for i, source in enumerate(groups)}
+            )
         return found
 
     def node(self, node_id: str) -> dict[str, Any]:

@@ -73,15 +73,19 @@ def ready_for_queries(analysis: Analysis) -> None:
 
     Also makes what privesc and exposure share at their default depth (every node's act-as reach, what
     each holder holds, kept on the graph): the first such query would otherwise spend most of its time
-    budget on it (about 8 s at 5k principals)."""
+    budget on it (about 8 s at 5k principals). And who can act as each node within 7 hops: who-can and
+    can at their default depth (8, the access hop included) and path up to 7 hops walk only through the
+    nodes that can get to their target, and who-can counts its total from them."""
     from iamgraph.graph.queries.exposure import exposure
     from iamgraph.graph.queries.privesc import shared_search
+    from iamgraph.graph.queries.reach import reverse_sets
     from iamgraph.graph.queries.whatif import WhatIf
 
     with collector_paused():
         analysis.graph.index_edges()
         exposure(analysis, limit=0)
         shared_search(analysis, WhatIf(), 8, None).walk(True, None)  # privesc's other pass
+        reverse_sets(analysis.graph, 7)
     gc.collect()
     gc.freeze()
 

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from iamgraph.edges.base import TRAVERSABLE, DerivedEdge, EdgeKind
 from iamgraph.errors import InputError
+from iamgraph.evaluation.decision import MatchedStatement
 from iamgraph.graph.build import build_graph
 from iamgraph.graph.estate import Estate
 from iamgraph.graph.model import AccessGraph
@@ -126,17 +127,33 @@ def resolve_ref(
 Hop = dict[str, Any]
 
 
-def hop_json(edge: DerivedEdge, conditions: Expr) -> Hop:
+def hop_json(edge: DerivedEdge, conditions: Expr, parts: dict[int, tuple[object, Any]] | None = None) -> Hop:
+    """An edge as a hop of a path, under ``conditions``. ``parts`` keeps the JSON of condition expressions
+    and proofs by object identity: edges share them (one grant's answer lands on many principals), and a
+    condition's JSON sorts its parts."""
     return {
         "source": edge.source,
         "target": edge.target,
         "kind": edge.kind._value_,
         "technique": edge.technique,
         "actions": list(edge.actions),
-        "conditions": [] if conditions is True else [expr_to_json(conditions)],
-        "proof": [m.to_json() for m in edge.proof],
+        "conditions": [] if conditions is True else [_part(parts, conditions, expr_to_json)],
+        "proof": _part(parts, edge.proof, _proof_json),
         **({"via": list(edge.via)} if edge.via else {}),
     }
+
+
+def _proof_json(proof: tuple[MatchedStatement, ...]) -> list[dict[str, Any]]:
+    return [m.to_json() for m in proof]
+
+
+def _part(parts: dict[int, tuple[object, Any]] | None, obj: Any, make: Callable[[Any], Any]) -> Any:
+    if parts is None:
+        return make(obj)
+    hit = parts.get(id(obj))
+    if hit is None:
+        hit = parts[id(obj)] = (obj, make(obj))  # the object is kept alive with its id
+    return hit[1]
 
 
 class HopMemo:
@@ -145,24 +162,25 @@ class HopMemo:
     of times. A hop under the edge's own conditions (no what-if changed them) is also kept on the graph,
     for every later query. Identical hops are the same dict in the answer; treat answers as read-only."""
 
-    __slots__ = ("_memo", "_shared")
+    __slots__ = ("_memo", "_parts", "_shared")
 
     def __init__(self, graph: AccessGraph | None = None) -> None:
         # keyed by object identity; the value keeps both objects alive so an id is never reused meanwhile
         self._memo: dict[tuple[int, int], tuple[DerivedEdge, Expr, Hop]] = {}
         self._shared = graph.hop_cache if graph is not None else None
+        self._parts = graph.json_parts if graph is not None else {}
 
     def __call__(self, edge: DerivedEdge, conditions: Expr) -> Hop:
         shared = self._shared
         if shared is not None and conditions is edge.conditions:
             found = shared.get(id(edge))
             if found is None:
-                found = shared[id(edge)] = (edge, hop_json(edge, conditions))
+                found = shared[id(edge)] = (edge, hop_json(edge, conditions, self._parts))
             return found[1]
         key = (id(edge), id(conditions))
         hit = self._memo.get(key)
         if hit is None:
-            hit = self._memo[key] = (edge, conditions, hop_json(edge, conditions))
+            hit = self._memo[key] = (edge, conditions, hop_json(edge, conditions, self._parts))
         return hit[2]
 
 
@@ -206,8 +224,6 @@ def reverse_reach(
         if node not in best:
             best[node] = hops
             order.append(node)
-    if not whatif.active:  # the edges' own conditions: the sets of sources of each node decide at once
-        return _reverse_bits(g, best, order, max_depth, deadline, unconditional)
     queue = deque(order)
     passed_over = False
     for node, path in _expanded(queue, best, max_depth, deadline):
@@ -250,50 +266,6 @@ def _first_holding(
             continue
         return (e, cond), skipped
     return None, skipped
-
-
-def _as_is(conditions: Expr) -> Expr:
-    return conditions
-
-
-def _reverse_bits(
-    g: AccessGraph,
-    best: dict[str, list[tuple[DerivedEdge, Expr]]],
-    order: list[str],
-    max_depth: int,
-    deadline: Deadline | None,
-    unconditional: bool,
-) -> tuple[dict[str, list[tuple[DerivedEdge, Expr]]], bool]:
-    """``reverse_reach`` without a what-if: the same walk in the same order, which skips every node whose
-    sources it has all seen (one bitset operation) instead of looking at them one by one."""
-    numbers = g.numbers()
-    seen = 0
-    for node in order:
-        seen |= 1 << numbers[node]
-    passed_over = False
-    queue = deque(order)
-    for node, path in _expanded(queue, best, max_depth, deadline):
-        sources = g.in_sources_of(node, ACT_AS)
-        if unconditional:
-            passed_over = passed_over or bool(sources.mixed & ~seen)
-            new = sources.firm & ~seen
-        else:
-            new = sources.every & ~seen
-        if not new:
-            continue
-        seen |= new
-        left = new.bit_count()
-        for source, edges in sources.groups:
-            if not new >> numbers[source] & 1:
-                continue
-            hop, _ = _first_holding(edges, _as_is, unconditional)
-            if hop is not None:  # always: the source is in ``firm`` / ``every``
-                best[source] = [hop, *path]
-                queue.append(source)
-            left -= 1
-            if not left:
-                break
-    return best, passed_over
 
 
 Parents = dict[str, tuple[str, DerivedEdge, Expr] | None]

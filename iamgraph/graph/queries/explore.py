@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter, deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.errors import InputError
-from iamgraph.graph.queries.base import Analysis, hop_json, usable
+from iamgraph.graph.queries.base import Analysis, HopMemo, usable
 from iamgraph.graph.queries.budget import Deadline, check
 from iamgraph.graph.queries.whatif import WhatIf
 
@@ -77,12 +77,25 @@ def edge_details(
     return {"source": s, "target": t, "edges": edges}
 
 
-def _incident(analysis: Analysis, node: str) -> Iterator[DerivedEdge]:
+def _incident(
+    analysis: Analysis, node: str, within: dict[str, int] | None
+) -> Iterator[tuple[str, Iterable[dict[str, Any]]]]:
+    """The node's neighbours with the data of the edges between them, out-edges first, then in-edges: all
+    of them in the graph's order, or (``within``: node -> position) only those in ``within``, in its order.
+    The outermost ring of a neighbourhood adds no node, only the edges between nodes already in: a
+    resource there may have thousands of neighbours, of which the walk looks only at those it holds."""
     g = analysis.graph.graph
-    for _, _, data in g.out_edges(node, data=True):
-        yield data["edge"]
-    for _, _, data in g.in_edges(node, data=True):
-        yield data["edge"]
+    for adjacency in (g.succ[node], g.pred[node]):
+        if within is None:
+            for other, keyed in adjacency.items():
+                yield other, keyed.values()
+        elif len(adjacency) < len(within):
+            for other in sorted((o for o in adjacency if o in within), key=within.__getitem__):
+                yield other, adjacency[other].values()
+        else:
+            for other in within:
+                if other in adjacency:
+                    yield other, adjacency[other].values()
 
 
 def check_neighbourhood_bounds(depth: int, limit: int) -> None:
@@ -109,28 +122,33 @@ def neighbourhood(
     max_edges = 4 * limit
     truncated = False
     queue: deque[str] = deque([center])
+    hop = HopMemo(analysis.graph)
+    ring: dict[str, int] | None = None  # the nodes by position, once the walk is at the outermost ring
     while queue and not truncated:
         check(deadline)
         node = queue.popleft()
-        for e in _incident(analysis, node):
-            cond = usable(e, whatif)
-            if cond is False:
-                continue
-            other = e.target if e.source == node else e.source
-            if other not in dist:
-                if dist[node] >= depth:
+        if ring is None and dist[node] >= depth:  # every node is in by now (breadth-first)
+            ring = {n: i for i, n in enumerate(dist)}
+        for other, found in _incident(analysis, node, ring):
+            for data in found:
+                e: DerivedEdge = data["edge"]
+                cond = usable(e, whatif)
+                if cond is False:
                     continue
-                if len(dist) >= limit:
-                    truncated = True
-                    break
-                dist[other] = dist[node] + 1
-                queue.append(other)
-            key = (e.source, e.target, e.kind.value, e.technique)
-            if key not in edges:
-                if len(edges) >= max_edges:
-                    truncated = True
-                    break
-                edges[key] = hop_json(e, cond)
+                if other not in dist:
+                    if len(dist) >= limit:
+                        truncated = True
+                        break
+                    dist[other] = dist[node] + 1
+                    queue.append(other)
+                key = (e.source, e.target, e.kind.value, e.technique)
+                if key not in edges:
+                    if len(edges) >= max_edges:
+                        truncated = True
+                        break
+                    edges[key] = hop(e, cond)
+            if truncated:
+                break
     return {
         "center": center,
         "depth": depth,

@@ -16,7 +16,8 @@ from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.graph.model import NodeKind
 from iamgraph.graph.queries.base import HopMemo, Parents, QueryView, path_conditional, path_to, usable
 from iamgraph.graph.queries.budget import Deadline, check
-from iamgraph.graph.queries.privesc import _bits, _Pass, next_level, shared_search
+from iamgraph.graph.queries.privesc import _Pass, next_level, shared_search
+from iamgraph.graph.queries.reach import bits
 from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.model.policy import ConditionClause
 from iamgraph.policy.logic import Expr
@@ -150,7 +151,7 @@ class _Reach:
         if found is None:
             nodes = self.search.nodes
             found = 0
-            for i in _bits(acting):
+            for i in bits(acting):
                 check(self.deadline)
                 found |= self.holds(nodes[i])
             self._unions[acting] = found
@@ -167,7 +168,7 @@ class _Reach:
                     dual |= 1 << i
             self._dual = dual
         nodes, targets = self.search.nodes, self.targets
-        for i in _bits(acting & self._dual):
+        for i in bits(acting & self._dual):
             held &= ~(1 << targets[nodes[i]])
         n = targets.get(src)
         return held & ~(1 << n) if n is not None else held
@@ -299,7 +300,7 @@ def exposure(
         held = reach.less_principals(str(node), acting, held)
         kind = g.nodes[node].get("kind")
         names = reach.search.nodes
-        admins = {names[i] for i in _bits(acting & reach.acting.admin_mask)}
+        admins = {names[i] for i in bits(acting & reach.acting.admin_mask)}
         entries, reached_admins, parent = _walk(
             analysis, reach.acting, str(node), whatif, max_depth, limit, admins, deadline
         )

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.errors import InputError
+from iamgraph.graph.model import AccessGraph
 from iamgraph.graph.queries.base import (
     ACT_AS,
     Analysis,
@@ -15,24 +16,62 @@ from iamgraph.graph.queries.base import (
     Parents,
     QueryView,
     act_as_steps,
-    hop_json,
     path_conditional,
     path_to,
     usable,
 )
 from iamgraph.graph.queries.budget import Deadline, check
+from iamgraph.graph.queries.reach import known_reverse_sets
 from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.policy.logic import Expr
 
 __all__ = ["can", "check_path_bounds", "find_paths"]
 
 Path = list[tuple[DerivedEdge, Expr]]
+_ACCESS = frozenset({EdgeKind.ACCESS})
 
 
-def _out(analysis: QueryView, node: str, whatif: WhatIf, target: str) -> Iterator[tuple[DerivedEdge, Expr]]:
+# node numbers, and the nodes that can still get to the target (bytes, little-endian: a bit is read in
+# constant time, where a shift of a big int copies it)
+Useful = tuple[dict[str, int], bytes] | None
+
+
+def _useful(g: AccessGraph, whatif: WhatIf, hops: int, *, firm: bool, targets: Iterable[str]) -> Useful:
+    """The nodes that can act as one of ``targets`` within ``hops`` act-as hops (over the edges that hold
+    outright when ``firm``), from the reverse sets the graph keeps; None when it keeps none that deep or a
+    what-if changes the edges. A walk towards the targets need not go through any other node: that only
+    leaves out branches without an answer, so the walk finds what it would find without it."""
+    if whatif.active:
+        return None
+    known = known_reverse_sets(g, max(hops, 0))
+    if known is None:
+        return None
+    numbers = g.numbers()
+    mask = known.union((numbers[t] for t in targets), firm=firm)
+    return numbers, mask.to_bytes((mask.bit_length() + 7) // 8, "little")
+
+
+def _within(useful: Useful, node: str) -> bool:
+    if useful is None:
+        return True
+    n = useful[0][node]
+    found = useful[1]
+    return (n >> 3) < len(found) and bool(found[n >> 3] >> (n & 7) & 1)
+
+
+def _path_targets(g: AccessGraph, dst: str) -> list[str]:
+    """Where a path to ``dst`` may end its act-as part: ``dst`` itself, or a node with access onto it."""
+    return [dst, *(e.source for e in g.in_edges_of(dst, _ACCESS) if e.conditions is not False)]
+
+
+def _out(
+    analysis: QueryView, node: str, whatif: WhatIf, target: str, useful: Useful = None
+) -> Iterator[tuple[DerivedEdge, Expr]]:
     g = analysis.graph
     last = [e for e in g.edges_between(node, target) if e.kind is EdgeKind.ACCESS]  # the final hop only
     for e in [*g.out_edges_of(node, ACT_AS), *last]:
+        if not _within(useful, e.target):
+            continue
         cond = usable(e, whatif)
         if cond is not False:
             yield e, cond
@@ -41,24 +80,33 @@ def _out(analysis: QueryView, node: str, whatif: WhatIf, target: str) -> Iterato
 def shortest(
     analysis: QueryView, src: str, dst: str, whatif: WhatIf, max_depth: int, deadline: Deadline | None = None
 ) -> Path | None:
+    """Breadth-first from ``src``; the path by which ``dst`` is first reached (it is then fixed: the walk
+    stops there)."""
+    if src == dst:
+        return []
+    useful = _useful(analysis.graph, whatif, max_depth, firm=False, targets=_path_targets(analysis.graph, dst))
+    if not _within(useful, src):
+        return None
     prev: dict[str, tuple[str, DerivedEdge, Expr] | None] = {src: None}
     queue: deque[tuple[str, int]] = deque([(src, 0)])
     while queue:
         check(deadline)
         node, depth = queue.popleft()
-        if node == dst:
-            path: Path = []
-            while prev[node] is not None:
-                before, e, c = prev[node]  # type: ignore[misc]
-                path.append((e, c))
-                node = before
-            return path[::-1]
         if depth >= max_depth:
             continue
-        for e, c in _out(analysis, node, whatif, dst):
-            if e.target not in prev:
-                prev[e.target] = (node, e, c)
-                queue.append((e.target, depth + 1))
+        for e, c in _out(analysis, node, whatif, dst, useful):
+            if e.target in prev:
+                continue
+            prev[e.target] = (node, e, c)
+            if e.target == dst:
+                path: Path = []
+                at: str = dst
+                while (step := prev[at]) is not None:
+                    before, hop, cond = step
+                    path.append((hop, cond))
+                    at = before
+                return path[::-1]
+            queue.append((e.target, depth + 1))
     return None
 
 
@@ -72,6 +120,9 @@ def _all(
     deadline: Deadline | None = None,
 ) -> list[Path]:
     found: list[Path] = []
+    useful = _useful(analysis.graph, whatif, max_depth, firm=False, targets=_path_targets(analysis.graph, dst))
+    if not _within(useful, src):
+        return found
     stack: list[tuple[str, Path, frozenset[str]]] = [(src, [], frozenset({src}))]
     while stack and len(found) < limit:
         check(deadline)
@@ -81,7 +132,7 @@ def _all(
             continue
         if len(path) >= max_depth:
             continue
-        for e, c in _out(analysis, node, whatif, dst):
+        for e, c in _out(analysis, node, whatif, dst, useful):
             if e.target not in seen:
                 stack.append((e.target, [*path, (e, c)], seen | {e.target}))
     return sorted(found, key=len)
@@ -113,12 +164,13 @@ def find_paths(
     else:
         one = shortest(analysis, s, d, whatif, max_depth, deadline)
         paths = [one] if one else []
+    hop = HopMemo(analysis.graph)
     return {
         "source": s,
         "target": d,
         "bounds": {"max_depth": max_depth, "limit": limit if all_paths else 1},
         "truncated": all_paths and len(paths) >= limit,
-        "paths": [{"conditional": path_conditional(p), "hops": [hop_json(e, c) for e, c in p]} for p in paths],
+        "paths": [{"conditional": path_conditional(p), "hops": [hop(e, c) for e, c in p]} for p in paths],
     }
 
 
@@ -181,6 +233,10 @@ def _nearest_holder(
     every usable edge to the nearest holder. At most ``max_depth`` hops, the access hop included."""
     g = analysis.graph
     for unconditional in (True, False):
+        ends = [n for n, last in starts.items() if not unconditional or last[0][1] is True]
+        useful = _useful(g, whatif, max_depth - 1, firm=unconditional, targets=ends)
+        if not _within(useful, src):
+            continue
         parent: Parents = {src: None}
         level, depth = [src], 0
         while level:
@@ -195,6 +251,8 @@ def _nearest_holder(
             below: list[str] = []
             for node in level:
                 for e, cond in act_as_steps(g, node, parent, whatif, unconditional):
+                    if not _within(useful, e.target):
+                        continue
                     parent[e.target] = (node, e, cond)
                     below.append(e.target)
             level = below

@@ -14,7 +14,6 @@ Only the principals that escalate are searched, breadth-first, and only down to 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
 from typing import Any
 
 from iamgraph.edges.base import DerivedEdge, EdgeKind
@@ -30,6 +29,7 @@ from iamgraph.graph.queries.base import (
     usable,
 )
 from iamgraph.graph.queries.budget import Deadline, check
+from iamgraph.graph.queries.reach import bits, bounded_reach
 from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.policy.logic import Expr
 
@@ -71,14 +71,6 @@ def _forward(
             best[e.target] = [*best[node], (e, cond)]
             queue.append(e.target)
     return best
-
-
-def _bits(mask: int) -> Iterator[int]:
-    """The positions of the set bits of ``mask``, lowest first."""
-    while mask:
-        low = mask & -mask
-        yield low.bit_length() - 1
-        mask ^= low
 
 
 class _Pass:
@@ -126,14 +118,15 @@ class _Pass:
                 for e, _ in usable_grants:
                     targets |= 1 << index[e.target]
                 self.grant_targets[i] = targets
-        self.reach = _bounded_reach(succ, s.max_depth, deadline)
+        found = bounded_reach({i: outs for i, outs in enumerate(succ) if outs}, s.max_depth, deadline)
+        self.reach = [found.get(i, 1 << i) for i in range(len(succ))]
 
     def escalates(self, i: int) -> bool:
         """Whether node ``i`` reaches an admin other than itself, or a usable grant onto a node it reaches."""
         reach = self.reach[i]
         if self.admin_mask & reach & ~(1 << i):
             return True
-        return any(self.grant_targets[x] & reach for x in _bits(self.grant_mask & reach))
+        return any(self.grant_targets[x] & reach for x in bits(self.grant_mask & reach))
 
 
 Adjacency = dict[str, list[tuple[str, DerivedEdge, Expr]]]
@@ -150,33 +143,6 @@ def next_level(level: list[str], adj: Adjacency, parent: Parents, deadline: Dead
                 parent[target] = (node, e, c)
                 below.append(target)
     return below
-
-
-def _bounded_reach(succ: list[list[int]], max_depth: int, deadline: Deadline | None) -> list[int]:
-    """For every node (by index, with its successors ``succ``) the bitset of the nodes it reaches within
-    ``max_depth`` hops: ``reach_k(u) = {u} | reach_(k-1)(v) for every successor v``, recomputed in each
-    round only for the nodes with a successor that changed in the previous one."""
-    reach = [1 << i for i in range(len(succ))]
-    preds: list[list[int]] = [[] for _ in succ]
-    for u, outs in enumerate(succ):
-        for v in outs:
-            preds[v].append(u)
-    dirty = [u for u, outs in enumerate(succ) if outs]
-    for _ in range(max_depth):
-        if not dirty:
-            break
-        updates: list[tuple[int, int]] = []
-        for u in dirty:
-            check(deadline)
-            acc = old = reach[u]
-            for v in succ[u]:
-                acc |= reach[v]
-            if acc != old:
-                updates.append((u, acc))
-        for u, acc in updates:
-            reach[u] = acc
-        dirty = sorted({p for u, _ in updates for p in preds[u]})
-    return reach
 
 
 def shared_search(analysis: QueryView, whatif: WhatIf, max_depth: int, deadline: Deadline | None) -> _Search:

@@ -8,8 +8,9 @@ from iamgraph.catalog import get_catalog
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.errors import InputError
 from iamgraph.graph.model import AccessGraph
-from iamgraph.graph.queries.base import HopMemo, QueryView, path_conditional, reverse_reach, usable
-from iamgraph.graph.queries.budget import Deadline
+from iamgraph.graph.queries.base import ACT_AS, HopMemo, QueryView, path_conditional, reverse_reach, usable
+from iamgraph.graph.queries.budget import Deadline, check
+from iamgraph.graph.queries.reach import bits, known_reverse_sets
 from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.policy.logic import Expr
 
@@ -20,8 +21,10 @@ LEVELS = ("List", "Read", "Write", "Permissions management", "Tagging")
 
 
 def _grants(edge: DerivedEdge, action: str | None, level: str | None) -> bool:
+    """Does the edge grant ``action`` (the catalogue's name: edges list the catalogue's names) or some
+    action of the access level?"""
     if action is not None:
-        return action.lower() in {a.lower() for a in edge.actions}
+        return action in edge.actions
     if level is not None:
         return bool(edge.access.get(level))
     return True
@@ -41,6 +44,9 @@ def holders(
     """The nodes with an access edge onto ``target`` that grants it, each with that edge as its last hop:
     one that holds outright when there is one, else the first that may hold."""
     starts: dict[str, list[tuple[DerivedEdge, Expr]]] = {}
+    if action is not None:  # any letter case: the catalogue's name
+        known = get_catalog().action(action)
+        action = known.name if known is not None else action
     for e in g.in_edges_of(target, _ACCESS):
         if not _grants(e, action, access_level):
             continue
@@ -51,6 +57,155 @@ def holders(
         if current is None or (current[0][1] is not True and cond is True):
             starts[e.source] = [(e, cond)]
     return starts
+
+
+class _Levels:
+    """The backward walk of ``reverse_reach`` without a what-if, one level at a time and only as deep as
+    asked: the same nodes at the same depths with the same parents (a level's nodes in the order that walk
+    queues them), so the same paths. ``firm``: over the edges that hold outright only. A node's path is
+    made only when it is asked for (``hops``)."""
+
+    __slots__ = (
+        "_firm",
+        "_g",
+        "_names",
+        "_numbers",
+        "deadline",
+        "levels",
+        "max_depth",
+        "parent",
+        "passed_over",
+        "seen",
+        "starts",
+    )
+
+    def __init__(
+        self,
+        g: AccessGraph,
+        starts: dict[str, list[tuple[DerivedEdge, Expr]]],
+        *,
+        firm: bool,
+        max_depth: int,
+        deadline: Deadline | None,
+    ) -> None:
+        self._g, self._firm, self.starts = g, firm, starts
+        self._names, self._numbers = g.names(), g.numbers()
+        self.max_depth, self.deadline = max_depth, deadline
+        numbers = self._numbers
+        self.parent: dict[str, str | None] = dict.fromkeys(starts)
+        self.levels: list[list[str]] = [list(starts)] if starts else []
+        self.seen = 0
+        for node in starts:
+            self.seen |= 1 << numbers[node]
+        self.passed_over = False  # a conditional edge onto a node not seen yet was left (``firm`` only)
+
+    def level(self, k: int) -> list[str] | None:
+        """The nodes at ``k`` act-as hops from a start (path length ``k + 1``); None past the last."""
+        while len(self.levels) <= k:
+            if not self._advance():
+                return None
+        return self.levels[k]
+
+    def walk_all(self) -> None:
+        while self._advance():
+            pass
+
+    def _advance(self) -> bool:
+        if not self.levels or not self.levels[-1] or len(self.levels) >= self.max_depth:
+            return False
+        g, names, numbers, firm, parent = self._g, self._names, self._numbers, self._firm, self.parent
+        seen = self.seen
+        below: list[str] = []
+        for node in self.levels[-1]:
+            check(self.deadline)
+            sources = g.in_sources_of(node, ACT_AS)
+            if firm:
+                self.passed_over = self.passed_over or bool(sources.mixed & ~seen)
+                new = sources.firm & ~seen
+            else:
+                new = sources.every & ~seen
+            if not new:
+                continue
+            seen |= new
+            count = new.bit_count()
+            if 4 * count >= len(sources.groups):  # most of them: in the groups' order
+                found = [source for source, _ in sources.groups if new >> numbers[source] & 1]
+            else:
+                rank = sources.rank
+                found = sorted((names[i] for i in bits(new)), key=rank.__getitem__)
+            for source in found:
+                parent[source] = node
+            below.extend(found)
+        self.seen = seen
+        self.levels.append(below)
+        return bool(below)
+
+    def hops(self, node: str) -> list[tuple[DerivedEdge, Expr]]:
+        """``node``'s path: the first edge that holds (outright when ``firm``) onto its parent, and so on up
+        to a start, then the start's last hop."""
+        out: list[tuple[DerivedEdge, Expr]] = []
+        at = node
+        step = self.parent[at]
+        while step is not None:
+            sources = self._g.in_sources_of(step, ACT_AS)
+            edges = sources.groups[sources.rank[at]][1]
+            e = next(e for e in edges if (e.conditions is True if self._firm else e.conditions is not False))
+            out.append((e, e.conditions))
+            at, step = step, self.parent[step]
+        out.extend(self.starts[at])
+        return out
+
+
+def _page(
+    g: AccessGraph,
+    starts: dict[str, list[tuple[DerivedEdge, Expr]]],
+    max_depth: int,
+    limit: int | None,
+    offset: int,
+    deadline: Deadline | None,
+) -> tuple[list[tuple[str, list[tuple[DerivedEdge, Expr]]]], int]:
+    """who-can without a what-if: the page of (principal, path) in (path length, ARN) order, and the total.
+
+    The same answer as the two walks of ``reverse_reach`` sorted whole: a principal's path is its shortest
+    over the edges that hold outright when it has one (the firm walk), else its shortest over every edge.
+    When the graph keeps its reverse sets for this depth, the firm and total sets are unions of them and
+    the walks go only as deep as the page; else both walks are made whole."""
+    check(deadline)
+    numbers = g.numbers()
+    firm_starts = {node: hops for node, hops in starts.items() if hops[0][1] is True}
+    firm = _Levels(g, firm_starts, firm=True, max_depth=max_depth, deadline=deadline)
+    every = _Levels(g, starts, firm=False, max_depth=max_depth, deadline=deadline)
+    known = known_reverse_sets(g, max(max_depth - 1, 0), exact=True)
+    if known is not None:
+        firm_set = known.union((numbers[n] for n in firm_starts), firm=True)
+        all_set = firm_set | known.union((numbers[n] for n in starts), firm=False)
+        walk_every = bool(all_set & ~firm_set)
+    else:
+        firm.walk_all()
+        firm_set = firm.seen
+        walk_every = firm.passed_over or len(firm_starts) < len(starts)
+        if walk_every:
+            every.walk_all()
+        all_set = firm_set | every.seen if walk_every else firm_set
+    total = all_set.bit_count()
+    end = total if limit is None else min(total, offset + limit)
+    page: list[tuple[str, list[tuple[DerivedEdge, Expr]]]] = []
+    counted, k = 0, 0
+    while counted < end:
+        at_firm, at_every = firm.level(k), every.level(k) if walk_every else None
+        if not at_firm and not at_every:
+            break
+        here: list[tuple[str, _Levels]] = [(node, firm) for node in at_firm or ()]
+        for node in at_every or ():
+            if not firm_set >> numbers[node] & 1:
+                here.append((node, every))
+        if counted + len(here) > offset:
+            here.sort(key=lambda pair: pair[0])
+            for node, walk in here[max(offset - counted, 0) : end - counted]:
+                page.append((node, walk.hops(node)))
+        counted += len(here)
+        k += 1
+    return page, total
 
 
 def who_can(
@@ -75,16 +230,20 @@ def who_can(
     check_grant(action, access_level)
     g = analysis.graph
     starts = holders(g, target, action, access_level, whatif)
-    # an unconditional way in wins over a shorter conditional one: walk the unconditional part first
-    firm = {node: hops for node, hops in starts.items() if hops[0][1] is True}
-    reach, passed_over = reverse_reach(g, firm.items(), whatif, max_depth, deadline, unconditional=True)
-    if passed_over or len(firm) < len(starts):  # else the walk over every usable edge finds nothing more
-        for node, hops in reverse_reach(g, starts.items(), whatif, max_depth, deadline)[0].items():
-            reach.setdefault(node, hops)
+    if whatif.active:
+        # an unconditional way in wins over a shorter conditional one: walk the unconditional part first
+        firm = {node: hops for node, hops in starts.items() if hops[0][1] is True}
+        reach, passed_over = reverse_reach(g, firm.items(), whatif, max_depth, deadline, unconditional=True)
+        if passed_over or len(firm) < len(starts):  # else the walk over every usable edge finds nothing more
+            for node, hops in reverse_reach(g, starts.items(), whatif, max_depth, deadline)[0].items():
+                reach.setdefault(node, hops)
+        ordered = sorted(reach.items(), key=lambda kv: (len(kv[1]), kv[0]))
+        page = ordered[offset:] if limit is None else ordered[offset : offset + limit]
+        total = len(ordered)
+    else:
+        page, total = _page(g, starts, max_depth, limit, offset, deadline)
     nodes = g.graph.nodes
     principals = []
-    ordered = sorted(reach.items(), key=lambda kv: (len(kv[1]), kv[0]))
-    page = ordered[offset:] if limit is None else ordered[offset : offset + limit]
     for node, hops in page:
         principals.append(
             {
@@ -99,8 +258,8 @@ def who_can(
         "action": action,
         "access_level": access_level,
         "principals": principals,
-        "total": len(ordered),
+        "total": total,
         "offset": offset,
         "limit": limit,
-        "truncated": offset + len(principals) < len(ordered),
+        "truncated": offset + len(principals) < total,
     }

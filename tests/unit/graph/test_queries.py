@@ -54,6 +54,13 @@ def test_who_can_shape_and_paths_exist(analysis: Analysis) -> None:
         _hops_exist(analysis, p["path"])
 
 
+def test_who_can_takes_the_action_in_any_letter_case(analysis: Analysis) -> None:
+    exact = who_can(analysis, BUCKET, action="s3:ListBucket")
+    assert exact["principals"]
+    other = who_can(analysis, BUCKET, action="S3:listbucket")
+    assert other["principals"] == exact["principals"] and other["total"] == exact["total"]
+
+
 def test_who_can_pages_are_slices_of_the_whole_answer(analysis: Analysis) -> None:
     whole = who_can(analysis, BUCKET)
     assert whole["total"] >= 3

@@ -20,6 +20,7 @@ from iamgraph.graph.model import NodeKind
 from iamgraph.graph.queries import who_can
 from iamgraph.graph.queries.base import ACT_AS, path_conditional
 from iamgraph.graph.queries.paths import _nearest_holder
+from iamgraph.graph.queries.reach import reverse_sets
 from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.graph.queries.who_can import holders
 
@@ -122,3 +123,45 @@ def test_can_prefers_a_longer_unconditional_way_to_a_nearer_conditional_holder()
     assert not path_conditional(found)
     (who,) = [p for p in _answer(v, None, 8) if p["arn"] == node_id("p")]
     assert len(who["path"]) == 3 and who["conditional"] is False
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    v=graphs(),
+    max_depth=st.sampled_from([0, 1, 2, 3, 8]),
+    limit=st.sampled_from([None, 0, 1, 2, 5]),
+    offset=st.sampled_from([0, 1, 3]),
+)
+def test_reverse_sets_kept_on_the_graph_give_the_same_pages(
+    v: View, max_depth: int, limit: int | None, offset: int
+) -> None:
+    """With the reverse sets of the graph's depth at hand, who-can walks only as deep as its page and counts
+    the rest from the sets: every page is the same slice of the whole answer, with the same total."""
+    whole = who_can(v, node_id(TARGET), max_depth=max_depth)
+    assert whole["principals"] == _answer(v, INERT, max_depth)
+    end = None if limit is None else offset + limit
+    reverse_sets(v.graph, max(max_depth - 1, 0))
+    for hops in (max_depth - 2, max_depth):  # sets of another depth are never used for counting
+        if hops >= 0:
+            reverse_sets(v.graph, hops)
+    paged = who_can(v, node_id(TARGET), max_depth=max_depth, limit=limit, offset=offset)
+    assert paged["principals"] == whole["principals"][offset:end]
+    assert paged["total"] == whole["total"] == len(whole["principals"])
+    assert paged["truncated"] == (offset + len(paged["principals"]) < whole["total"])
+    v.graph.query_memo.clear()
+    assert who_can(v, node_id(TARGET), max_depth=max_depth, limit=limit, offset=offset) == paged
+
+
+def test_equally_short_ways_take_the_parent_the_edge_by_edge_walk_takes() -> None:
+    """z reaches the holder h through x or through y, both found from h: the path goes through the one
+    queued first (x, whose edge onto h comes first), with or without the reverse sets."""
+    edges = [("x", "h"), ("y", "h"), ("z", "x"), ("z", "y"), ("w", "y"), ("w", "x")]
+    v: View = view([(s, t, EdgeKind.ASSUME, "none") for s, t in edges])
+    v.graph.add_node(node_id(TARGET), NodeKind.RESOURCE, name=TARGET)
+    add_access(v, "h", TARGET, "none", "a0")
+    slow = _answer(v, INERT, 8)
+    via = {p["arn"]: p["path"][0]["target"] for p in slow if len(p["path"]) == 3}
+    assert via == {node_id("z"): node_id("x"), node_id("w"): node_id("x")}
+    assert _answer(v, None, 8) == slow
+    reverse_sets(v.graph, 7)
+    assert _answer(v, None, 8) == slow

@@ -1,0 +1,118 @@
+"""Who reaches whom over act-as edges within a number of hops, as bitsets: shared by the queries.
+
+``bounded_reach`` is the round-per-hop computation privesc's passes use forwards. ``reverse_sets`` runs it
+backwards over the whole graph (the sources of each node's act-as in-edges, numbered by
+``AccessGraph.numbers``): for every node, the set of nodes that can act as it within ``hops`` hops, over
+the edges that hold outright (``firm``) and over every edge that may hold (``every``). With them, who-can
+knows at once how many principals reach a resource and walks only as far as the page it lists, and a
+path or ``can`` walks only through nodes that can still get to the target.
+
+They describe the edges' own conditions: a query under a what-if does not use them. A server makes them
+at start-up for its default depth (``ready_for_queries``); a query never makes them (a one-off query at the
+command line would pay seconds for them), it uses them when they are there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+from iamgraph.graph.model import AccessGraph
+from iamgraph.graph.queries.base import ACT_AS
+from iamgraph.graph.queries.budget import Deadline, check
+
+__all__ = ["ReverseSets", "bits", "bounded_reach", "known_reverse_sets", "reverse_sets"]
+
+
+def bits(mask: int) -> Iterator[int]:
+    """The positions of the set bits of ``mask``, lowest first."""
+    while mask:
+        low = mask & -mask
+        yield low.bit_length() - 1
+        mask ^= low
+
+
+def bounded_reach(succ: Mapping[int, Sequence[int]], hops: int, deadline: Deadline | None) -> dict[int, int]:
+    """For every node of ``succ`` (and each of its successors) the bitset of the nodes it reaches within
+    ``hops`` steps: ``reach_k(u) = {u} | reach_(k-1)(v) for every successor v``, recomputed in each round
+    only for the nodes with a successor that changed in the previous one. A node not in the result reaches
+    only itself."""
+    reach: dict[int, int] = {}
+    preds: dict[int, list[int]] = {}
+    for u, outs in succ.items():
+        reach.setdefault(u, 1 << u)
+        for v in outs:
+            reach.setdefault(v, 1 << v)
+            preds.setdefault(v, []).append(u)
+    dirty = sorted(u for u, outs in succ.items() if outs)
+    for _ in range(hops):
+        if not dirty:
+            break
+        updates: list[tuple[int, int]] = []
+        for u in dirty:
+            check(deadline)
+            acc = old = reach[u]
+            for v in succ[u]:
+                acc |= reach[v]
+            if acc != old:
+                updates.append((u, acc))
+        for u, acc in updates:
+            reach[u] = acc
+        dirty = sorted({p for u, _ in updates for p in preds.get(u, ())})
+    return reach
+
+
+@dataclass(frozen=True, slots=True)
+class ReverseSets:
+    """For each node (by number), the nodes that can act as it within ``hops`` hops: over the edges that
+    hold outright (``firm``), over every edge that may hold (``every``). A node missing from a map is
+    reached by no one but itself."""
+
+    hops: int
+    firm: dict[int, int]
+    every: dict[int, int]
+
+    def union(self, numbers: Iterable[int], *, firm: bool) -> int:
+        """The nodes that can act as at least one of ``numbers`` (each of them included)."""
+        table = self.firm if firm else self.every
+        out = 0
+        for i in numbers:
+            out |= table.get(i, 1 << i)
+        return out
+
+
+def _key(hops: int) -> str:
+    return f"reverse-act-as:{hops}"
+
+
+def reverse_sets(g: AccessGraph, hops: int, deadline: Deadline | None = None) -> ReverseSets:
+    """The reverse sets within ``hops`` hops, made now and kept on the graph (dropped by a new edge)."""
+    found = known_reverse_sets(g, hops, exact=True)
+    if found is not None:
+        return found
+    numbers = g.numbers()
+    firm: dict[int, list[int]] = {}
+    every: dict[int, list[int]] = {}
+    for node, i in numbers.items():
+        if not g.in_edges_of(node, ACT_AS):
+            continue
+        sources = g.in_sources_of(node, ACT_AS)
+        check(deadline)
+        firm[i] = list(bits(sources.firm))
+        every[i] = list(bits(sources.every))
+    made = ReverseSets(hops, bounded_reach(firm, hops, deadline), bounded_reach(every, hops, deadline))
+    g.query_memo[_key(hops)] = made
+    return made
+
+
+def known_reverse_sets(g: AccessGraph, hops: int, *, exact: bool = False) -> ReverseSets | None:
+    """Reverse sets kept on the graph for ``hops`` hops; unless ``exact``, those for the fewest hops not
+    under ``hops`` (supersets: enough to rule out the nodes that cannot get to a target). None if none."""
+    if exact:
+        found = g.query_memo.get(_key(hops))
+        return found if isinstance(found, ReverseSets) else None
+    best: ReverseSets | None = None
+    for value in list(g.query_memo.values()):
+        if isinstance(value, ReverseSets) and value.hops >= hops and (best is None or value.hops < best.hops):
+            best = value
+    return best
