@@ -130,14 +130,16 @@ Hop = dict[str, Any]
 def hop_json(edge: DerivedEdge, conditions: Expr, parts: dict[int, tuple[object, Any]] | None = None) -> Hop:
     """An edge as a hop of a path, under ``conditions``. ``parts`` keeps the JSON of condition expressions
     and proofs by object identity: edges share them (one grant's answer lands on many principals), and a
-    condition's JSON sorts its parts."""
+    condition's JSON sorts its parts. Only the edge's own conditions are kept there: those a what-if made
+    live for one query."""
+    own = parts if conditions is edge.conditions else None
     return {
         "source": edge.source,
         "target": edge.target,
         "kind": edge.kind._value_,
         "technique": edge.technique,
         "actions": list(edge.actions),
-        "conditions": [] if conditions is True else [_part(parts, conditions, expr_to_json)],
+        "conditions": [] if conditions is True else [_part(own, conditions, expr_to_json)],
         "proof": _part(parts, edge.proof, _proof_json),
         **({"via": list(edge.via)} if edge.via else {}),
     }
