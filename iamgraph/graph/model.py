@@ -67,8 +67,9 @@ class AccessGraph:
     _names: list[str] | None = field(default=None, repr=False, compare=False)  # the nodes by number
     # JSON of an edge as a hop under its own conditions, by edge identity (see ``queries.base.HopMemo``)
     hop_cache: dict[int, tuple[DerivedEdge, dict[str, Any]]] = field(default_factory=dict, repr=False, compare=False)
-    # JSON of the condition expressions and proofs that edges share, by identity (``queries.base.hop_json``)
-    json_parts: dict[int, tuple[object, Any]] = field(default_factory=dict, repr=False, compare=False)
+    # JSON of the action lists, condition expressions and proofs that edges share, by identity, and of
+    # proof entries by value (``queries.base.hop_json``)
+    json_parts: dict[Any, tuple[object, Any]] = field(default_factory=dict, repr=False, compare=False)
     # what a query derives from the whole graph under no what-if, kept for the next one (by the query's
     # own key); dropped by every edge added, never pickled
     query_memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)

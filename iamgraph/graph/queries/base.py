@@ -127,29 +127,37 @@ def resolve_ref(
 Hop = dict[str, Any]
 
 
-def hop_json(edge: DerivedEdge, conditions: Expr, parts: dict[int, tuple[object, Any]] | None = None) -> Hop:
-    """An edge as a hop of a path, under ``conditions``. ``parts`` keeps the JSON of condition expressions
-    and proofs by object identity: edges share them (one grant's answer lands on many principals), and a
-    condition's JSON sorts its parts. Only the edge's own conditions are kept there: those a what-if made
-    live for one query."""
+def hop_json(edge: DerivedEdge, conditions: Expr, parts: dict[Any, tuple[object, Any]] | None = None) -> Hop:
+    """An edge as a hop of a path, under ``conditions``. ``parts`` keeps the JSON of action lists, condition
+    expressions and proofs by object identity: edges share them (one grant's answer lands on many
+    principals; an access edge lists up to hundreds of actions), and a condition's JSON sorts its parts.
+    Only the edge's own conditions are kept there: those a what-if made live for one query."""
     own = parts if conditions is edge.conditions else None
     return {
         "source": edge.source,
         "target": edge.target,
         "kind": edge.kind._value_,
         "technique": edge.technique,
-        "actions": list(edge.actions),
+        "actions": _part(parts, edge.actions, list),
         "conditions": [] if conditions is True else [_part(own, conditions, expr_to_json)],
-        "proof": _part(parts, edge.proof, _proof_json),
+        "proof": _part(parts, edge.proof, lambda proof: [_matched_json(m, parts) for m in proof]),
         **({"via": list(edge.via)} if edge.via else {}),
     }
 
 
-def _proof_json(proof: tuple[MatchedStatement, ...]) -> list[dict[str, Any]]:
-    return [m.to_json() for m in proof]
+def _matched_json(m: MatchedStatement, parts: dict[Any, tuple[object, Any]] | None) -> dict[str, Any]:
+    """A proof entry: kept by value (a few hundred statements recur in the proofs of millions of edges)."""
+    if parts is None:
+        return m.to_json()
+    key = (id(m.ref), m.conditional, m.forms, m.level)
+    hit = parts.get(key)
+    if hit is None:
+        hit = parts[key] = (m.ref, m.to_json())  # the statement's reference is kept alive with its id
+    found: dict[str, Any] = hit[1]
+    return found
 
 
-def _part(parts: dict[int, tuple[object, Any]] | None, obj: Any, make: Callable[[Any], Any]) -> Any:
+def _part(parts: dict[Any, tuple[object, Any]] | None, obj: Any, make: Callable[[Any], Any]) -> Any:
     if parts is None:
         return make(obj)
     hit = parts.get(id(obj))
