@@ -21,7 +21,7 @@ from iamgraph.graph.queries.base import (
     usable,
 )
 from iamgraph.graph.queries.budget import Deadline, check
-from iamgraph.graph.queries.reach import known_reverse_sets
+from iamgraph.graph.queries.reach import bits, known_reverse_sets
 from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.policy.logic import Expr
 
@@ -31,9 +31,9 @@ Path = list[tuple[DerivedEdge, Expr]]
 _ACCESS = frozenset({EdgeKind.ACCESS})
 
 
-# node numbers, and the nodes that can still get to the target (bytes, little-endian: a bit is read in
-# constant time, where a shift of a big int copies it)
-Useful = tuple[dict[str, int], bytes] | None
+# node numbers, and the nodes that can still get to the target: as bytes (little-endian: a bit is read in
+# constant time, where a shift of a big int copies it) and as a bitset
+Useful = tuple[dict[str, int], bytes, int] | None
 
 
 def _useful(g: AccessGraph, whatif: WhatIf, hops: int, *, firm: bool, targets: Iterable[str]) -> Useful:
@@ -48,7 +48,7 @@ def _useful(g: AccessGraph, whatif: WhatIf, hops: int, *, firm: bool, targets: I
         return None
     numbers = g.numbers()
     mask = known.union((numbers[t] for t in targets), firm=firm)
-    return numbers, mask.to_bytes((mask.bit_length() + 7) // 8, "little")
+    return numbers, mask.to_bytes((mask.bit_length() + 7) // 8, "little"), mask
 
 
 def _within(useful: Useful, node: str) -> bool:
@@ -80,15 +80,18 @@ def _out(
 def shortest(
     analysis: QueryView, src: str, dst: str, whatif: WhatIf, max_depth: int, deadline: Deadline | None = None
 ) -> Path | None:
-    """Breadth-first from ``src``; the path by which ``dst`` is first reached (it is then fixed: the walk
-    stops there)."""
+    """Breadth-first from ``src``, over act-as edges and the access edges onto ``dst``; the path by which
+    ``dst`` is first reached (it is then fixed: the walk stops there)."""
     if src == dst:
         return []
-    useful = _useful(analysis.graph, whatif, max_depth, firm=False, targets=_path_targets(analysis.graph, dst))
+    g = analysis.graph
+    useful = _useful(g, whatif, max_depth, firm=False, targets=_path_targets(g, dst))
     if not _within(useful, src):
         return None
     prev: dict[str, tuple[str, DerivedEdge, Expr] | None] = {src: None}
     queue: deque[tuple[str, int]] = deque([(src, 0)])
+    if not whatif.active:
+        return _shortest_bits(g, prev, queue, dst, max_depth, -1 if useful is None else useful[2], deadline)
     while queue:
         check(deadline)
         node, depth = queue.popleft()
@@ -99,14 +102,58 @@ def shortest(
                 continue
             prev[e.target] = (node, e, c)
             if e.target == dst:
-                path: Path = []
-                at: str = dst
-                while (step := prev[at]) is not None:
-                    before, hop, cond = step
-                    path.append((hop, cond))
-                    at = before
-                return path[::-1]
+                return _back(prev, dst)
             queue.append((e.target, depth + 1))
+    return None
+
+
+def _back(prev: dict[str, tuple[str, DerivedEdge, Expr] | None], node: str) -> Path:
+    path: Path = []
+    while (step := prev[node]) is not None:
+        before, hop, cond = step
+        path.append((hop, cond))
+        node = before
+    return path[::-1]
+
+
+def _shortest_bits(
+    g: AccessGraph,
+    prev: dict[str, tuple[str, DerivedEdge, Expr] | None],
+    queue: deque[tuple[str, int]],
+    dst: str,
+    max_depth: int,
+    useful: int,
+    deadline: Deadline | None,
+) -> Path | None:
+    """``shortest`` under the edges' own conditions: the same walk in the same order, which passes over the
+    targets of a node it has seen (or that cannot get to ``dst``) with one bitset operation."""
+    numbers, names = g.numbers(), g.names()
+    seen = 0
+    for node in prev:
+        seen |= 1 << numbers[node]
+    while queue:
+        check(deadline)
+        node, depth = queue.popleft()
+        if depth >= max_depth:
+            continue
+        out = g.out_targets_of(node, ACT_AS)
+        new = out.every & useful & ~seen
+        if new:
+            seen |= new
+            if 4 * new.bit_count() >= len(out.groups):  # most of them: in the groups' order
+                found = [t for t, _ in out.groups if new >> numbers[t] & 1]
+            else:
+                found = sorted((names[i] for i in bits(new)), key=out.rank.__getitem__)
+            for target in found:
+                e = out.groups[out.rank[target]][1][0]
+                prev[target] = (node, e, e.conditions)
+                if target == dst:
+                    return _back(prev, dst)
+                queue.append((target, depth + 1))
+        for e in g.edges_between(node, dst):  # the access hop onto the target comes last
+            if e.kind is EdgeKind.ACCESS and e.conditions is not False:
+                prev[dst] = (node, e, e.conditions)
+                return _back(prev, dst)
     return None
 
 

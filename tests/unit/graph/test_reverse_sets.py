@@ -8,10 +8,11 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_privesc_fast import View, node_id
+from test_privesc_fast import View, add_access, node_id, view
 from test_who_can_walk import INERT, TARGET, graphs
 
 from iamgraph.edges.base import EdgeKind
+from iamgraph.graph.model import NodeKind
 from iamgraph.graph.queries import find_paths, who_can
 from iamgraph.graph.queries.base import ACT_AS
 from iamgraph.graph.queries.paths import _nearest_holder
@@ -101,3 +102,21 @@ def test_the_sets_change_no_path_and_no_nearest_holder(v: View, max_depth: int, 
         assert _answers(v, n, max_depth) == before[n], n
     assert who_can(v, node_id(TARGET), max_depth=max_depth) == whole
     assert who_can(v, node_id(TARGET), max_depth=max_depth, whatif=INERT) == whole
+
+
+def test_a_node_with_few_new_targets_queues_them_in_its_edges_order() -> None:
+    """p1's edges go to seven nodes already seen, then to c and d (new): c is queued first, so the path to
+    the bucket goes through c, as the edge-by-edge walk finds it, with or without the sets."""
+    pairs = [("src", f"p{i}") for i in range(1, 9)] + [("p1", f"p{i}") for i in range(2, 9)]
+    pairs += [("p1", "c"), ("p1", "d"), ("d", "h"), ("c", "h")]
+    v: View = view([(s, t, EdgeKind.ASSUME, "none") for s, t in pairs])
+    v.graph.add_node(node_id(TARGET), NodeKind.RESOURCE, name=TARGET)
+    add_access(v, "h", TARGET, "none", "a0")
+    want = [(node_id(s), node_id(t)) for s, t in [("src", "p1"), ("p1", "c"), ("c", "h"), ("h", TARGET)]]
+    for made in (False, True):
+        if made:
+            reverse_sets(v.graph, 6)
+        (found,) = find_paths(v, node_id("src"), node_id(TARGET), max_depth=6)["paths"]
+        assert [(h["source"], h["target"]) for h in found["hops"]] == want
+        plain = _plain_shortest(v, node_id("src"), node_id(TARGET), 6)
+        assert plain is not None and [(s, t) for s, t, _ in plain] == want
