@@ -21,7 +21,7 @@ from iamgraph.graph.queries.base import (
     usable,
 )
 from iamgraph.graph.queries.budget import Deadline, check
-from iamgraph.graph.queries.reach import bits, known_reverse_sets
+from iamgraph.graph.queries.reach import in_order, known_reverse_sets
 from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.policy.logic import Expr
 
@@ -140,11 +140,7 @@ def _shortest_bits(
         new = out.every & useful & ~seen
         if new:
             seen |= new
-            if 4 * new.bit_count() >= len(out.groups):  # most of them: in the groups' order
-                found = [t for t, _ in out.groups if new >> numbers[t] & 1]
-            else:
-                found = sorted((names[i] for i in bits(new)), key=out.rank.__getitem__)
-            for target in found:
+            for target in in_order(new, out.groups, out.rank, numbers, names):
                 e = out.groups[out.rank[target]][1][0]
                 prev[target] = (node, e, e.conditions)
                 if target == dst:

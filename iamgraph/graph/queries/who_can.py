@@ -10,7 +10,7 @@ from iamgraph.errors import InputError
 from iamgraph.graph.model import AccessGraph
 from iamgraph.graph.queries.base import ACT_AS, HopMemo, QueryView, path_conditional, reverse_reach, usable
 from iamgraph.graph.queries.budget import Deadline, check
-from iamgraph.graph.queries.reach import bits, known_reverse_sets
+from iamgraph.graph.queries.reach import in_order, known_reverse_sets
 from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.policy.logic import Expr
 
@@ -127,12 +127,7 @@ class _Levels:
             if not new:
                 continue
             seen |= new
-            count = new.bit_count()
-            if 4 * count >= len(sources.groups):  # most of them: in the groups' order
-                found = [source for source, _ in sources.groups if new >> numbers[source] & 1]
-            else:
-                rank = sources.rank
-                found = sorted((names[i] for i in bits(new)), key=rank.__getitem__)
+            found = in_order(new, sources.groups, sources.rank, numbers, names)
             for source in found:
                 parent[source] = node
             below.extend(found)
