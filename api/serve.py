@@ -54,6 +54,8 @@ def serve(data: list[Path], names: list[str], overrides: dict[str, Any]) -> int:
             f"refusing to listen on {settings.host} without a token: the API serves the whole IAM picture. "
             "Set IAMGRAPH_API_TOKEN (clients send 'Authorization: Bearer <token>') or bind 127.0.0.1."
         )
+    if settings.workers > 1 and settings.store != "memory":
+        return _fail("--workers is for --store memory: with neo4j the database serves the queries")
     if settings.store == "neo4j":
         if data or names:
             return _fail("--data and --name are for --store memory; load snapshots into Neo4j: iamgraph neo4j load")
@@ -122,14 +124,32 @@ def _run(settings: Settings, preloaded: dict[str, tuple[Analysis, float]], servi
 
     from api.main import create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    process = " [%(process)d]" if settings.workers > 1 else ""  # which worker wrote the line
+    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s{process} %(levelname)s %(name)s: %(message)s")
     app = create_app(settings.model_copy(update={"data": ""}), preloaded=preloaded)
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     url = f"http://{host}:{settings.port}"
+    sock = None
+    if settings.workers > 1:
+        from api.prefork import bind, run_workers
+
+        try:
+            sock = bind(settings.host, settings.port)
+        except OSError as exc:
+            return _fail(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}")
+    workers = f"; {settings.workers} worker processes" if settings.workers > 1 else ""
     sys.stdout.write(
         f"iamgraph: serving {serving} on {url}  (API docs: {url}/docs"
-        f"{'; bearer token required' if settings.api_token else ''})\n"
+        f"{'; bearer token required' if settings.api_token else ''}{workers})\n"
     )
     sys.stdout.flush()
+    if sock is not None:
+        return run_workers(
+            app,
+            sock,
+            settings.workers,
+            max_private_bytes=settings.worker_max_private_mb * 1024 * 1024,
+            uvicorn_options={"host": settings.host, "port": settings.port},
+        )
     uvicorn.run(app, host=settings.host, port=settings.port, access_log=False, log_config=None)
     return 0

@@ -51,6 +51,19 @@ class Settings(BaseSettings):
     query_workers: int = Field(
         2, ge=1, le=64, description="Queries computed at once; the others wait their turn, outside the time budget"
     )
+    workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Server processes (store memory): forked once the snapshots are loaded, sharing their memory; "
+        "above 1, snapshots can be neither uploaded nor deleted",
+    )
+    worker_max_private_mb: int = Field(
+        2048,
+        ge=0,
+        description="With several workers: memory a worker may make its own (pages it wrote to) before a fresh "
+        "fork replaces it (0: no limit)",
+    )
     store: StoreKind = Field("memory", description="memory: snapshots analysed in this process; neo4j: a database")
     neo4j_uri: str = Field("", validation_alias=_env("neo4j_uri"), description="Bolt URI (store neo4j)")
     neo4j_user: str = Field("neo4j", validation_alias=_env("neo4j_user"), description="Neo4j user")

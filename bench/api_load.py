@@ -65,9 +65,11 @@ def _free_port() -> int:
         return port
 
 
-def _start_server(data: Path, port: int, ready_timeout: float) -> tuple[subprocess.Popen[bytes], float]:
+def _start_server(
+    data: Path, port: int, ready_timeout: float, workers: int = 1
+) -> tuple[subprocess.Popen[bytes], float]:
     exe = Path(sys.executable).with_name("iamgraph")
-    cmd = [str(exe), "serve", "--data", str(data), "--name", "bench", "--port", str(port)]
+    cmd = [str(exe), "serve", "--data", str(data), "--name", "bench", "--port", str(port), "--workers", str(workers)]
     env = {k: v for k, v in os.environ.items() if k != "IAMGRAPH_API_TOKEN"}
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -83,6 +85,31 @@ def _start_server(data: Path, port: int, ready_timeout: float) -> tuple[subproce
         time.sleep(0.5)
     _stop(proc)
     raise SystemExit(f"api_load: the server was not ready within {ready_timeout:.0f} s")
+
+
+def _memory(pid: int) -> str:
+    """The server's memory (Linux): proportional set size of the process and its workers, whose shared pages
+    count once in all (RSS would count the graph once per worker)."""
+
+    def rollup(p: int) -> dict[str, int]:
+        out: dict[str, int] = {}
+        with open(f"/proc/{p}/smaps_rollup") as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) == 3 and parts[2] == "kB":
+                    out[parts[0].rstrip(":")] = int(parts[1]) * 1024
+        return out
+
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            kids = [int(x) for x in f.read().split()]
+        every = [rollup(p) for p in [pid, *kids]]
+    except OSError:
+        return "not measured (needs Linux /proc)"
+    pss = sum(r.get("Pss", 0) for r in every) / 1e9
+    private = ", ".join(f"{r.get('Private_Dirty', 0) / 1e9:.2f}" for r in every[1:])
+    text = f"{pss:.1f} GB in all (proportional set size, shared pages counted once)"
+    return text + (f"; pages each worker no longer shares: {private} GB" if kids else "")
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -138,14 +165,18 @@ def _mix(t: dict[str, list[str]], rng: random.Random) -> list[tuple[int, Callabl
     ]
 
 
-async def _get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, target: str) -> tuple[int, bytes]:
-    """One keep-alive HTTP/1.1 GET; a minimal client so that the load generator does not need the CPU."""
+async def _get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, target: str) -> tuple[int, bytes, bool]:
+    """One keep-alive HTTP/1.1 GET; a minimal client so that the load generator does not need the CPU.
+    Also says whether the server closes the connection after this answer (``Connection: close``, as a
+    worker that is being replaced says): the next request then goes on a new connection."""
     writer.write(f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     status = int(lines[0].split(" ", 2)[1])
-    length = next(int(x.split(":", 1)[1]) for x in lines[1:] if x.lower().startswith("content-length:"))
-    return status, await reader.readexactly(length)
+    fields = [(name.strip().lower(), value.strip().lower()) for name, _, value in (x.partition(":") for x in lines[1:])]
+    length = next(int(value) for name, value in fields if name == "content-length")
+    closes = ("connection", "close") in fields
+    return status, await reader.readexactly(length), closes
 
 
 async def _client(
@@ -157,9 +188,12 @@ async def _client(
             label, path, params = pick()
             started = time.perf_counter()
             try:
-                status, body = await asyncio.wait_for(_get(reader, writer, f"{path}?{urlencode(params)}"), 60)
+                status, body, closes = await asyncio.wait_for(_get(reader, writer, f"{path}?{urlencode(params)}"), 60)
                 ok = status < 300
                 why = "" if ok else f"{status} {json.loads(body).get('error', {}).get('code', '')}"
+                if closes:
+                    writer.close()
+                    reader, writer = await asyncio.open_connection("127.0.0.1", port)
             except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError, StopIteration) as exc:
                 ok, why = False, type(exc).__name__
                 writer.close()
@@ -192,7 +226,7 @@ def _once(client: httpx.Client, path: str, params: dict[str, Any]) -> str:
 def run(args: argparse.Namespace) -> str:
     data, label = _estate(args)
     port = _free_port()
-    proc, ready = _start_server(data, port, args.ready_timeout)
+    proc, ready = _start_server(data, port, args.ready_timeout, args.workers)
     base = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(base_url=base, timeout=60) as c:
@@ -212,6 +246,7 @@ def run(args: argparse.Namespace) -> str:
             return time.monotonic() - started
 
         elapsed = asyncio.run(load())
+        args.memory = _memory(proc.pid)
     finally:
         _stop(proc)
     return _report(args, label, info, ready, singles, samples, errors, elapsed)
@@ -234,8 +269,9 @@ def _report(
         f"`python bench/api_load.py {' '.join(a for a in sys.argv[1:] if a != '--no-docs')}`".replace(" `", "`")
         + " on "
         f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.system()}; "
-        "server and clients on the same machine (loopback, one uvicorn process; the clients are keep-alive HTTP/1.1 "
-        "connections in one asyncio process).",
+        "server and clients on the same machine (loopback; "
+        + ("one uvicorn process" if args.workers == 1 else f"{args.workers} worker processes forked after loading")
+        + "; the clients are keep-alive HTTP/1.1 connections in one asyncio process).",
         "",
         f"Estate: {label} — {info.get('nodes', 0):,} nodes, {info.get('edges', 0):,} edges; server ready after "
         f"{ready:.1f} s (graph from the on-disk cache when warm). Request mix: who-can 30 %, can 20 %, shortest "
@@ -261,8 +297,10 @@ def _report(
         "",
         f"Reading: the clients are closed-loop, so latency ≈ clients / throughput (Little's law: {args.clients} "
         f"clients at {rate:.0f} req/s wait about {args.clients / max(rate, 1e-9) * 1000:.0f} ms) whatever the "
-        "endpoint; the server is one Python process, so its throughput is bounded by one core, and repeated "
-        "requests are served from the response cache without leaving the event loop.",
+        "endpoint; each server process answers on one core at a time, and repeated requests are served from "
+        "its response cache without leaving the event loop.",
+        "",
+        f"Server memory at the end of the load: {args.memory}.",
         "",
         "Whole-estate reports, one request each before the load: "
         + "; ".join(f"{k} {v}" for k, v in singles.items())
@@ -279,6 +317,7 @@ def main() -> None:
     ap.add_argument("--accounts", type=int, default=20)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--data", help="use this snapshot directory instead of generating one")
+    ap.add_argument("--workers", type=int, default=1, help="server processes (iamgraph serve --workers)")
     ap.add_argument("--ready-timeout", type=float, default=3600.0, help="seconds to wait for the graph to load")
     ap.add_argument(
         "--reports",

@@ -150,6 +150,13 @@ def serve(
     host: Annotated[str | None, typer.Option("--host", help="Bind address (default 127.0.0.1)")] = None,
     port: Annotated[int | None, typer.Option("--port", help="Port (default 8000)")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Rebuild graphs instead of using the cache")] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            help="Server processes forked after loading, sharing the graph (default 1; above 1: no uploads or deletes)",
+        ),
+    ] = None,
     store: Annotated[
         str | None, typer.Option("--store", help="memory (--data, the default) or neo4j (env IAMGRAPH_STORE)")
     ] = None,
@@ -173,6 +180,7 @@ def serve(
         "host": host,
         "port": port,
         "use_cache": False if no_cache else None,
+        "workers": workers,
         "store": store,
         "neo4j_uri": uri,
         "neo4j_user": user,

@@ -49,6 +49,17 @@ def _in_memory(graphs: Graphs, what: str) -> None:
         raise needs_memory(what)
 
 
+def _one_process(settings: Settings, what: str) -> None:
+    """Several worker processes each hold the snapshots: a change in one would not reach the others."""
+    if settings.workers > 1:
+        raise ApiError(
+            403,
+            "snapshots_fixed",
+            f"snapshots cannot be {what} on a server with {settings.workers} worker processes (--workers)",
+            {"limit": "workers", "value": settings.workers},
+        )
+
+
 @router.get(
     "",
     response_model=SnapshotList,
@@ -111,6 +122,7 @@ async def upload_snapshot(
     replace: Annotated[bool, Query(description="Replace a snapshot of that name")] = False,
 ) -> Response:
     _in_memory(graphs, "uploading a snapshot")
+    _one_process(settings, "uploaded")
     if not settings.allow_upload:
         raise ApiError(403, "uploads_disabled", "this server does not accept uploads (IAMGRAPH_ALLOW_UPLOAD)")
     registry.check_room(name, replace=replace)
@@ -130,10 +142,11 @@ async def upload_snapshot(
 @router.delete(
     "/{name}",
     response_model=SnapshotInfo,
-    responses=errors(501),
+    responses=errors(403, 501),
     summary="Forget a snapshot (returns what was deleted)",
 )
-def delete_snapshot(name: Name, registry: RegistryDep, graphs: GraphsDep) -> Response:
+def delete_snapshot(name: Name, registry: RegistryDep, graphs: GraphsDep, settings: SettingsDep) -> Response:
     _in_memory(graphs, "deleting a snapshot")
+    _one_process(settings, "deleted")
     entry = registry.remove(name)
     return json_response(entry.info(default=False))

@@ -194,11 +194,17 @@ class MemoryStore:
         return edge_details(cast(Analysis, self.view), source, target, kind=kind, technique=technique, whatif=whatif)
 
     def search(self, prefix: str, *, limit: int = 20) -> dict[str, Any]:
-        view = self.view
+        return search(cast(Analysis, self.view), prefix, limit=limit, index=self._index())
+
+    def prepare(self) -> None:
+        """Make now what the first search would: the snapshot's search index."""
+        self._index()
+
+    def _index(self) -> SearchIndex:
         index = self._indexes.get(self.snapshot)
         if index is None:  # built once per snapshot (a race builds it twice, harmlessly)
-            index = self._indexes[self.snapshot] = SearchIndex.of(cast(Analysis, view))
-        return search(cast(Analysis, view), prefix, limit=limit, index=index)
+            index = self._indexes[self.snapshot] = SearchIndex.of(cast(Analysis, self.view))
+        return index
 
     def close(self) -> None:
         self._views.clear()
