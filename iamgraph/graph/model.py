@@ -52,12 +52,13 @@ class InSources:
 @dataclass(frozen=True, slots=True)
 class OutTargets:
     """The out-edges of a node that may hold (conditions not False) grouped by target, targets in the order
-    of their first such edge; ``every`` target as a bitset over ``AccessGraph.numbers``; ``rank``: each
-    target's position in ``groups``."""
+    of their first such edge; ``every`` target as a bitset over ``AccessGraph.numbers``, and those with an
+    edge that holds outright (``firm``); ``rank``: each target's position in ``groups``."""
 
     groups: list[tuple[str, list[DerivedEdge]]]
     every: int
     rank: dict[str, int]
+    firm: int = 0
 
 
 @dataclass(slots=True)
@@ -176,6 +177,15 @@ class AccessGraph:
         assert self._in_by_kind is not None
         return _of_kinds(self._in_by_kind.get(node), kinds)
 
+    def node_edge_counts(self, node: str) -> tuple[dict[str, int], dict[str, int]]:
+        """How many edges of each kind come into ``node`` and go out of it, from the by-kind indexes (a
+        resource has thousands of access edges: counting them one by one took longer than a query)."""
+        if self._by_kind is None or self._in_by_kind is None:
+            self.index_edges()
+        assert self._by_kind is not None and self._in_by_kind is not None
+        into, out = self._in_by_kind.get(node) or {}, self._by_kind.get(node) or {}
+        return {k.value: len(v) for k, v in into.items()}, {k.value: len(v) for k, v in out.items()}
+
     def in_sources_of(self, node: str, kinds: frozenset[EdgeKind]) -> InSources:
         """``in_edges_of`` grouped by source, with the sources as bitsets: a backward walk looks at each
         neighbour once, not at each technique by which it gets there, and skips a node whose neighbours it
@@ -214,11 +224,13 @@ class AccessGraph:
             for e in self.out_edges_of(node, kinds):
                 if e.conditions is not False:
                     groups.setdefault(e.target, []).append(e)
-            every = 0
-            for target in groups:
+            every = firm = 0
+            for target, edges in groups.items():
                 every |= 1 << numbers[target]
+                if any(e.conditions is True for e in edges):
+                    firm |= 1 << numbers[target]
             found = self._out_targets[key] = OutTargets(
-                list(groups.items()), every, {target: i for i, target in enumerate(groups)}
+                list(groups.items()), every, {target: i for i, target in enumerate(groups)}, firm
             )
         return found
 

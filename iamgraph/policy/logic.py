@@ -7,6 +7,7 @@ the outcome open (``undecidable``). Constants fold away, so fully known inputs a
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeAlias
@@ -133,7 +134,10 @@ def substitute(x: Expr, value_of: Callable[[Atom], Expr]) -> Expr:
     return disj(substitute(i, value_of) for i in x.items)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _sort_key(x: Expr) -> str:
+    """The order of an And's or Or's parts in JSON: their text. Kept by value (a dataclass's text is
+    rebuilt field by field, tens of microseconds for a condition; equal atoms recur on thousands of edges)."""
     return repr(x)
 
 

@@ -139,7 +139,7 @@ def hop_json(edge: DerivedEdge, conditions: Expr, parts: dict[Any, tuple[object,
         "kind": edge.kind._value_,
         "technique": edge.technique,
         "actions": _part(parts, edge.actions, list),
-        "conditions": [] if conditions is True else [_part(own, conditions, expr_to_json)],
+        "conditions": [] if conditions is True else [_part(own, conditions, lambda x: _expr_json(x, own))],
         "proof": _part(parts, edge.proof, lambda proof: [_matched_json(m, parts) for m in proof]),
         **({"via": list(edge.via)} if edge.via else {}),
     }
@@ -155,6 +155,18 @@ def _matched_json(m: MatchedStatement, parts: dict[Any, tuple[object, Any]] | No
         hit = parts[key] = (m.ref, m.to_json())  # the statement's reference is kept alive with its id
     found: dict[str, Any] = hit[1]
     return found
+
+
+def _expr_json(x: Expr, parts: dict[Any, tuple[object, Any]] | None) -> Any:
+    """A condition's JSON, kept by value: edges carry equal conditions as distinct objects (each evaluation
+    makes its own), and the JSON sorts the parts of every And/Or by their text."""
+    if parts is None:
+        return expr_to_json(x)
+    key = ("expr", x)
+    hit = parts.get(key)
+    if hit is None:
+        hit = parts[key] = (x, expr_to_json(x))
+    return hit[1]
 
 
 def _part(parts: dict[Any, tuple[object, Any]] | None, obj: Any, make: Callable[[Any], Any]) -> Any:

@@ -6,7 +6,7 @@ Edges are shown as the query hops are (``hop_json``: the proof unchanged), resol
 from __future__ import annotations
 
 import bisect
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -42,10 +42,8 @@ def _brief(analysis: Analysis, node: str) -> dict[str, Any]:
 def node_details(analysis: Analysis, ref: str) -> dict[str, Any]:
     """Every attribute of a node (admin proof included) and its edge counts by kind in each direction."""
     node = analysis.resolve(ref, what="node")
-    g = analysis.graph.graph
-    attrs = {k: (str(v) if k == "kind" else v) for k, v in g.nodes[node].items()}
-    edges_in: Counter[str] = Counter(d["edge"].kind.value for _, _, d in g.in_edges(node, data=True))
-    edges_out: Counter[str] = Counter(d["edge"].kind.value for _, _, d in g.out_edges(node, data=True))
+    attrs = {k: (str(v) if k == "kind" else v) for k, v in analysis.graph.graph.nodes[node].items()}
+    edges_in, edges_out = analysis.graph.node_edge_counts(node)
     return {
         "node": {"id": node, **attrs, "admin": bool(attrs.get("admin"))},
         "edges_in": dict(sorted(edges_in.items())),

@@ -281,7 +281,7 @@ def _nearest_holder(
         if not _within(useful, src):
             continue
         parent: Parents = {src: None}
-        level, depth = [src], 0
+        level, depth, seen = [src], 0, 1 << g.numbers()[src]
         while level:
             check(deadline)
             for node in level:
@@ -291,15 +291,48 @@ def _nearest_holder(
             depth += 1
             if depth >= max_depth:
                 break
-            below: list[str] = []
-            for node in level:
-                for e, cond in act_as_steps(g, node, parent, whatif, unconditional):
-                    if not _within(useful, e.target):
-                        continue
-                    parent[e.target] = (node, e, cond)
-                    below.append(e.target)
-            level = below
+            if whatif.active:
+                below: list[str] = []
+                for node in level:
+                    for e, cond in act_as_steps(g, node, parent, whatif, unconditional):
+                        if not _within(useful, e.target):
+                            continue
+                        parent[e.target] = (node, e, cond)
+                        below.append(e.target)
+                level = below
+            else:
+                mask = -1 if useful is None else useful[2]
+                level, seen = _next_level_bits(g, level, parent, seen, unconditional, mask)
     return None
+
+
+def _next_level_bits(
+    g: AccessGraph, level: list[str], parent: Parents, seen: int, firm: bool, useful: int
+) -> tuple[list[str], int]:
+    """The next level of ``_nearest_holder``'s walk under the edges' own conditions, in the same order with
+    the same parents as ``act_as_steps`` gives: a node's targets already seen (or that cannot get to a
+    holder) are passed over with one bitset operation. Over the outright edges (``firm``), a target's
+    first such edge may come after a conditional one, so that walk reads the node's edges when it has a
+    new target. ``seen``: the nodes of ``parent`` as a bitset; returned with the new ones added."""
+    numbers, names = g.numbers(), g.names()
+    below: list[str] = []
+    for node in level:
+        out = g.out_targets_of(node, ACT_AS)
+        new = (out.firm if firm else out.every) & useful & ~seen
+        if not new:
+            continue
+        seen |= new
+        if firm:
+            for e in g.out_edges_of(node, ACT_AS):
+                if e.conditions is True and e.target not in parent and new >> numbers[e.target] & 1:
+                    parent[e.target] = (node, e, True)
+                    below.append(e.target)
+        else:
+            for target in in_order(new, out.groups, out.rank, numbers, names):
+                e = out.groups[out.rank[target]][1][0]
+                parent[target] = (node, e, e.conditions)
+                below.append(target)
+    return below, seen
 
 
 def _answer(p: str, r: str, action: str, cond: Expr, path: list[Any], decision: dict[str, Any]) -> dict[str, Any]:

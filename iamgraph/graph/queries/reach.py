@@ -14,7 +14,7 @@ command line would pay seconds for them), it uses them when they are there.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from iamgraph.edges.base import DerivedEdge
@@ -43,8 +43,17 @@ def in_order(
     """The nodes of the bitset ``new`` (all of them among the keys of ``groups``) in the groups' order: by
     scanning the groups when ``new`` holds most of them, else by sorting its few nodes by their rank."""
     if 4 * new.bit_count() >= len(groups):
-        return [node for node, _ in groups if new >> numbers[node] & 1]
+        has = bit_test(new)
+        return [node for node, _ in groups if has(numbers[node])]
     return sorted((names[i] for i in bits(new)), key=rank.__getitem__)
+
+
+def bit_test(mask: int) -> Callable[[int], bool]:
+    """Membership in a bitset, read as bytes: ``mask >> i & 1`` on a set of the whole graph makes a new
+    number as long as the set for every node asked (thousands of bytes each at 25,000 nodes)."""
+    data = mask.to_bytes((mask.bit_length() + 7) // 8, "little")
+    size = len(data)
+    return lambda i: (i >> 3) < size and bool(data[i >> 3] >> (i & 7) & 1)
 
 
 def bounded_reach(succ: Mapping[int, Sequence[int]], hops: int, deadline: Deadline | None) -> dict[int, int]:

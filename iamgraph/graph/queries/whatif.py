@@ -33,14 +33,16 @@ class WhatIf:
     # expression alive so that its id is not reused
     _memo: dict[int, tuple[Expr, Expr]] = field(default_factory=dict, compare=False, hash=False, repr=False)
     _context: Context | None = field(default=None, init=False, compare=False, hash=False, repr=False)
+    _none: bool = field(default=True, init=False, compare=False, hash=False, repr=False)  # changes nothing
 
     def __post_init__(self) -> None:
         if self.values:  # the context the values give, built once
             object.__setattr__(self, "_context", Context.build(dict(self.values), unknown="*"))
+        object.__setattr__(self, "_none", not self.values and self.assume is AssumeUnknown.KEEP)
 
     def resolve(self, conditions: Expr) -> Expr:
         """The edge's conditions under this what-if: True, False or what stays open."""
-        if isinstance(conditions, bool):
+        if self._none or isinstance(conditions, bool):
             return conditions
         hit = self._memo.get(id(conditions))
         if hit is not None:
@@ -63,7 +65,7 @@ class WhatIf:
 
     @property
     def active(self) -> bool:
-        return bool(self.values) or self.assume is not AssumeUnknown.KEEP
+        return not self._none
 
 
 def parse_context_pairs(pairs: list[str] | None) -> dict[str, str | tuple[str, ...]]:

@@ -10,7 +10,7 @@ from iamgraph.errors import InputError
 from iamgraph.graph.model import AccessGraph
 from iamgraph.graph.queries.base import ACT_AS, HopMemo, QueryView, path_conditional, reverse_reach, usable
 from iamgraph.graph.queries.budget import Deadline, check
-from iamgraph.graph.queries.reach import in_order, known_reverse_sets
+from iamgraph.graph.queries.reach import bit_test, in_order, known_reverse_sets
 from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.policy.logic import Expr
 
@@ -186,13 +186,14 @@ def _page(
     end = total if limit is None else min(total, offset + limit)
     page: list[tuple[str, list[tuple[DerivedEdge, Expr]]]] = []
     counted, k = 0, 0
+    in_firm = bit_test(firm_set)
     while counted < end:
         at_firm, at_every = firm.level(k), every.level(k) if walk_every else None
         if not at_firm and not at_every:
             break
         here: list[tuple[str, _Levels]] = [(node, firm) for node in at_firm or ()]
         for node in at_every or ():
-            if not firm_set >> numbers[node] & 1:
+            if not in_firm(numbers[node]):
                 here.append((node, every))
         if counted + len(here) > offset:
             here.sort(key=lambda pair: pair[0])

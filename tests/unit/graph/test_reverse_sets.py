@@ -120,3 +120,41 @@ def test_a_node_with_few_new_targets_queues_them_in_its_edges_order() -> None:
         assert [(h["source"], h["target"]) for h in found["hops"]] == want
         plain = _plain_shortest(v, node_id("src"), node_id(TARGET), 6)
         assert plain is not None and [(s, t) for s, t, _ in plain] == want
+
+
+def _hops(found: list[Any] | None) -> list[tuple[int, object]] | None:
+    return None if found is None else [(id(e), c) for e, c in found]
+
+
+@settings(max_examples=300, deadline=None)
+@given(v=graphs(), max_depth=st.sampled_from([1, 2, 3, 8]))
+def test_the_nearest_holder_bitset_walk_takes_the_very_edges_of_the_edge_by_edge_walk(v: View, max_depth: int) -> None:
+    """Without a what-if, can's forward walk passes over seen targets with bitsets; with an inert one it
+    reads every edge. Same edges, same conditions, for every principal (parents and order included)."""
+    starts = holders(v.graph, node_id(TARGET), None, None, WhatIf())
+    inert_starts = holders(v.graph, node_id(TARGET), None, None, INERT)
+    for name in sorted(n for n in v.graph.graph.nodes if n != node_id(TARGET)):
+        fast = _nearest_holder(v, name, starts, WhatIf(), max_depth, None)
+        slow = _nearest_holder(v, name, inert_starts, INERT, max_depth, None)
+        assert _hops(fast) == _hops(slow), name
+
+
+def test_the_outright_walk_takes_a_targets_first_outright_edge_in_the_edges_order() -> None:
+    # p's edges in order: -> a (MFA), -> b (outright), -> a (outright). The outright walk reaches b first,
+    # then a by its second edge; grouped by target, a would come first (its first edge is before b's).
+    v: View = view(
+        [
+            ("p", "a", EdgeKind.ASSUME, "mfa"),
+            ("p", "b", EdgeKind.ASSUME, "none"),
+            ("p", "a", EdgeKind.ESCALATE, "none"),
+            ("a", "x", EdgeKind.ASSUME, "none"),
+            ("b", "x", EdgeKind.ASSUME, "none"),
+        ]
+    )
+    v.graph.add_node(node_id(TARGET), NodeKind.RESOURCE, name=TARGET)
+    add_access(v, "x", TARGET, "none", "a0")
+    starts = holders(v.graph, node_id(TARGET), None, None, WhatIf())
+    found = _nearest_holder(v, node_id("p"), starts, WhatIf(), 8, None)
+    assert found is not None and [e.target for e, _ in found] == [node_id("b"), node_id("x"), node_id(TARGET)]
+    inert = _nearest_holder(v, node_id("p"), holders(v.graph, node_id(TARGET), None, None, INERT), INERT, 8, None)
+    assert _hops(found) == _hops(inert)
