@@ -66,13 +66,14 @@ def _free_port() -> int:
 
 
 def _start_server(
-    data: Path, port: int, ready_timeout: float, workers: int = 1
+    data: Path, port: int, ready_timeout: float, workers: int = 1, log: str | None = None
 ) -> tuple[subprocess.Popen[bytes], float]:
     exe = Path(sys.executable).with_name("iamgraph")
     cmd = [str(exe), "serve", "--data", str(data), "--name", "bench", "--port", str(port), "--workers", str(workers)]
     env = {k: v for k, v in os.environ.items() if k != "IAMGRAPH_API_TOKEN"}
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    err = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 (the server writes it until it stops)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)
     deadline = time.monotonic() + ready_timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -226,7 +227,7 @@ def _once(client: httpx.Client, path: str, params: dict[str, Any]) -> str:
 def run(args: argparse.Namespace) -> str:
     data, label = _estate(args)
     port = _free_port()
-    proc, ready = _start_server(data, port, args.ready_timeout, args.workers)
+    proc, ready = _start_server(data, port, args.ready_timeout, args.workers, args.server_log)
     base = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(base_url=base, timeout=60) as c:
@@ -318,6 +319,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--data", help="use this snapshot directory instead of generating one")
     ap.add_argument("--workers", type=int, default=1, help="server processes (iamgraph serve --workers)")
+    ap.add_argument("--server-log", help="write the server's log (access log included) to this file")
     ap.add_argument("--ready-timeout", type=float, default=3600.0, help="seconds to wait for the graph to load")
     ap.add_argument(
         "--reports",

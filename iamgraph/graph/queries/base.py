@@ -178,6 +178,14 @@ def _part(parts: dict[Any, tuple[object, Any]] | None, obj: Any, make: Callable[
     return hit[1]
 
 
+class SharedHop(dict[str, Any]):
+    """A hop kept on the graph for every later query (see ``HopMemo``): the same dict lands in thousands of
+    answers, so a serialiser may keep its encoded form in ``encoded`` (the API keeps its JSON bytes)."""
+
+    __slots__ = ("encoded",)
+    encoded: Any
+
+
 class HopMemo:
     """``hop_json`` once per (edge, conditions) within one query: paths to many targets share their first
     hops, and a whole-estate report (exposure, privesc) would otherwise serialise the same proof thousands
@@ -197,7 +205,7 @@ class HopMemo:
         if shared is not None and conditions is edge.conditions:
             found = shared.get(id(edge))
             if found is None:
-                found = shared[id(edge)] = (edge, hop_json(edge, conditions, self._parts))
+                found = shared[id(edge)] = (edge, SharedHop(hop_json(edge, conditions, self._parts)))
             return found[1]
         key = (id(edge), id(conditions))
         hit = self._memo.get(key)
