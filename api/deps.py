@@ -104,7 +104,9 @@ def _encode(value: Any) -> Any:
     if isinstance(value, SharedHop):
         encoded = getattr(value, "encoded", None)
         if encoded is None:  # two threads may both encode a hop: the same bytes, harmlessly
-            encoded = value.encoded = orjson.Fragment(orjson.dumps(dict(value), default=_encode, option=_OPTIONS))
+            # the hop itself, as orjson reads a dict: its values are not copied, so in a forked worker the
+            # pages of the graph's shared JSON parts that they sit on stay shared
+            encoded = value.encoded = orjson.Fragment(orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS))
         return encoded
     if isinstance(value, Enum):
         return value.value

@@ -59,7 +59,7 @@ class Settings(BaseSettings):
         "above 1, snapshots can be neither uploaded nor deleted",
     )
     worker_max_private_mb: int = Field(
-        2048,
+        4096,
         ge=0,
         description="With several workers: memory a worker may make its own (pages it wrote to) before a fresh "
         "fork replaces it (0: no limit)",

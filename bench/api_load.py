@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -104,9 +105,12 @@ def _memory(pid: int) -> str:
     try:
         with open(f"/proc/{pid}/task/{pid}/children") as f:
             kids = [int(x) for x in f.read().split()]
-        every = [rollup(p) for p in [pid, *kids]]
+        every = [rollup(pid)]
     except OSError:
         return "not measured (needs Linux /proc)"
+    for kid in kids:
+        with contextlib.suppress(OSError):  # a worker that ended meanwhile (replaced)
+            every.append(rollup(kid))
     pss = sum(r.get("Pss", 0) for r in every) / 1e9
     private = ", ".join(f"{r.get('Private_Dirty', 0) / 1e9:.2f}" for r in every[1:])
     text = f"{pss:.1f} GB in all (proportional set size, shared pages counted once)"
