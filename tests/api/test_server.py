@@ -51,12 +51,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, subp
             pytest.fail("server did not become ready")
         yield base, proc
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
+
+
+def stop(proc: subprocess.Popen[str]) -> None:
+    """Ctrl-C, then a kill if the server has not ended within 20 s."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def test_real_server_answers_over_http(server: tuple[str, subprocess.Popen[str]]) -> None:

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from iamgraph.cli import app
 
 from .conftest import BUCKET, ROOT, SINGLE, TOKEN
-from .test_server import IAMGRAPH, _free_port
+from .test_server import IAMGRAPH, _free_port, stop
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads worker processes from /proc")
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -82,12 +82,7 @@ def _serve(tmp_path: Path, **settings: str) -> Iterator[tuple[str, subprocess.Po
         yield base, proc, log
     finally:
         if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc)
 
 
 @pytest.fixture()
