@@ -15,6 +15,13 @@ dying right after they start (then the server stops, with the exit status of the
 The parent never answers a request and holds no event loop; it waits for its children, and on SIGINT or
 SIGTERM asks each to finish (SIGTERM: uvicorn's graceful shutdown) and waits for them. On Linux a child
 also ends when the parent does, even if the parent is killed outright. Fork-based: POSIX only.
+
+Connections are spread over the workers by the workers themselves (``_Acceptor``): each publishes how many
+connections it holds in memory they all share, and one that holds more than the least loaded other leaves
+a waiting connection to the others for a moment. Left to the kernel and the event loop, a worker that
+wakes first accepts every connection waiting (asyncio and libuv accept until the queue is empty): 50
+keep-alive clients that connect at once mostly ended up on one worker, whose answers then took many
+times as long as the other's.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import ctypes
 import ctypes.util
 import gc
 import logging
+import mmap
 import os
 import signal
 import socket
@@ -44,6 +52,120 @@ MAX_QUICK_DEATHS = 5  # in a row: then the server gives up instead of forking fo
 POLL_S = 0.5  # how often the parent looks at its workers
 DRAIN_S = 30.0  # longest a retiring worker waits for its clients to leave
 PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+SLOTS = 256  # workers that can publish their load at once (retiring ones included); others just accept
+SLACK = 1  # a worker takes a new connection while it holds at most this many more than the least loaded one
+YIELD_S = 0.002  # how long a worker holding more leaves a waiting connection to the others ...
+MAX_YIELD_S = 0.05  # ... and for how long in all: then it takes it (the others may be busy with a long query)
+
+
+class _Loads:
+    """Connections each worker holds, one signed 64-bit number per worker slot in an anonymous shared
+    mapping made before the workers are forked; -1: no worker accepting in that slot. A slot is written by
+    its worker only (and reset by the parent once that worker has ended); readers may see a value a moment
+    old, which only shifts a connection to a worker one more connection away from an even share."""
+
+    def __init__(self, slots: int = SLOTS) -> None:
+        self._map = mmap.mmap(-1, 8 * slots)
+        self.held = memoryview(self._map).cast("q")
+        for i in range(slots):
+            self.held[i] = -1
+
+    def least_other(self, slot: int) -> int | None:
+        """The fewest connections another accepting worker holds (None: no other)."""
+        loads = [n for i, n in enumerate(self.held) if n >= 0 and i != slot]
+        return min(loads) if loads else None
+
+
+class _Acceptor:
+    """A worker's accept loop on the shared listening socket, in place of the event loop's own server: it
+    accepts one connection at a time while it holds at most ``SLACK`` more than the least loaded other
+    worker, else it steps aside for ``YIELD_S`` (at most ``MAX_YIELD_S`` in a row) so that another worker
+    takes the waiting connection. An accepted connection is served by uvicorn's protocol as usual."""
+
+    def __init__(
+        self,
+        sock: socket.socket,
+        loads: _Loads,
+        slot: int,
+        connections: set[Any],
+        protocol: Any,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        self.sock, self.loads, self.slot = sock, loads, slot
+        self.connections, self.protocol, self.loop = connections, protocol, loop
+        self.pending = 0  # accepted, not yet among uvicorn's connections
+        self.stepped_aside: float | None = None
+        self.timer: asyncio.TimerHandle | None = None
+        self.on = False
+
+    def held(self) -> int:
+        return len(self.connections) + self.pending
+
+    def publish(self) -> None:
+        if self.on and 0 <= self.slot < len(self.loads.held):
+            self.loads.held[self.slot] = self.held()
+
+    def start(self) -> None:
+        self.on = True
+        self.sock.setblocking(False)
+        self.loop.add_reader(self.sock.fileno(), self._ready)
+        self._refresh()
+
+    def stop(self) -> None:
+        if not self.on:
+            return
+        self.on = False
+        self.loop.remove_reader(self.sock.fileno())
+        if self.timer is not None:
+            self.timer.cancel()
+        if 0 <= self.slot < len(self.loads.held):
+            self.loads.held[self.slot] = -1
+
+    def _refresh(self) -> None:
+        """Publishes the count now and then: connections also end, and nothing tells the acceptor."""
+        if self.on:
+            self.publish()
+            self.loop.call_later(0.05, self._refresh)
+
+    def _resume(self) -> None:
+        self.timer = None
+        if self.on:
+            self.loop.add_reader(self.sock.fileno(), self._ready)
+
+    def _ready(self) -> None:
+        while self.on:
+            self.publish()
+            least = self.loads.least_other(self.slot) if 0 <= self.slot < len(self.loads.held) else None
+            if least is not None and self.held() > least + SLACK:
+                now = time.monotonic()
+                if self.stepped_aside is None:
+                    self.stepped_aside = now
+                if now - self.stepped_aside < MAX_YIELD_S:
+                    self.loop.remove_reader(self.sock.fileno())
+                    self.timer = self.loop.call_later(YIELD_S, self._resume)
+                    return
+            try:
+                conn, _ = self.sock.accept()
+            except (BlockingIOError, InterruptedError):  # none waiting, or another worker took it
+                return
+            except OSError as exc:  # out of descriptors, say: wait a little rather than spin
+                log.warning("worker %d cannot accept a connection: %s", os.getpid(), exc)
+                self.loop.remove_reader(self.sock.fileno())
+                self.timer = self.loop.call_later(0.1, self._resume)
+                return
+            self.stepped_aside = None
+            conn.setblocking(False)
+            self.pending += 1
+            self.publish()
+            self.loop.create_task(self._serve(conn))
+
+    async def _serve(self, conn: socket.socket) -> None:
+        try:
+            await self.loop.connect_accepted_socket(self.protocol, conn)
+        except OSError:  # the client left before the transport was made
+            conn.close()
+        finally:
+            self.pending -= 1
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -101,17 +223,38 @@ class _Worker(uvicorn.Server):
     (or after ``DRAIN_S``). Ending at once instead would close connections a client has just sent a
     request on: the client would see the server hang up without an answer."""
 
-    def __init__(self, config: uvicorn.Config, closing: _Closing) -> None:
+    def __init__(
+        self, config: uvicorn.Config, closing: _Closing, sock: socket.socket, loads: _Loads, slot: int
+    ) -> None:
         super().__init__(config)
         self.closing = closing
+        self.sock, self.loads, self.slot = sock, loads, slot
+        self.acceptor: _Acceptor | None = None
         self.drain_asked = False
         self.loop: asyncio.AbstractEventLoop | None = None
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        self.loop = asyncio.get_running_loop()
+        await super().startup([])  # no server of the event loop's own: the acceptor takes the connections
+        if self.should_exit:
+            return
+        loop = self.loop = asyncio.get_running_loop()
+        config, state, app_state = self.config, self.server_state, self.lifespan.state
+
+        def protocol() -> asyncio.Protocol:  # what uvicorn's own server makes for each connection
+            made: asyncio.Protocol = config.http_protocol_class(  # type: ignore[call-arg]
+                config=config, server_state=state, app_state=app_state, _loop=loop
+            )
+            return made
+
+        self.acceptor = _Acceptor(self.sock, self.loads, self.slot, state.connections, protocol, loop)
+        self.acceptor.start()
         if self.drain_asked:  # asked before the worker was listening
             self._begin()
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if self.acceptor is not None:
+            self.acceptor.stop()
+        await super().shutdown(sockets)
 
     def ask_to_drain(self, _signum: int, _frame: object) -> None:
         """The SIGUSR1 handler: hands the work to the event loop (a signal may interrupt it anywhere)."""
@@ -125,8 +268,8 @@ class _Worker(uvicorn.Server):
             asyncio.get_running_loop().create_task(self._drain())
 
     async def _drain(self) -> None:
-        for listener in self.servers:
-            listener.close()
+        if self.acceptor is not None:
+            self.acceptor.stop()
         deadline = time.monotonic() + DRAIN_S
         while self.server_state.connections and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
@@ -140,7 +283,7 @@ def _remember_drain(_signum: int, _frame: object) -> None:
     _asked_early[0] = True
 
 
-def _child(app: Any, sock: socket.socket, config: dict[str, Any], parent: int) -> None:
+def _child(app: Any, sock: socket.socket, config: dict[str, Any], parent: int, loads: _Loads, slot: int) -> None:
     status = 0
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
@@ -148,10 +291,10 @@ def _child(app: Any, sock: socket.socket, config: dict[str, Any], parent: int) -
         _die_with_parent(parent)
         gc.enable()
         closing = _Closing(app)
-        server = _Worker(uvicorn.Config(closing, **config), closing)
+        server = _Worker(uvicorn.Config(closing, **config), closing, sock, loads, slot)
         signal.signal(signal.SIGUSR1, server.ask_to_drain)
         server.drain_asked = _asked_early[0]  # SIGUSR1 before the line above: _remember_drain took it
-        server.run(sockets=[sock])
+        server.run()
     except BaseException:  # reported here: a child must never return into the parent's code
         log.exception("worker %d failed", os.getpid())
         status = 1
@@ -192,16 +335,29 @@ def run_workers(
     config: dict[str, Any] = {"access_log": False, "log_config": None, **(uvicorn_options or {})}
     parent = os.getpid()
     children: dict[int, float] = {}  # pid -> start time
+    slots: dict[int, int] = {}  # pid -> where it publishes its load
+    loads = _Loads()
     retiring: set[int] = set()
     stopping = False
 
     def spawn() -> None:
+        taken = set(slots.values())
+        slot = next((i for i in range(SLOTS) if i not in taken), -1)  # -1: accepts without publishing
+        if slot >= 0:
+            loads.held[slot] = -1
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:
-            _child(app, sock, config, parent)
+            _child(app, sock, config, parent, loads, slot)
         children[pid] = time.monotonic()
+        if slot >= 0:
+            slots[pid] = slot
+
+    def ended(pid: int) -> None:
+        slot = slots.pop(pid, -1)
+        if slot >= 0:
+            loads.held[slot] = -1  # it may have died holding connections
 
     def stop(signum: int, _frame: object) -> None:
         nonlocal stopping
@@ -240,6 +396,7 @@ def run_workers(
                 time.sleep(POLL_S)
                 continue
             started = children.pop(pid, None)
+            ended(pid)
             if started is None:
                 continue
             code = os.waitstatus_to_exitcode(wait_status)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -166,3 +168,34 @@ def test_a_worker_that_grows_is_replaced_without_failing_a_request(tmp_path: Pat
         assert "starting another" not in text  # retired, not failed
         served = set(re.findall(r"\[(\d+)\] INFO iamgraph\.api\.access: GET /queries/who-can 200", text))
         assert len(served) >= 3 and not set(first) & set(_children(proc.pid)), (served, first)
+
+
+def test_connections_opened_at_once_are_spread_over_the_workers(
+    workers: tuple[str, subprocess.Popen[str], Path],
+) -> None:
+    # 20 keep-alive clients connect at once, then each sends one request: the access log says which worker
+    # answered each. Left to the event loops, the worker that woke first accepted nearly all of them.
+    base, proc, log = workers
+    port = int(base.rsplit(":", 1)[1])
+    conns = [socket.create_connection(("127.0.0.1", port), timeout=30) for _ in range(20)]
+    try:
+        time.sleep(0.5)  # every connection accepted by now
+        request = (
+            f"GET /queries/who-can?resource={BUCKET}&action=s3:ListBucket HTTP/1.1\r\n"
+            f"Host: x\r\nAuthorization: Bearer {TOKEN}\r\n\r\n"
+        ).encode()
+        for c in conns:
+            c.sendall(request)
+        for c in conns:
+            assert c.recv(12) == b"HTTP/1.1 200"
+    finally:
+        for c in conns:
+            c.close()
+
+    def answered() -> list[str]:
+        return re.findall(r"\[(\d+)\] INFO iamgraph\.api\.access: GET /queries/who-can 200", log.read_text())
+
+    _until(lambda: len(answered()) == 20, "20 access-log lines")
+    per_worker = Counter(answered())
+    assert set(per_worker) == {str(p) for p in _children(proc.pid)}
+    assert min(per_worker.values()) >= 8, per_worker
