@@ -49,7 +49,10 @@ class Settings(BaseSettings):
     response_cache_bytes: int = Field(64 * MiB, ge=0, description="Memory for cached answers (0: no cache)")
     query_time_budget_s: float = Field(10.0, ge=0, description="Time budget of one query, in seconds")
     query_workers: int = Field(
-        2, ge=1, le=64, description="Queries computed at once; the others wait their turn, outside the time budget"
+        1,
+        ge=1,
+        le=64,
+        description="Queries computed at once in a server process; the others wait their turn, outside the time budget",
     )
     workers: int = Field(
         1,
