@@ -257,6 +257,21 @@ def run(args: argparse.Namespace) -> str:
     return _report(args, label, info, ready, singles, samples, errors, elapsed)
 
 
+def _documented(argv: list[str]) -> list[str]:
+    """The command line as the docs show it: without --no-docs, nor --server-log and its file (a path of the
+    machine that ran it)."""
+    out: list[str] = []
+    skip = False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == "--server-log":
+            skip = True
+        elif a != "--no-docs" and not a.startswith("--server-log="):
+            out.append(a)
+    return out
+
+
 def _report(
     args: argparse.Namespace,
     label: str,
@@ -271,8 +286,7 @@ def _report(
     failed = sum(sum(e.values()) for e in errors.values())
     every = [x for v in samples.values() for x in v]
     lines = [
-        f"`python bench/api_load.py {' '.join(a for a in sys.argv[1:] if a != '--no-docs')}`".replace(" `", "`")
-        + " on "
+        f"`python bench/api_load.py {' '.join(_documented(sys.argv[1:]))}`".replace(" `", "`") + " on "
         f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.system()}; "
         "server and clients on the same machine (loopback; "
         + ("one uvicorn process" if args.workers == 1 else f"{args.workers} worker processes forked after loading")
