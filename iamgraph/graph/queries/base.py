@@ -190,27 +190,34 @@ class HopMemo:
     """``hop_json`` once per (edge, conditions) within one query: paths to many targets share their first
     hops, and a whole-estate report (exposure, privesc) would otherwise serialise the same proof thousands
     of times. A hop under the edge's own conditions (no what-if changed them) is also kept on the graph,
-    for every later query. Identical hops are the same dict in the answer; treat answers as read-only."""
+    for every later query: for good, except access hops, of which the graph keeps the most recent
+    (``AccessGraph.access_hops``). Identical hops are the same dict in the answer; treat answers as
+    read-only."""
 
-    __slots__ = ("_memo", "_parts", "_shared")
+    __slots__ = ("_access", "_access_parts", "_memo", "_parts", "_shared")
 
     def __init__(self, graph: AccessGraph | None = None) -> None:
         # keyed by object identity; the value keeps both objects alive so an id is never reused meanwhile
         self._memo: dict[tuple[int, int], tuple[DerivedEdge, Expr, Hop]] = {}
         self._shared = graph.hop_cache if graph is not None else None
+        self._access = graph.access_hops if graph is not None else None
         self._parts = graph.json_parts if graph is not None else {}
+        self._access_parts = graph.access_parts if graph is not None else self._parts
 
     def __call__(self, edge: DerivedEdge, conditions: Expr) -> Hop:
-        shared = self._shared
+        access = edge.kind is EdgeKind.ACCESS
+        parts = self._access_parts if access else self._parts
+        shared = self._access if access else self._shared
         if shared is not None and conditions is edge.conditions:
             found = shared.get(id(edge))
             if found is None:
-                found = shared[id(edge)] = (edge, SharedHop(hop_json(edge, conditions, self._parts)))
-            return found[1]
+                found = shared[id(edge)] = (edge, SharedHop(hop_json(edge, conditions, parts)))
+            hop: Hop = found[1]
+            return hop
         key = (id(edge), id(conditions))
         hit = self._memo.get(key)
         if hit is None:
-            hit = self._memo[key] = (edge, conditions, hop_json(edge, conditions, self._parts))
+            hit = self._memo[key] = (edge, conditions, hop_json(edge, conditions, parts))
         return hit[2]
 
 
