@@ -128,25 +128,50 @@ class _Grant:
 Groups = list[_Grant]
 
 
-Levels = dict[tuple[str, ...], Mapping[str, tuple[str, ...]]]
+class _Shared:
+    """One object per value for what access edges carry: their action tuples, access-level groupings and
+    proofs. The same few values recur on millions of edges (at 5,000 principals: 4.68 M access edges
+    carried 3.17 M action tuples of 87 distinct values, and as many access-level dicts, 1.3 GB of them),
+    and the query layer keeps the JSON of those parts by object identity, so shared objects are also
+    serialised once."""
+
+    __slots__ = ("access", "actions", "levels", "proofs")
+
+    def __init__(self) -> None:
+        self.actions: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self.levels: dict[tuple[str, ...], Mapping[str, tuple[str, ...]]] = {}  # by the (sorted) actions
+        self.access: dict[tuple[tuple[str, tuple[str, ...]], ...], Mapping[str, tuple[str, ...]]] = {}
+        self.proofs: dict[tuple[MatchedStatement, ...], tuple[MatchedStatement, ...]] = {}
+
+    def grant(
+        self,
+        conditions: Expr,
+        actions: tuple[str, ...],
+        proof: tuple[MatchedStatement, ...],
+        access: Mapping[str, tuple[str, ...]] | None = None,
+    ) -> _Grant:
+        """A grant of these (sorted) actions, its parts shared; ``access`` made from the actions when None."""
+        actions = self.actions.setdefault(actions, actions)
+        access = self._levels(actions) if access is None else self.access.setdefault(tuple(access.items()), access)
+        proof = self.proofs.setdefault(proof, proof)
+        return _Grant(conditions=conditions, actions=actions, access=access, proof=proof)
+
+    def _levels(self, actions: tuple[str, ...]) -> Mapping[str, tuple[str, ...]]:
+        """The actions grouped by access level."""
+        found = self.levels.get(actions)
+        if found is None:
+            catalog = get_catalog()
+            grouped: dict[str, list[str]] = defaultdict(list)
+            for a in actions:
+                level = catalog.access_level(a)
+                grouped[level.value if level else "Unknown"].append(a)
+            made = {k: tuple(v) for k, v in sorted(grouped.items())}
+            found = self.levels[actions] = self.access.setdefault(tuple(made.items()), made)
+        return found
 
 
-def _levels(actions: tuple[str, ...], memo: Levels) -> Mapping[str, tuple[str, ...]]:
-    """The (sorted) actions grouped by access level; the same few action sets recur on many edges."""
-    found = memo.get(actions)
-    if found is None:
-        catalog = get_catalog()
-        access: dict[str, list[str]] = defaultdict(list)
-        for a in actions:
-            level = catalog.access_level(a)
-            access[level.value if level else "Unknown"].append(a)
-        found = memo[actions] = {k: tuple(v) for k, v in sorted(access.items())}
-    return found
-
-
-def _grant(conditions: Expr, acts: list[str], decisions: list[Decision], levels: Levels) -> _Grant:
-    actions = tuple(sorted(acts))
-    return _Grant(conditions=conditions, actions=actions, access=_levels(actions, levels), proof=proof_of(decisions))
+def _grant(conditions: Expr, acts: list[str], decisions: list[Decision], shared: _Shared) -> _Grant:
+    return shared.grant(conditions, tuple(sorted(acts)), proof_of(decisions))
 
 
 def _classes(full: int, masks: list[int]) -> list[int]:
@@ -224,7 +249,7 @@ class _AccessCache:
         self.principal_side: dict[tuple[str, tuple[str, ...]], tuple[Masked, Masked]] = {}
         self.resource_side: dict[tuple[int, int, tuple[str, ...]], tuple[Masked, Masked]] = {}
         self.answers: dict[tuple[object, ...], Groups] = {}
-        self.levels: Levels = {}
+        self.shared = _Shared()
         # per resource (emptied by ``start``): answers by principal class, Resource-element matches
         self.classes: dict[tuple[object, ...], Groups] = {}
         self.matched: dict[tuple[tuple[str, ...], bool, bool, str, bool], ResourceResult] = {}
@@ -242,11 +267,11 @@ class _AccessCache:
         """A bucket's grants and its objects' grants as one list (see ``_merged``); once per pair of shared
         answers (the memo keeps both lists, so their ids are not reused meanwhile)."""
         if not self.share:
-            return _merged([*bucket, *objects])
+            return _merged([*bucket, *objects], self.shared)
         key = (id(bucket), id(objects))
         hit = self._merged.get(key)
         if hit is None or hit[0] is not bucket or hit[1] is not objects:
-            hit = self._merged[key] = (bucket, objects, _merged([*bucket, *objects]))
+            hit = self._merged[key] = (bucket, objects, _merged([*bucket, *objects], self.shared))
         return hit[2]
 
     def _match(self, st: Statement, arn: str, lookup: Lookup) -> ResourceResult | None:
@@ -423,7 +448,7 @@ class _AccessCache:
             acts, decisions = groups.setdefault(d.residual, ([], []))
             acts.extend(members)
             decisions.append(d)
-        return [_grant(cond, acts, decisions, self.levels) for cond, (acts, decisions) in groups.items()]
+        return [_grant(cond, acts, decisions, self.shared) for cond, (acts, decisions) in groups.items()]
 
 
 @register("resource-access", "resource_access", "principal can perform actions on a resource")
@@ -474,7 +499,7 @@ def _objects_of(res: ResourceEntry) -> ResourceEntry | None:
     return replace(res, arn=f"{res.arn}/*", tags={})
 
 
-def _merged(grants: list[_Grant]) -> list[_Grant]:
+def _merged(grants: list[_Grant], shared: _Shared) -> list[_Grant]:
     """One grant per residual condition: bucket and object actions under the same conditions share an edge."""
     by_conditions: dict[Expr, list[_Grant]] = {}
     for g in grants:
@@ -490,11 +515,11 @@ def _merged(grants: list[_Grant]) -> list[_Grant]:
                 access[level].update(acts)
         proof = {(m.ref.layer.value, m.ref.policy, m.ref.index, m.level): m for g in same for m in g.proof}
         out.append(
-            _Grant(
-                conditions=conditions,
-                actions=tuple(sorted({a for g in same for a in g.actions})),
+            shared.grant(
+                conditions,
+                tuple(sorted({a for g in same for a in g.actions})),
+                tuple(proof.values()),
                 access={k: tuple(sorted(v)) for k, v in sorted(access.items())},
-                proof=tuple(proof.values()),
             )
         )
     return out

@@ -95,3 +95,18 @@ def test_a_condition_with_a_policy_variable_is_the_principals_own(tmp_path: Path
     g = build_graph(load(tmp_path, a))
     assert [e.actions for e in g.edges_between(arn("user", "alice"), queue)] == [("sqs:SendMessage",)]
     assert g.edges_between(arn("user", "bob"), queue) == []
+
+
+@pytest.mark.parametrize("share", [True, False])
+def test_equal_parts_of_access_edges_are_one_object(tmp_path: Path, share: bool) -> None:
+    """Equal action tuples, access-level groupings and proofs are one object each (millions of access
+    edges carry a few hundred distinct values; the query layer also serialises shared parts once)."""
+    out = tmp_path / "estate"
+    args = ["--principals", "80", "--accounts", "2", "--resources", "240", "--seed", "5", "--out", str(out)]
+    subprocess.run([sys.executable, str(GENERATOR), *args], check=True, capture_output=True)
+    edges = list(resource_access_edges(Estate(load_snapshot(out)), share=share))
+    assert len(edges) > 1000
+    assert len({e.actions for e in edges}) < len(edges) / 5  # few distinct values ...
+    assert len({id(e.actions) for e in edges}) == len({e.actions for e in edges})  # ... each one object
+    assert len({id(e.access) for e in edges}) == len({tuple(e.access.items()) for e in edges})
+    assert len({id(e.proof) for e in edges}) == len({e.proof for e in edges})
