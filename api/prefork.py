@@ -34,6 +34,7 @@ import gc
 import logging
 import mmap
 import os
+import select
 import signal
 import socket
 import sys
@@ -129,8 +130,11 @@ class _Acceptor:
 
     def _resume(self) -> None:
         self.timer = None
-        if self.on:
-            self.loop.add_reader(self.sock.fileno(), self._ready)
+        if not self.on:
+            return
+        if not select.select([self.sock], [], [], 0)[0]:
+            self.stepped_aside = None  # another worker took the connection: the next one is a new wait
+        self.loop.add_reader(self.sock.fileno(), self._ready)
 
     def _ready(self) -> None:
         while self.on:
@@ -147,6 +151,7 @@ class _Acceptor:
             try:
                 conn, _ = self.sock.accept()
             except (BlockingIOError, InterruptedError):  # none waiting, or another worker took it
+                self.stepped_aside = None
                 return
             except OSError as exc:  # out of descriptors, say: wait a little rather than spin
                 log.warning("worker %d cannot accept a connection: %s", os.getpid(), exc)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
@@ -199,3 +200,42 @@ def test_connections_opened_at_once_are_spread_over_the_workers(
     per_worker = Counter(answered())
     assert set(per_worker) == {str(p) for p in _children(proc.pid)}
     assert min(per_worker.values()) >= 8, per_worker
+
+
+def test_a_loaded_worker_steps_aside_for_each_new_connection() -> None:
+    # The acceptor of a worker holding 5 connections while another holds none: it leaves a waiting
+    # connection to the other for a while; once the other took it, the next connection is a new wait
+    # (not one that has already waited too long, which it would take at once).
+    from api.prefork import MAX_YIELD_S, _Acceptor, _Loads
+
+    loop = asyncio.new_event_loop()
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    loads = _Loads(4)
+    loads.held[1] = 0  # the other worker
+    acceptor = _Acceptor(listener, loads, 0, {object() for _ in range(5)}, asyncio.Protocol, loop)
+    clients: list[socket.socket] = []
+    try:
+        acceptor.on = True
+        listener.setblocking(False)
+        for _ in range(2):
+            clients.append(socket.create_connection(("127.0.0.1", port)))
+            time.sleep(0.05)
+            acceptor._ready()
+            assert acceptor.pending == 0 and acceptor.timer is not None  # stepped aside
+            listener.accept()[0].close()  # the other worker takes it
+            acceptor.timer.cancel()
+            acceptor._resume()
+            time.sleep(MAX_YIELD_S * 2)
+        loads.held[1] = 5  # now the other holds as many: this one takes the next at once
+        clients.append(socket.create_connection(("127.0.0.1", port)))
+        time.sleep(0.05)
+        acceptor._ready()
+        assert acceptor.pending == 1
+    finally:
+        acceptor.on = False
+        for c in clients:
+            c.close()
+        listener.close()
+        loop.run_until_complete(asyncio.sleep(0.01))
+        loop.close()
