@@ -25,7 +25,7 @@ from api.registry import SnapshotEntry, SnapshotRegistry
 from api.schemas import WhatIfParams
 from api.settings import Settings
 from iamgraph.graph.queries import Deadline, LimitExceeded, WhatIf, parse_context_pairs
-from iamgraph.graph.queries.base import SharedHop
+from iamgraph.graph.queries.base import SharedHop, SharedList
 
 __all__ = [
     "BOUNDS_HEADER",
@@ -92,16 +92,16 @@ _OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_SUBCLASS
 
 def _dumps(content: Any) -> bytes:
     """Compact UTF-8 JSON; orjson, because a who-can answer at 5k principals is megabytes and the standard
-    encoder took longer than the query itself. A hop the graph keeps for every query (``SharedHop``) is
-    encoded once and then copied into each answer as it is (a who-can page of 100 principals is about
-    300 hops, 300 kB)."""
+    encoder took longer than the query itself. A hop the graph keeps for every query (``SharedHop``) and an
+    action list or proof that hops share (``SharedList``) are encoded once and then copied into each answer
+    as they are (a who-can page of 100 principals is about 300 hops, 300 kB)."""
     return orjson.dumps(content, default=_encode, option=_OPTIONS)
 
 
 def _encode(value: Any) -> Any:
     """What orjson hands over: subclasses of its built-in types (to find the shared hops among dicts), and
     types it does not know (as text, like ``default=str``). The others come out as orjson writes them."""
-    if isinstance(value, SharedHop):
+    if isinstance(value, SharedHop | SharedList):
         encoded = getattr(value, "encoded", None)
         if encoded is None:  # two threads may both encode a hop: the same bytes, harmlessly
             # the hop itself, as orjson reads a dict: its values are not copied, so in a forked worker the

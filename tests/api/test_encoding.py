@@ -11,7 +11,7 @@ import orjson
 
 from api.deps import _dumps
 from iamgraph.graph.queries import Analysis, WhatIf, exposure, find_paths, privesc, who_can
-from iamgraph.graph.queries.base import SharedHop
+from iamgraph.graph.queries.base import SharedHop, SharedList
 from iamgraph.graph.queries.explore import neighbourhood
 from iamgraph.graph.queries.paths import can
 
@@ -20,13 +20,13 @@ def _plain(content: Any) -> bytes:
     return orjson.dumps(content, default=str, option=orjson.OPT_NON_STR_KEYS)
 
 
-def _shared(content: Any) -> int:
-    if isinstance(content, SharedHop):
+def _shared(content: Any, kind: type = SharedHop) -> int:
+    if isinstance(content, kind):
         return 1
     if isinstance(content, dict):
-        return sum(_shared(v) for v in content.values())
+        return sum(_shared(v, kind) for v in content.values())
     if isinstance(content, list):
-        return sum(_shared(v) for v in content)
+        return sum(_shared(v, kind) for v in content)
     return 0
 
 
@@ -42,8 +42,9 @@ def test_answers_with_shared_hops_encode_as_before(demo: dict[str, tuple[Analysi
         for p in principals[:6]:
             answers += [find_paths(a, p, r), can(a, p, r, "s3:GetObject")]
     answers += [neighbourhood(a, p, depth=2, limit=200) for p in principals[:10]]
-    assert sum(_shared(x) for x in answers) > 100  # the answers do carry shared hops
-    for _ in range(2):  # the second time every shared hop is copied from its encoded form
+    assert sum(_shared(x) for x in answers) > 100  # the answers do carry shared hops ...
+    assert sum(_shared(x, SharedList) for x in answers) > 100  # ... and access hops' shared parts
+    for _ in range(2):  # the second time every shared hop and part is copied from its encoded form
         for answer in answers:
             assert _dumps(answer) == _plain(answer)
 

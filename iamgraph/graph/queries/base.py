@@ -138,9 +138,9 @@ def hop_json(edge: DerivedEdge, conditions: Expr, parts: dict[Any, tuple[object,
         "target": edge.target,
         "kind": edge.kind._value_,
         "technique": edge.technique,
-        "actions": _part(parts, edge.actions, list),
+        "actions": _part(parts, edge.actions, SharedList),
         "conditions": [] if conditions is True else [_part(own, conditions, lambda x: _expr_json(x, own))],
-        "proof": _part(parts, edge.proof, lambda proof: [_matched_json(m, parts) for m in proof]),
+        "proof": _part(parts, edge.proof, lambda proof: SharedList(_matched_json(m, parts) for m in proof)),
         **({"via": list(edge.via)} if edge.via else {}),
     }
 
@@ -178,6 +178,14 @@ def _part(parts: dict[Any, tuple[object, Any]] | None, obj: Any, make: Callable[
     return hit[1]
 
 
+class SharedList(list[Any]):
+    """An action list or proof that many hops share (edges share them): a serialiser may keep its encoded
+    form in ``encoded``, as for ``SharedHop``. An access edge lists up to hundreds of actions."""
+
+    __slots__ = ("encoded",)
+    encoded: Any
+
+
 class SharedHop(dict[str, Any]):
     """A hop kept on the graph for every later query (see ``HopMemo``): the same dict lands in thousands of
     answers, so a serialiser may keep its encoded form in ``encoded`` (the API keeps its JSON bytes)."""
@@ -211,7 +219,10 @@ class HopMemo:
         if shared is not None and conditions is edge.conditions:
             found = shared.get(id(edge))
             if found is None:
-                found = shared[id(edge)] = (edge, SharedHop(hop_json(edge, conditions, parts)))
+                made = hop_json(edge, conditions, parts)
+                # an access hop stays a plain dict: kept for a while only, and most of its bytes are its
+                # shared parts', so keeping its own encoded form would mostly copy theirs
+                found = shared[id(edge)] = (edge, made if access else SharedHop(made))
             hop: Hop = found[1]
             return hop
         key = (id(edge), id(conditions))
