@@ -95,6 +95,7 @@ class _Acceptor:
         self.sock, self.loads, self.slot = sock, loads, slot
         self.connections, self.protocol, self.loop = connections, protocol, loop
         self.pending = 0  # accepted, not yet among uvicorn's connections
+        self.tasks: set[asyncio.Task[None]] = set()  # the loop keeps only weak references to tasks
         self.stepped_aside: float | None = None
         self.timer: asyncio.TimerHandle | None = None
         self.on = False
@@ -162,7 +163,9 @@ class _Acceptor:
             conn.setblocking(False)
             self.pending += 1
             self.publish()
-            self.loop.create_task(self._serve(conn))
+            task = self.loop.create_task(self._serve(conn))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
 
     async def _serve(self, conn: socket.socket) -> None:
         try:
