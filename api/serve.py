@@ -149,6 +149,7 @@ def _run(settings: Settings, preloaded: dict[str, tuple[Analysis, float]], servi
             sock,
             settings.workers,
             max_private_bytes=settings.worker_max_private_mb * 1024 * 1024,
+            prefault=settings.worker_prefault,
             uvicorn_options={"host": settings.host, "port": settings.port},
         )
     uvicorn.run(app, host=settings.host, port=settings.port, access_log=False, log_config=None)

@@ -67,6 +67,12 @@ class Settings(BaseSettings):
         description="With several workers: memory a worker may make its own (pages it wrote to) before a fresh "
         "fork replaces it (0: no limit)",
     )
+    worker_prefault: bool = Field(
+        True,
+        description="With several workers: each reads every edge of the loaded snapshots before it accepts "
+        "connections, so that its first queries do not wait for the kernel to copy the shared pages they touch "
+        "(at 5,000 principals: about 4 s and 1.1 GB of pages a worker)",
+    )
     store: StoreKind = Field("memory", description="memory: snapshots analysed in this process; neo4j: a database")
     neo4j_uri: str = Field("", validation_alias=_env("neo4j_uri"), description="Bolt URI (store neo4j)")
     neo4j_user: str = Field("neo4j", validation_alias=_env("neo4j_user"), description="Neo4j user")

@@ -100,6 +100,10 @@ def test_workers_share_the_load_are_replaced_and_stop_together(
     base, proc, log = workers
     first = _children(proc.pid)
     assert len(first) == 2
+    # each worker read every edge of the loaded snapshot before it accepted a connection (worker_prefault)
+    edges = _get(base, "/snapshots/single").json()["edges"]
+    read = dict(re.findall(r"worker (\d+) read its (\d+) edges before accepting connections", log.read_text()))
+    assert {int(pid) for pid in read} == set(first) and set(read.values()) == {str(edges)}, read
 
     expected = _get(base, "/queries/who-can", resource=BUCKET, action="s3:ListBucket").json()
     assert expected["principals"]
@@ -153,7 +157,7 @@ def test_workers_are_for_the_memory_store() -> None:
 def test_a_worker_that_grows_is_replaced_without_failing_a_request(tmp_path: Path) -> None:
     # 1 MB: every worker is over it soon after it starts, so they are replaced one after the other while the
     # requests go on, on fresh connections and on one keep-alive connection
-    with _serve(tmp_path, worker_max_private_mb="1") as (base, proc, log):
+    with _serve(tmp_path, worker_max_private_mb="1", worker_prefault="false") as (base, proc, log):
         expected = _get(base, "/queries/who-can", resource=BUCKET, action="s3:ListBucket").json()
         first = _children(proc.pid)
         answers: list[httpx.Response] = []
@@ -167,6 +171,7 @@ def test_a_worker_that_grows_is_replaced_without_failing_a_request(tmp_path: Pat
         text = log.read_text()
         assert re.search(r"worker \d+ holds \d+ MB of its own; a fresh one takes its place", text)
         assert "starting another" not in text  # retired, not failed
+        assert "before accepting connections" not in text  # IAMGRAPH_WORKER_PREFAULT=false
         served = set(re.findall(r"\[(\d+)\] INFO iamgraph\.api\.access: GET /queries/who-can 200", text))
         assert len(served) >= 3 and not set(first) & set(_children(proc.pid)), (served, first)
 

@@ -57,3 +57,13 @@ def test_answers_do_not_depend_on_how_many_access_hops_are_kept(fixture: str) ->
     assert _answers(few) == expected  # again, from what the first pass left
     assert all(e.kind is EdgeKind.ACCESS for e, _ in few.graph.access_hops.values())
     assert not any(e.kind is EdgeKind.ACCESS for e, _ in few.graph.hop_cache.values())
+
+
+def test_touch_edges_reads_each_edge_once() -> None:
+    # a forked server worker reads every edge before it serves (api/prefork.py): each edge is in exactly one
+    # list of the by-kind in-edge index, so the count is the graph's
+    analysis = Analysis.of(load_snapshot(ROOT / "fixtures" / "demo-org"))
+    g = analysis.graph
+    assert g.touch_edges() == g.graph.number_of_edges() > 0
+    kinds = frozenset(EdgeKind)
+    assert sum(len(g.in_edges_of(n, kinds)) for n in g.graph.nodes) == g.graph.number_of_edges()
