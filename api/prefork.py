@@ -63,13 +63,17 @@ class _Loads:
     """Connections each worker holds, one signed 64-bit number per worker slot in an anonymous shared
     mapping made before the workers are forked; -1: no worker accepting in that slot. A slot is written by
     its worker only (and reset by the parent once that worker has ended); readers may see a value a moment
-    old, which only shifts a connection to a worker one more connection away from an even share."""
+    old, which only shifts a connection to a worker one more connection away from an even share.
+
+    ``base``: per slot, the bytes the worker had made its own when it began serving (after its prefault),
+    written by the worker; -1 until then. The parent measures a worker's growth from there."""
 
     def __init__(self, slots: int = SLOTS) -> None:
-        self._map = mmap.mmap(-1, 8 * slots)
-        self.held = memoryview(self._map).cast("q")
+        self._map = mmap.mmap(-1, 16 * slots)
+        numbers = memoryview(self._map).cast("q")
+        self.held, self.base = numbers[:slots], numbers[slots:]
         for i in range(slots):
-            self.held[i] = -1
+            self.held[i] = self.base[i] = -1
 
     def least_other(self, slot: int) -> int | None:
         """The fewest connections another accepting worker holds (None: no other)."""
@@ -318,6 +322,8 @@ def _child(
         _die_with_parent(parent)
         if prefault:
             _prefault(app)
+        if 0 <= slot < len(loads.base):
+            loads.base[slot] = _private_bytes(os.getpid())
         gc.enable()
         closing = _Closing(app)
         server = _Worker(uvicorn.Config(closing, **config), closing, sock, loads, slot)
@@ -356,9 +362,11 @@ def run_workers(
     uvicorn_options: dict[str, Any] | None = None,
 ) -> int:
     """Fork ``workers`` uvicorn processes serving ``app`` on ``sock``, keep that many running until SIGINT
-    or SIGTERM, then stop them. A worker is retired once ``max_private_bytes`` of its pages are its own
-    (0: never): a fresh fork first takes its place, then the old one drains (``_Worker``). ``prefault``:
-    each worker reads every edge of the loaded snapshots before it accepts connections (``_prefault``).
+    or SIGTERM, then stop them. A worker is retired once it has made ``max_private_bytes`` of pages its own
+    since it began serving (0: never; its prefault is not counted, else a limit below the prefault's size
+    would replace every worker as soon as it starts): a fresh fork first takes its place, then the old one
+    drains (``_Worker``). ``prefault``: each worker reads every edge of the loaded snapshots before it
+    accepts connections (``_prefault``).
     Returns the exit status for the command: 0 after a requested stop."""
     if threading.active_count() > 1:  # fork copies only the calling thread; another one's locks could stay held
         names = ", ".join(t.name for t in threading.enumerate() if t is not threading.current_thread())
@@ -375,7 +383,7 @@ def run_workers(
         taken = set(slots.values())
         slot = next((i for i in range(SLOTS) if i not in taken), -1)  # -1: accepts without publishing
         if slot >= 0:
-            loads.held[slot] = -1
+            loads.held[slot] = loads.base[slot] = -1
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
@@ -399,7 +407,10 @@ def run_workers(
 
     def retire_the_grown() -> None:
         for pid in [p for p in children if p not in retiring]:
-            grown = _private_bytes(pid)
+            base = loads.base[slots[pid]] if pid in slots else 0
+            if base < 0:
+                continue  # still reading the graph: not serving yet
+            grown = _private_bytes(pid) - base
             if grown > max_private_bytes:
                 log.info("worker %d holds %d MB of its own; a fresh one takes its place", pid, grown >> 20)
                 retiring.add(pid)

@@ -64,8 +64,8 @@ class Settings(BaseSettings):
     worker_max_private_mb: int = Field(
         4096,
         ge=0,
-        description="With several workers: memory a worker may make its own (pages it wrote to) before a fresh "
-        "fork replaces it (0: no limit)",
+        description="With several workers: memory a worker may make its own (pages it wrote to) after it began "
+        "serving, before a fresh fork replaces it (0: no limit; its prefault is not counted)",
     )
     worker_prefault: bool = Field(
         True,

@@ -154,10 +154,12 @@ def test_workers_are_for_the_memory_store() -> None:
     assert "--workers is for --store memory" in r.output
 
 
-def test_a_worker_that_grows_is_replaced_without_failing_a_request(tmp_path: Path) -> None:
-    # 1 MB: every worker is over it soon after it starts, so they are replaced one after the other while the
-    # requests go on, on fresh connections and on one keep-alive connection
-    with _serve(tmp_path, worker_max_private_mb="1", worker_prefault="false") as (base, proc, log):
+@pytest.mark.parametrize("prefault", ["true", "false"])
+def test_a_worker_that_grows_is_replaced_without_failing_a_request(tmp_path: Path, prefault: str) -> None:
+    # 1 MB: every worker is over it soon after it starts serving, so they are replaced one after the other
+    # while the requests go on, on fresh connections and on one keep-alive connection (growth counts from
+    # the end of the worker's prefault, when it has one)
+    with _serve(tmp_path, worker_max_private_mb="1", worker_prefault=prefault) as (base, proc, log):
         expected = _get(base, "/queries/who-can", resource=BUCKET, action="s3:ListBucket").json()
         first = _children(proc.pid)
         answers: list[httpx.Response] = []
@@ -171,7 +173,7 @@ def test_a_worker_that_grows_is_replaced_without_failing_a_request(tmp_path: Pat
         text = log.read_text()
         assert re.search(r"worker \d+ holds \d+ MB of its own; a fresh one takes its place", text)
         assert "starting another" not in text  # retired, not failed
-        assert "before accepting connections" not in text  # IAMGRAPH_WORKER_PREFAULT=false
+        assert ("before accepting connections" in text) == (prefault == "true")
         served = set(re.findall(r"\[(\d+)\] INFO iamgraph\.api\.access: GET /queries/who-can 200", text))
         assert len(served) >= 3 and not set(first) & set(_children(proc.pid)), (served, first)
 
@@ -244,3 +246,13 @@ def test_a_loaded_worker_steps_aside_for_each_new_connection() -> None:
         listener.close()
         loop.run_until_complete(asyncio.sleep(0.01))
         loop.close()
+
+
+def test_worker_slots_start_empty() -> None:
+    from api.prefork import _Loads
+
+    loads = _Loads(4)
+    # no worker accepting yet, none serving yet: the parent judges no worker's growth before it serves
+    assert list(loads.held) == [-1] * 4 and list(loads.base) == [-1] * 4
+    loads.base[2] = 123
+    assert list(loads.held) == [-1] * 4 and loads.base[2] == 123  # two arrays, not one
