@@ -109,14 +109,22 @@ def worker_parse(root: Path) -> dict[str, Any]:
     return {"parse_seconds": time.perf_counter() - t0, "json_bytes": size, "json_files": len(files)}
 
 
-def worker_build(root: Path) -> dict[str, Any]:
+def skip_techniques() -> list[str]:
+    """Registers every technique, then drops those named in ``SKIP_ENV``; returns their names."""
     from iamgraph.edges.registry import TECHNIQUES, techniques
+
+    techniques()
+    skipped = [name for name in os.environ.get(SKIP_ENV, "").split(",") if name]
+    for name in skipped:
+        TECHNIQUES.pop(name)
+    return skipped
+
+
+def worker_build(root: Path) -> dict[str, Any]:
     from iamgraph.graph.build import build_graph
     from iamgraph.ingest import load_snapshot
 
-    techniques()  # registers them all
-    for name in filter(None, os.environ.get(SKIP_ENV, "").split(",")):
-        TECHNIQUES.pop(name)
+    skip_techniques()
 
     t0 = time.perf_counter()
     snapshot = load_snapshot(root)

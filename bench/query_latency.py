@@ -39,7 +39,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from benchdocs import replace_section  # noqa: E402
-from build_scale import SKIP_ENV, estate_dir, parse_size, spec_for  # noqa: E402
+from build_scale import SKIP_ENV, estate_dir, parse_size, skip_techniques, spec_for  # noqa: E402
 
 HEADING = "Query latency (issue 4)"
 TARGET_P50_MS = 50.0
@@ -75,17 +75,13 @@ def worker(root: Path, queries: int, privesc_runs: int, seed: int) -> dict[str, 
     from iamgraph.graph.queries import can, privesc, who_can
     from iamgraph.store.cache import cache_dir, load_analysis, ready_for_queries, snapshot_hash
 
-    skipped = [name for name in os.environ.get(SKIP_ENV, "").split(",") if name]
+    skipped = skip_techniques()
     cached = not skipped and (cache_dir() / f"{snapshot_hash(root)}.pickle").exists()
     t0 = time.perf_counter()
     if skipped:  # a partial graph: built here, never written to the on-disk cache (its key is the snapshot's)
-        from iamgraph.edges.registry import TECHNIQUES, techniques
         from iamgraph.graph.queries import Analysis
         from iamgraph.ingest import load_snapshot
 
-        techniques()
-        for name in skipped:
-            TECHNIQUES.pop(name)
         analysis = Analysis.of(load_snapshot(root))
         gc.freeze()
     else:
