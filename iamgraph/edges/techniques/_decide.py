@@ -71,6 +71,7 @@ class Decider:
         self._lookups: dict[tuple[str, str], Lookup] = {}
         self._bearing_rbp: dict[tuple[str, str, str], bool] = {}
         self._block_hits: dict[tuple[object, ...], bool] = {}
+        self._targets: dict[tuple[object, ...], Decision | None] = {}  # on_target answers by its arguments
 
     def _bears(self, res: ResourceEntry, action: str, p: PrincipalEntry) -> bool:
         """The resource's policy has a statement bearing on ``p`` doing ``action`` (memoised)."""
@@ -127,7 +128,18 @@ class Decider:
 
         Without a resource policy that names the action, an identity Allow must cover ``arn`` (a regex
         test decides most targets), and targets that every statement bearing on the action treats
-        alike (the same :meth:`signature`) share one evaluation."""
+        alike (the same :meth:`signature`) share one evaluation. Answers are kept by their arguments:
+        techniques ask the same question again (PassRole once per recipe passing to the same service)."""
+        key = (p.arn, action, arn, account, tuple(sorted(extra.items())) if extra else ())
+        try:
+            return self._targets[key]
+        except KeyError:
+            d = self._targets[key] = self._on_target(p, action, arn, account, extra)
+            return d
+
+    def _on_target(
+        self, p: PrincipalEntry, action: str, arn: str, account: str, extra: Mapping[str, str] | None
+    ) -> Decision | None:
         res = self.estate.resources.get(arn)
         if res is not None and self._bears(res, action, p):
             d = self.decide(p, action, arn, extra=extra)
