@@ -170,22 +170,34 @@ def _add_to_group_edges(idx: PrivescIndex, p: PrincipalEntry, *, only_self: bool
     groups = list(account.groups.values())
     for group, decision in idx.iam_targets(p, ADD_TO_GROUP, groups, account=p.account):
         assert isinstance(group, Group)
-        extra = account.identity_policies(group.arn)
-        group_probe = any(
-            st.effect is Effect.ALLOW and st.action_matcher.matches(_PROBE) for pol in extra for st in pol.statements
-        )
-        for user in idx.users[p.account]:
-            if user.arn in group.member_arns or (only_self and user.arn != p.arn):
+        for user, verdict in _joiners(idx, p.account, group):
+            if only_self and user.arn != p.arn:
                 continue
-            if idx.admin_by_permissions(user):
-                continue  # admin already: joining changes nothing that matters
-            if not group_probe and not idx.estate.may_allow(user.arn, _PROBE):
-                continue  # neither the group nor the user's own policies grant every action
-            verdict = idx.admin_if(user, ("group", group.arn), identity=(*user.identity, *extra))
-            if verdict.admin:
-                edge = _membership_edge(p, user, decision, verdict, group.arn)
-                if edge is not None:
-                    yield edge
+            edge = _membership_edge(p, user, decision, verdict, group.arn)
+            if edge is not None:
+                yield edge
+
+
+def _joiners(idx: PrivescIndex, account_id: str, group: Group) -> list[tuple[PrincipalEntry, Verdict]]:
+    """Users of the account outside ``group``, not admin yet, whom its policies would make admin (in the
+    account's user order), with the verdict: the same for every source that can add users to the group,
+    so worked out once per group rather than once per source."""
+    return idx.memo(("joiners", group.arn), lambda: list(_find_joiners(idx, account_id, group)))
+
+
+def _find_joiners(idx: PrivescIndex, account_id: str, group: Group) -> Iterator[tuple[PrincipalEntry, Verdict]]:
+    extra = idx.account(account_id).identity_policies(group.arn)
+    group_probe = any(
+        st.effect is Effect.ALLOW and st.action_matcher.matches(_PROBE) for pol in extra for st in pol.statements
+    )
+    for user in idx.users[account_id]:
+        if user.arn in group.member_arns or idx.admin_by_permissions(user):
+            continue  # a member already, or admin already: joining changes nothing that matters
+        if not group_probe and not idx.estate.may_allow(user.arn, _PROBE):
+            continue  # neither the group nor the user's own policies grant every action
+        verdict = idx.admin_if(user, ("group", group.arn), identity=(*user.identity, *extra))
+        if verdict.admin:
+            yield user, verdict
 
 
 def _membership_edge(
