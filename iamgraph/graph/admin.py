@@ -58,7 +58,7 @@ def admin_verdict(estate: Estate, p: PrincipalEntry, *, org_policies: bool = Fal
     verdict = _admin_verdict(estate, p)
     if not org_policies or not verdict.admin:
         return verdict
-    decisions = [estate.evaluate(p, a, "*", resource_account=p.account) for a in CONTROL_ACTIONS]
+    decisions = [estate.evaluate_anywhere(p, a, org_policies=True) for a in CONTROL_ACTIONS]
     if not all(d.possible for d in decisions):
         return AdminVerdict(False, False, ())
     conditions = conj([verdict.conditions, *(d.residual for d in decisions)])
@@ -68,16 +68,13 @@ def admin_verdict(estate: Estate, p: PrincipalEntry, *, org_policies: bool = Fal
 def _admin_verdict(estate: Estate, p: PrincipalEntry) -> AdminVerdict:
     org_policies = False  # SCPs and RCPs cap an admin; they do not make it any less the account's admin
     if p.kind == "root":
-        decisions = [
-            estate.evaluate(p, a, "*", resource_account=p.account, org_policies=org_policies)
-            for a in SENTINEL_ACTIONS[:3]
-        ]
+        decisions = [estate.evaluate_anywhere(p, a, org_policies=org_policies) for a in SENTINEL_ACTIONS[:3]]
     else:
         if not estate.may_allow(p.arn, SENTINEL_ACTIONS[-1]):
             return AdminVerdict(False, False, ())
         decisions = []
         for action in SENTINEL_ACTIONS:
-            d = estate.evaluate(p, action, "*", resource_account=p.account, org_policies=org_policies)
+            d = estate.evaluate_anywhere(p, action, org_policies=org_policies)
             if not d.possible:
                 return AdminVerdict(False, False, ())
             decisions.append(d)

@@ -19,7 +19,7 @@ from iamgraph.evaluation.engine import evaluate
 from iamgraph.evaluation.keys import PRINCIPAL_KEY_PATTERNS, principal_keys
 from iamgraph.evaluation.policyset import OrgLevel, PolicySet
 from iamgraph.evaluation.request import Principal, PrincipalKind, Request
-from iamgraph.model.policy import Effect, Policy
+from iamgraph.model.policy import Effect, Policy, Statement
 from iamgraph.model.snapshot import Account, Resource, Role, Snapshot, User
 from iamgraph.policy.variables import Lookup
 
@@ -67,6 +67,10 @@ class Estate:
         self.resources: dict[str, ResourceEntry] = {}
         self._allow_cache: dict[tuple[str, str], bool] = {}
         self._lookups: dict[str, Lookup] = {}
+        # evaluate_anywhere: decisions by principal, action and the policies that can decide them; which
+        # policies name an action, by policy id (values keep the policies, so their ids stay theirs)
+        self._anywhere: dict[tuple[object, ...], tuple[Decision, tuple[Policy, ...]]] = {}
+        self._names: dict[tuple[int, str], tuple[bool, Policy]] = {}
         for account in snapshot.accounts.values():
             self._add_account(account)
 
@@ -221,6 +225,76 @@ class Estate:
             self._lookups[principal.arn] = found
         return found
 
+    def evaluate_anywhere(self, principal: PrincipalEntry, action: str, *, org_policies: bool) -> Decision:
+        """``evaluate(principal, action, "*", resource_account=principal.account, org_policies=...)``: may the
+        principal do ``action`` on some resource of its own account (the admin probes)?
+
+        Only the result, residual conditions and matched statements are to be read (warnings of policies
+        that do not name the action are left out of the keys). Kept per principal ARN, action and the
+        policies that can decide: the identity policies naming ``action`` (the engine skips every other
+        statement, here and when it splits the ``*`` request into parts) and all boundaries; SCPs, context
+        keys and the resource side (nothing matches ``*``) are the ARN's own. So hypothetical entries
+        (``replace(p, identity=...)``, the escalation checks) that differ from one another only by policies
+        not naming the action share one decision, with each other and with the principal's admin check.
+        Principals that present the engine with the same inputs (:meth:`_anywhere_class`) share one too."""
+        names = self._names_action
+        identity = tuple(pol for pol in principal.identity if names(pol, action))
+        key = (principal.arn, action, org_policies, *map(id, identity), None, *map(id, principal.boundaries))
+        hit = self._anywhere.get(key)
+        if hit is None:
+            shared = self._anywhere_class(principal, action, org_policies, identity)
+            hit = self._anywhere.get(shared) if shared is not None else None
+            if hit is None:
+                d = self.evaluate(principal, action, "*", resource_account=principal.account, org_policies=org_policies)
+                caps = [pol for level in principal.scps for pol in level.policies] if org_policies else []
+                hit = (d, (*identity, *principal.boundaries, *caps))  # keeps the policies, so their ids stay theirs
+                if shared is not None:
+                    self._anywhere[shared] = hit
+            self._anywhere[key] = hit
+        return hit[0]
+
+    def _anywhere_class(
+        self, principal: PrincipalEntry, action: str, org_policies: bool, identity: tuple[Policy, ...]
+    ) -> tuple[object, ...] | None:
+        """What the engine reads of the principal for :meth:`evaluate_anywhere`: the statements naming the
+        action (identity, boundaries, SCPs when they apply), kind, account, organisation and the values of
+        every key those statements' conditions read. None when the answer is the principal's own: a policy
+        variable or a Principal/NotPrincipal element in such a statement."""
+        levels = principal.scps if org_policies else ()
+        reads: set[str] = set()
+        for pol in (*identity, *principal.boundaries, *(pol for level in levels for pol in level.policies)):
+            for st in pol.statements:
+                if not st.action_matcher.matches(action):
+                    continue
+                if st.principal is not None or st.not_principal is not None or _has_variables(st):
+                    return None
+                reads.update(c.key_lc for c in st.conditions)
+        lookup = self.lookup_for(principal)
+        q = principal.principal
+        return (
+            "class",
+            action,
+            org_policies,
+            principal.account,
+            q.kind,
+            q.service_linked,
+            q.has_boundary,
+            q.org_id,
+            q.org_paths,
+            tuple(map(id, identity)),
+            tuple(map(id, principal.boundaries)),
+            tuple((level.name, tuple(map(id, level.policies))) for level in levels),
+            tuple((k, lookup(k)) for k in sorted(reads)),
+        )
+
+    def _names_action(self, policy: Policy, action: str) -> bool:
+        """Some statement of ``policy`` names ``action`` (Action/NotAction)."""
+        key = (id(policy), action)
+        hit = self._names.get(key)
+        if hit is None or hit[1] is not policy:
+            hit = self._names[key] = (any(st.action_matcher.matches(action) for st in policy.statements), policy)
+        return hit[0]
+
     def _bucket_of(self, arn: str) -> ResourceEntry | None:
         """The bucket entry of an S3 object ARN (None for anything else)."""
         parts = arn.split(":", 5)
@@ -301,6 +375,14 @@ def _restricts_public_buckets(res: ResourceEntry) -> bool:
         if isinstance(block, Mapping) and block.get("RestrictPublicBuckets") is True:
             return True
     return False
+
+
+def _has_variables(st: Statement) -> bool:
+    """A policy variable in the statement's Resource element or condition values."""
+    m = st.resource_matcher
+    if m is not None and m.variables and any("${" in p for p in m.patterns):
+        return True
+    return any("${" in str(v) for c in st.conditions for v in c.values)
 
 
 def _arn_account(arn: str) -> str | None:

@@ -218,7 +218,7 @@ class PrivescIndex(Decider):
         probes = SENTINEL_ACTIONS if not org_policies else (*SENTINEL_ACTIONS, *CONTROL_ACTIONS)
         for i, action in enumerate(probes):
             in_control = i >= len(SENTINEL_ACTIONS)  # admin by its own policies, in control within its SCPs
-            d = self.estate.evaluate(entry, action, "*", resource_account=p.account, org_policies=in_control)
+            d = self.estate.evaluate_anywhere(entry, action, org_policies=in_control)
             if not d.possible:
                 break
             residuals.append(d.residual)

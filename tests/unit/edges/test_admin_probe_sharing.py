@@ -1,0 +1,134 @@
+"""The admin probes (``Estate.evaluate_anywhere``) are shared between hypothetical identities of one
+principal and between principals that present the engine with the same inputs; the graph must be the
+one of evaluating every probe on its own (edges, proofs, conditions and admin marks, byte for byte)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from iamgraph.evaluation.decision import Decision
+from iamgraph.graph import build as build_module
+from iamgraph.graph.build import build_graph
+from iamgraph.graph.estate import Estate, PrincipalEntry
+from iamgraph.graph.model import AccessGraph
+from iamgraph.ingest import load_snapshot
+from iamgraph.model.snapshot import Snapshot
+
+from .estate_builder import ACCOUNT, Account, allow, arn, doc, load, trust_service
+
+ROOT = Path(__file__).resolve().parents[3]
+GENERATOR = ROOT / "bench" / "generate.py"
+
+
+def _plain(self: Estate, principal: PrincipalEntry, action: str, *, org_policies: bool) -> Decision:
+    """The reference: every probe evaluated on its own."""
+    return self.evaluate(principal, action, "*", resource_account=principal.account, org_policies=org_policies)
+
+
+def _lines(g: AccessGraph) -> Iterator[str]:
+    for node, data in g.graph.nodes(data=True):
+        yield json.dumps([node, data], sort_keys=True, default=str)
+    for e in g.edges():
+        yield json.dumps(e.to_json(), sort_keys=True, default=str)
+
+
+def _both(snapshot: Snapshot, monkeypatch: pytest.MonkeyPatch) -> tuple[AccessGraph, list[str], list[str]]:
+    shared = build_graph(snapshot)
+    with monkeypatch.context() as m:
+        m.setattr(Estate, "evaluate_anywhere", _plain)
+        plain = build_graph(snapshot)
+    return shared, list(_lines(shared)), list(_lines(plain))
+
+
+def _estate(order: str) -> Account:
+    """Users attached to the same managed policies whose conditions read principal keys (tag, user name,
+    ARN) or a policy variable, so that only the key values tell their admin probes apart."""
+    a = Account()
+    if_tag = {"StringEquals": {"aws:PrincipalTag/team": "platform"}}
+    platform = a.managed("platform-admin", doc(allow("*", Condition=if_tag)))
+    carol_only = a.managed("carol-admin", doc(allow("*", Condition={"StringEquals": {"aws:username": "carol"}})))
+    ops_arn = {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:*/ops-*"}}
+    ops = a.managed("ops-admin", doc(allow("*", Condition=ops_arn)))
+    if_owner = {"StringEquals": {"aws:PrincipalTag/owner": "${aws:username}"}}
+    own = a.managed("self-owned", doc(allow("*", Condition=if_owner)))
+    mfa = a.managed("mfa-admin", doc(allow("*", Condition={"Bool": {"aws:MultiFactorAuthPresent": "true"}})))
+    rest = a.managed("everything-else", doc(allow(["s3:*", "ec2:*", "kms:*", "lambda:*", "secretsmanager:*"])))
+    a.group("platform", managed=(platform,))
+    users: list[tuple[str, tuple[str, ...], dict[str, str]]] = [
+        ("alice", (platform,), {"team": "platform"}),
+        ("bob", (platform,), {"team": "data"}),
+        ("carol", (carol_only,), {}),
+        ("erin", (carol_only,), {}),
+        ("ops-dave", (ops,), {}),
+        ("frank", (ops,), {}),
+        ("gina", (own, rest), {"owner": "gina"}),
+        ("hank", (own, rest), {"owner": "gina"}),
+        ("ivan", (mfa,), {}),
+        ("judy", (mfa,), {"team": "platform"}),
+        ("kim", (rest,), {"team": "platform"}),
+        ("lee", (rest,), {"team": "data"}),
+    ]
+    for name, managed, tags in users if order == "forward" else reversed(users):
+        a.user(name, managed=managed)
+        a.users[-1]["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
+    a.user("helpdesk", allow("iam:AddUserToGroup", arn("group", "platform")))
+    for name, team in (("ops-runner", None), ("platform-runner", "platform"), ("data-runner", "data")):
+        a.role(name, trust_service("ec2.amazonaws.com"), managed=(platform, ops))
+        if team:
+            a.roles[-1]["Tags"] = [{"Key": "team", "Value": team}]
+    return a
+
+
+@pytest.mark.parametrize("order", ["forward", "reversed"])
+def test_principal_keys_keep_admin_probes_apart(tmp_path: Path, order: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whichever principal is probed first, a shared answer never reaches a principal whose tag, user
+    name or ARN reads differently; a policy variable (hank's owner tag is gina's name, not his) keeps a
+    principal's probes its own."""
+    g, shared, plain = _both(load(tmp_path, _estate(order)), monkeypatch)
+    assert shared == plain
+    admins = {a.rsplit("/", 1)[-1] for a in g.admins()}
+    assert {"alice", "carol", "ops-dave", "gina", "ivan", "judy", "platform-runner", "ops-runner"} <= admins
+    assert not admins & {"bob", "erin", "frank", "hank", "kim", "lee", "data-runner"}
+    joins = {e.target.rsplit("/", 1)[-1] for e in g.edges() if e.source == arn("user", "helpdesk")}
+    assert "kim" in joins and "lee" not in joins  # the group's policy makes admin only those tagged platform
+
+
+def _counted(probes: list[int]) -> Callable[..., AccessGraph]:
+    """``graph.build._build`` that starts a new count of probes for every build."""
+    inner = build_module._build
+
+    def run(*args: Any) -> AccessGraph:
+        probes.append(0)
+        return inner(*args)
+
+    return run
+
+
+@pytest.mark.parametrize("seed", [2, 7])
+def test_generated_estates(tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Conditions on principal tags and MFA, boundaries, SCPs, Deny guards, one-step admins, group joins."""
+    out = tmp_path / "estate"
+    args = ["--principals", "120", "--accounts", "2", "--resources", "40", "--seed", str(seed), "--out", str(out)]
+    subprocess.run([sys.executable, str(GENERATOR), *args], check=True, capture_output=True)
+    probes: list[int] = []
+    evaluate = Estate.evaluate
+
+    def counting(self: Estate, *args: Any, **kwargs: Any) -> Decision:
+        probes[-1] += args[2] == "*"
+        return evaluate(self, *args, **kwargs)
+
+    monkeypatch.setattr(Estate, "evaluate", counting)
+    snapshot = load_snapshot(out)
+    with monkeypatch.context() as m:
+        m.setattr(build_module, "_build", _counted(probes))
+        g, shared, plain = _both(snapshot, monkeypatch)
+    assert shared == plain
+    assert len(g.admins()) > 5 and len(shared) > 1000
+    assert probes[0] < probes[1] / 2  # the sharing is in use (shared build first, then the reference)
