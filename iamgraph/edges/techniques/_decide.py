@@ -47,6 +47,12 @@ def _could_name(st: Statement, arn: str, lookup: Lookup) -> bool:
     return r.matched or bool(r.unknown_keys or r.ambiguous or r.case_only)
 
 
+def _names_every(st: Statement) -> bool:
+    """The statement's Resource element matches every ARN (no element, or ``*`` not negated)."""
+    m = st.resource_matcher
+    return m is None or (not m.negated and "*" in m.patterns)
+
+
 def _resource_specific(st: Statement) -> bool:
     return st.resource_matcher is not None and st.resources != ("*",)
 
@@ -72,6 +78,7 @@ class Decider:
         self._bearing_rbp: dict[tuple[str, str, str], bool] = {}
         self._block_hits: dict[tuple[object, ...], bool] = {}
         self._targets: dict[tuple[object, ...], Decision | None] = {}  # on_target answers by its arguments
+        self._plans: dict[tuple[str, str, str], tuple[tuple[Statement, ...], bool, Lookup]] = {}
 
     def _bears(self, res: ResourceEntry, action: str, p: PrincipalEntry) -> bool:
         """The resource's policy has a statement bearing on ``p`` doing ``action`` (memoised)."""
@@ -141,13 +148,13 @@ class Decider:
         self, p: PrincipalEntry, action: str, arn: str, account: str, extra: Mapping[str, str] | None
     ) -> Decision | None:
         res = self.estate.resources.get(arn)
-        if res is not None and self._bears(res, action, p):
+        if res is not None and res.policy is not None and self._bears(res, action, p):
             d = self.decide(p, action, arn, extra=extra)
             return d if d.possible else None
         if account != p.account:
             return None  # another account's resource without a resource policy grant
-        lookup = self._lookup(p, account)
-        if not any(_could_name(st, arn, lookup) for st in self._allows(p, action)):
+        allows, every, lookup = self._plan(p, action, account)
+        if not every and not any(_could_name(st, arn, lookup) for st in allows):
             return None
         sig = self.signature(p, action, arn, account)
         if sig is None:
@@ -228,6 +235,16 @@ class Decider:
             out = (tuple(st for st in sts if _resource_specific(st)), tuple(sorted(keys)))
         self._bearing_memo[key] = out
         return out
+
+    def _plan(self, p: PrincipalEntry, action: str, account: str) -> tuple[tuple[Statement, ...], bool, Lookup]:
+        """The identity Allow statements naming ``action``, whether one of them names every resource (then
+        every ARN passes :func:`_could_name`), and the lookup of ``p``'s keys: once per target asked."""
+        key = (p.arn, action, account)
+        hit = self._plans.get(key)
+        if hit is None:
+            allows = self._allows(p, action)
+            hit = self._plans[key] = (allows, any(map(_names_every, allows)), self._lookup(p, account))
+        return hit
 
     def _allows(self, p: PrincipalEntry, action: str) -> tuple[Statement, ...]:
         key = (p.arn, action)
