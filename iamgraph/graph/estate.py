@@ -9,7 +9,7 @@ and come back as residual conditions.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -18,9 +18,11 @@ from iamgraph.evaluation.decision import Decision
 from iamgraph.evaluation.engine import evaluate
 from iamgraph.evaluation.keys import PRINCIPAL_KEY_PATTERNS, principal_keys
 from iamgraph.evaluation.policyset import OrgLevel, PolicySet
+from iamgraph.evaluation.principals import match_block
 from iamgraph.evaluation.request import Principal, PrincipalKind, Request
 from iamgraph.model.policy import Effect, Policy, Statement
 from iamgraph.model.snapshot import Account, Resource, Role, Snapshot, User
+from iamgraph.policy.match import is_pattern
 from iamgraph.policy.variables import Lookup
 
 __all__ = ["Estate", "PrincipalEntry", "ResourceEntry"]
@@ -71,6 +73,10 @@ class Estate:
         # policies name an action, by policy id (values keep the policies, so their ids stay theirs)
         self._anywhere: dict[tuple[object, ...], tuple[Decision, tuple[Policy, ...]]] = {}
         self._names: dict[tuple[int, str], tuple[bool, Policy]] = {}
+        # evaluate_alike: decisions by resource, action and principal class; each side's part of the key
+        self._alike: dict[tuple[object, ...], Decision] = {}
+        self._caller_side: dict[tuple[str, str], tuple[tuple[object, ...], frozenset[str]] | None] = {}
+        self._resource_side: dict[tuple[str, str], tuple[tuple[Statement, ...], frozenset[str]] | None] = {}
         for account in snapshot.accounts.values():
             self._add_account(account)
 
@@ -287,6 +293,60 @@ class Estate:
             tuple((k, lookup(k)) for k in sorted(reads)),
         )
 
+    def evaluate_alike(self, principal: PrincipalEntry, action: str, resource: str) -> Decision:
+        """``evaluate(principal, action, resource)``, shared by the principals that present the engine with
+        the same inputs on this resource (only the result, residual conditions and matched statements are
+        to be read). Same inputs: the same statements naming the action (identity, boundaries, SCPs; the
+        resource policy's by the same principal forms), kind, account, organisation and values of every
+        key those statements' conditions read, as resource-access shares; a policy variable or NotPrincipal
+        in such a statement keeps the answer the principal's own."""
+        res = self.resources.get(resource)
+        caller = self._caller_class(principal, action)
+        callee = self._resource_class(res, action) if res is not None and not is_pattern(resource) else None
+        if caller is None or callee is None:
+            return self.evaluate(principal, action, resource)
+        (side, reads), (statements, more) = caller, callee
+        q = principal.principal
+        forms = tuple(match_block(st.principal, q) if st.principal is not None else None for st in statements)
+        lookup = self.lookup_for(principal)
+        key = (resource, action, side, forms, tuple((k, lookup(k)) for k in sorted(reads | more)))
+        hit = self._alike.get(key)
+        if hit is None:
+            hit = self._alike[key] = self.evaluate(principal, action, resource)
+        return hit
+
+    def _caller_class(self, p: PrincipalEntry, action: str) -> tuple[tuple[object, ...], frozenset[str]] | None:
+        """The principal's part of an :meth:`evaluate_alike` key and the condition keys its statements read."""
+        key = (p.arn, action)
+        if key in self._caller_side:
+            return self._caller_side[key]
+        identity = tuple(pol for pol in p.identity if self._names_action(pol, action))
+        levels = tuple((level.name, level.policies) for level in p.scps)
+        reads = _reads((*identity, *p.boundaries, *(pol for _, pols in levels for pol in pols)), action)
+        q = p.principal
+        out = None
+        if reads is not None:
+            scps = tuple((name, tuple(map(id, pols))) for name, pols in levels)
+            ids = (tuple(map(id, identity)), tuple(map(id, p.boundaries)), scps)
+            side = (p.account, q.kind, q.service_linked, q.has_boundary, q.org_id, q.org_paths, *ids)
+            out = (side, reads)
+        self._caller_side[key] = out  # the principal keeps its policies alive, so their ids stay theirs
+        return out
+
+    def _resource_class(self, res: ResourceEntry, action: str) -> tuple[tuple[Statement, ...], frozenset[str]] | None:
+        """The resource policy's statements naming the action and the condition keys they and the RCPs read."""
+        key = (res.arn, action)
+        if key in self._resource_side:
+            return self._resource_side[key]
+        own = tuple(st for st in res.policy.statements if st.action_matcher.matches(action)) if res.policy else ()
+        out = None
+        if not any(st.not_principal is not None for st in own):
+            rcps = [pol for level in res.rcps for pol in level.policies]
+            reads = _reads([res.policy, *rcps] if res.policy else rcps, action, principals=True)
+            out = (own, reads) if reads is not None else None
+        self._resource_side[key] = out
+        return out
+
     def _names_action(self, policy: Policy, action: str) -> bool:
         """Some statement of ``policy`` names ``action`` (Action/NotAction)."""
         key = (id(policy), action)
@@ -375,6 +435,20 @@ def _restricts_public_buckets(res: ResourceEntry) -> bool:
         if isinstance(block, Mapping) and block.get("RestrictPublicBuckets") is True:
             return True
     return False
+
+
+def _reads(policies: Iterable[Policy], action: str, *, principals: bool = False) -> frozenset[str] | None:
+    """The condition keys the statements naming ``action`` read; None when one holds a policy variable or
+    a Principal element (``principals``: a Principal element is allowed; its forms are keyed apart)."""
+    keys: set[str] = set()
+    for pol in policies:
+        for st in pol.statements:
+            if not st.action_matcher.matches(action):
+                continue
+            if _has_variables(st) or st.not_principal is not None or (st.principal is not None and not principals):
+                return None
+            keys.update(c.key_lc for c in st.conditions)
+    return frozenset(keys)
 
 
 def _has_variables(st: Statement) -> bool:

@@ -103,8 +103,10 @@ def assume_role_edges(estate: Estate) -> Iterator[DerivedEdge]:
                 seen.add((source, action))
                 if not st.action_matcher.matches(action):
                     continue
-                outside = not isinstance(principal, PrincipalEntry)
-                d = estate.evaluate(principal, action, role.arn, identity=(ALLOW_ALL,) if outside else None)
+                if isinstance(principal, PrincipalEntry):
+                    d = estate.evaluate_alike(principal, action, role.arn)
+                else:
+                    d = estate.evaluate(principal, action, role.arn, identity=(ALLOW_ALL,))
                 if not d.possible:
                     continue
                 yield DerivedEdge(

@@ -1,6 +1,7 @@
-"""The admin probes (``Estate.evaluate_anywhere``) are shared between hypothetical identities of one
-principal and between principals that present the engine with the same inputs; the graph must be the
-one of evaluating every probe on its own (edges, proofs, conditions and admin marks, byte for byte)."""
+"""Decisions shared between principals that present the engine with the same inputs: the admin probes
+(``Estate.evaluate_anywhere``, also shared between hypothetical identities of one principal) and role
+assumption (``Estate.evaluate_alike``). The graph must be the one of evaluating every request on its own
+(edges, proofs, conditions and admin marks, byte for byte)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,10 @@ def _plain(self: Estate, principal: PrincipalEntry, action: str, *, org_policies
     return self.evaluate(principal, action, "*", resource_account=principal.account, org_policies=org_policies)
 
 
+def _plain_alike(self: Estate, principal: PrincipalEntry, action: str, resource: str) -> Decision:
+    return self.evaluate(principal, action, resource)
+
+
 def _lines(g: AccessGraph) -> Iterator[str]:
     for node, data in g.graph.nodes(data=True):
         yield json.dumps([node, data], sort_keys=True, default=str)
@@ -43,6 +48,7 @@ def _both(snapshot: Snapshot, monkeypatch: pytest.MonkeyPatch) -> tuple[AccessGr
     shared = build_graph(snapshot)
     with monkeypatch.context() as m:
         m.setattr(Estate, "evaluate_anywhere", _plain)
+        m.setattr(Estate, "evaluate_alike", _plain_alike)
         plain = build_graph(snapshot)
     return shared, list(_lines(shared)), list(_lines(plain))
 
@@ -59,7 +65,10 @@ def _estate(order: str) -> Account:
     if_owner = {"StringEquals": {"aws:PrincipalTag/owner": "${aws:username}"}}
     own = a.managed("self-owned", doc(allow("*", Condition=if_owner)))
     mfa = a.managed("mfa-admin", doc(allow("*", Condition={"Bool": {"aws:MultiFactorAuthPresent": "true"}})))
-    rest = a.managed("everything-else", doc(allow(["s3:*", "ec2:*", "kms:*", "lambda:*", "secretsmanager:*"])))
+    rest = a.managed("everything-else", doc(allow(["s3:*", "ec2:*", "kms:*", "lambda:*", "sts:AssumeRole"])))
+    own_roles = a.managed("own-roles", doc(allow("sts:AssumeRole", arn("role", "${aws:username}-*"))))
+    if_mfa = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+    mfa_assume = a.managed("mfa-assume", doc(allow("sts:AssumeRole", Condition=if_mfa)))
     a.group("platform", managed=(platform,))
     users: list[tuple[str, tuple[str, ...], dict[str, str]]] = [
         ("alice", (platform,), {"team": "platform"}),
@@ -74,6 +83,10 @@ def _estate(order: str) -> Account:
         ("judy", (mfa,), {"team": "platform"}),
         ("kim", (rest,), {"team": "platform"}),
         ("lee", (rest,), {"team": "data"}),
+        ("mona", (own_roles,), {}),
+        ("ned", (own_roles,), {}),
+        ("oscar", (mfa_assume,), {}),
+        ("pia", (mfa_assume,), {}),
     ]
     for name, managed, tags in users if order == "forward" else reversed(users):
         a.user(name, managed=managed)
@@ -83,11 +96,23 @@ def _estate(order: str) -> Account:
         a.role(name, trust_service("ec2.amazonaws.com"), managed=(platform, ops))
         if team:
             a.roles[-1]["Tags"] = [{"Key": "team", "Value": team}]
+    root = f"arn:aws:iam::{ACCOUNT}:root"
+    if_platform = {"StringEquals": {"aws:PrincipalTag/team": "platform"}}
+    trust = {"Effect": "Allow", "Principal": {"AWS": root}, "Action": "sts:AssumeRole", "Condition": if_platform}
+    a.role("platform-deploy", doc(trust))
+    a.role("mona-ops", doc({"Effect": "Allow", "Principal": {"AWS": root}, "Action": "sts:AssumeRole"}))
+    named = {"Effect": "Allow", "Principal": {"AWS": [arn("user", "oscar"), root]}, "Action": "sts:AssumeRole"}
+    a.role("oscar-named", doc(named))
     return a
 
 
+def _assumers(g: AccessGraph, role: str) -> dict[str, bool]:
+    """Who may assume ``role``, each with whether its edge is conditional."""
+    return {e.source.rsplit("/", 1)[-1]: e.conditional for e in g.edges() if e.target == arn("role", role)}
+
+
 @pytest.mark.parametrize("order", ["forward", "reversed"])
-def test_principal_keys_keep_admin_probes_apart(tmp_path: Path, order: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_principal_keys_keep_principals_apart(tmp_path: Path, order: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Whichever principal is probed first, a shared answer never reaches a principal whose tag, user
     name or ARN reads differently; a policy variable (hank's owner tag is gina's name, not his) keeps a
     principal's probes its own."""
@@ -98,6 +123,11 @@ def test_principal_keys_keep_admin_probes_apart(tmp_path: Path, order: str, monk
     assert not admins & {"bob", "erin", "frank", "hank", "kim", "lee", "data-runner"}
     joins = {e.target.rsplit("/", 1)[-1] for e in g.edges() if e.source == arn("user", "helpdesk")}
     assert "kim" in joins and "lee" not in joins  # the group's policy makes admin only those tagged platform
+    assert {"kim", "lee"} & set(_assumers(g, "platform-deploy")) == {"kim"}  # the trust reads the caller's tag
+    assert {"mona", "ned"} & set(_assumers(g, "mona-ops")) == {"mona"}  # a policy variable: the caller's own
+    # named by its ARN, oscar needs no identity grant (nor MFA); pia, trusted as one of the account, does
+    named = _assumers(g, "oscar-named")
+    assert (named["oscar"], named["pia"]) == (False, True)
 
 
 def _counted(probes: list[int]) -> Callable[..., AccessGraph]:
