@@ -67,6 +67,9 @@ class AdminSubsumption:
         self.estate = estate
         self.verdicts = verdicts
         self._cases: dict[str, list[dict[Atom, bool]] | None] = {}
+        # answers by source and conditions object (edges of a source share them); the value keeps the
+        # conditions, so their id stays theirs
+        self._covered: dict[tuple[str, int], tuple[Expr, bool]] = {}
 
     def covers(self, edge: DerivedEdge) -> bool:
         verdict = self.verdicts.get(edge.source)
@@ -75,10 +78,15 @@ class AdminSubsumption:
         source = self.estate.principals.get(edge.source)
         if source is None or _account_of(edge.target) != source.account:
             return False
-        if edge.source not in self._cases:
-            self._cases[edge.source] = falsifiers(verdict.conditions)
-        cases = self._cases[edge.source]
-        return cases is not None and implies(edge.conditions, verdict.conditions, cases=cases)
+        key = (edge.source, id(edge.conditions))
+        hit = self._covered.get(key)
+        if hit is None:
+            if edge.source not in self._cases:
+                self._cases[edge.source] = falsifiers(verdict.conditions)
+            cases = self._cases[edge.source]
+            covered = cases is not None and implies(edge.conditions, verdict.conditions, cases=cases)
+            hit = self._covered[key] = (edge.conditions, covered)
+        return hit[1]
 
 
 def _account_of(node: str) -> str | None:
