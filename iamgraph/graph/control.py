@@ -37,20 +37,22 @@ def control_edges(
     for e in self_grants:
         if e.source not in effective or effective[e.source].conditions is not True:
             sources.setdefault(e.source, []).append((e.conditions, e.proof, e.technique))
+    kind = EdgeKind.ESCALATE
     for arn, grounds in sources.items():
         admin = estate.principals.get(arn)
         if admin is None or admin.kind == "root":
             continue
+        noted = [(c, p, NOTE if why == "permissions" else f"{NOTE} (after {why} on itself)") for c, p, why in grounds]
         for target in estate.by_account.get(admin.account, ()):
             if target.arn == arn or target.kind == "root" or target.principal.service_linked:
                 continue
-            for conditions, proof, why in grounds:
+            for conditions, proof, note in noted:
                 yield DerivedEdge(
                     source=arn,
                     target=target.arn,
-                    kind=EdgeKind.ESCALATE,
+                    kind=kind,
                     technique=TECHNIQUE,
                     proof=proof,
                     conditions=conditions,
-                    note=NOTE if why == "permissions" else f"{NOTE} (after {why} on itself)",
+                    note=note,
                 )

@@ -57,6 +57,7 @@ class NodeKind(StrEnum):
 
 
 PRINCIPAL_KINDS = frozenset({NodeKind.ACCOUNT, NodeKind.USER, NodeKind.ROLE})
+_BASES: dict[tuple[EdgeKind, str], str] = {}  # edge keys' "kind:technique" part, made once per pair
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +143,9 @@ class AccessGraph:
         """Add ``edge`` unless an equal one is there: one edge per (kind, technique, residual condition)
         between two nodes. Keys are ``kind:technique`` and ``kind:technique:N`` for the N-th other
         condition, so they do not depend on the process (no hashes of strings)."""
-        base = f"{edge.kind.value}:{edge.technique}"
+        base = _BASES.get((edge.kind, edge.technique))
+        if base is None:
+            base = _BASES[(edge.kind, edge.technique)] = f"{edge.kind.value}:{edge.technique}"
         existing = self.graph.get_edge_data(edge.source, edge.target)
         key = base
         if existing:

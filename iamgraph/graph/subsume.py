@@ -20,6 +20,7 @@ from iamgraph.policy.logic import Atom, Expr, atoms, substitute
 __all__ = ["AdminSubsumption", "implies"]
 
 MAX_ATOMS = 10
+_KINDS = (EdgeKind.ESCALATE, EdgeKind.GRANT)  # a tuple compares identities; ``EdgeKind.X`` is a slow lookup
 Assignment = Mapping[Atom, bool]
 
 
@@ -73,7 +74,7 @@ class AdminSubsumption:
 
     def covers(self, edge: DerivedEdge) -> bool:
         verdict = self.verdicts.get(edge.source)
-        if verdict is None or edge.kind not in (EdgeKind.ESCALATE, EdgeKind.GRANT):
+        if verdict is None or edge.kind not in _KINDS:
             return False
         source = self.estate.principals.get(edge.source)
         if source is None or _account_of(edge.target) != source.account:
