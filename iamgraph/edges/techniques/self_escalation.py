@@ -107,7 +107,7 @@ def _deny_policies(account: Account, entity: Entity, change: str) -> tuple[Polic
 def _lever_edges(idx: PrivescIndex, p: PrincipalEntry, lever: Lever, *, only_self: bool) -> Iterator[DerivedEdge]:
     """GRANT edges of one lever; ``only_self`` for a one-step admin (its other edges add nothing)."""
     account = idx.account(p.account)
-    entities = [e for e in _entities(account, lever.on) if _applies(account, e, lever.change)]
+    entities = _lever_entities(idx, account, lever)
     if only_self:
         entities = [e for e in entities if e.arn == p.arn or p.arn in getattr(e, "member_arns", ())]
     for entity, decision in idx.iam_targets(p, lever.action, entities, account=p.account):
@@ -128,6 +128,12 @@ def _lever_edges(idx: PrivescIndex, p: PrincipalEntry, lever: Lever, *, only_sel
                 edge = make_edge(p.arn, target.arn, EdgeKind.GRANT, lever.action, {lever.action: decision}, via=via)
             if edge is not None:
                 yield edge
+
+
+def _lever_entities(idx: PrivescIndex, account: Account, lever: Lever) -> list[Entity]:
+    """The entities of the account the lever changes anything on (once per account and lever)."""
+    key = ("lever entities", account.id, lever)
+    return idx.memo(key, lambda: [e for e in _entities(account, lever.on) if _applies(account, e, lever.change)])
 
 
 def _recipients(idx: PrivescIndex, entity: Entity) -> list[PrincipalEntry]:
