@@ -8,13 +8,13 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from iamgraph.evaluation.decision import Decision, MatchedStatement
-from iamgraph.model._fast import fast_pickle
+from iamgraph.model._fast import fast_constructor, fast_pickle
 from iamgraph.policy.logic import Expr, expr_to_json
 
 if TYPE_CHECKING:
     from iamgraph.graph.estate import Estate
 
-__all__ = ["DerivedEdge", "EdgeKind", "EdgeTechnique", "edge_from_decisions", "proof_of"]
+__all__ = ["DerivedEdge", "EdgeKind", "EdgeTechnique", "edge_from_decisions", "new_edge", "proof_of"]
 
 
 class EdgeKind(StrEnum):
@@ -65,6 +65,9 @@ class DerivedEdge:
         if self.note:
             out["note"] = self.note
         return out
+
+
+new_edge = fast_constructor(DerivedEdge)  # DerivedEdge(...) without the frozen __init__'s per-field stores
 
 
 def proof_of(decisions: Iterable[Decision]) -> tuple[MatchedStatement, ...]:

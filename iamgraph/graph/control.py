@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from iamgraph.edges.base import DerivedEdge, EdgeKind
+from iamgraph.edges.base import DerivedEdge, EdgeKind, new_edge
 from iamgraph.evaluation.decision import MatchedStatement
 from iamgraph.graph.admin import AdminVerdict
 from iamgraph.graph.estate import Estate
@@ -47,7 +47,7 @@ def control_edges(
             if target.arn == arn or target.kind == "root" or target.principal.service_linked:
                 continue
             for conditions, proof, note in noted:
-                yield DerivedEdge(
+                yield new_edge(
                     source=arn,
                     target=target.arn,
                     kind=kind,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from iamgraph.edges.base import DerivedEdge, EdgeKind, proof_of
+from iamgraph.edges.base import DerivedEdge, EdgeKind, new_edge, proof_of
 from iamgraph.evaluation.decision import Decision, MatchedStatement
 from iamgraph.model.policy import Policy, PolicyKind
 from iamgraph.policy.logic import Expr, conj
@@ -117,7 +117,7 @@ def make_edge(
         proof, conditions = _supported(proof, conditions, more, more_conditions)
     if conditions is False:
         return None
-    return DerivedEdge(
+    return new_edge(
         source=source,
         target=target,
         kind=kind,

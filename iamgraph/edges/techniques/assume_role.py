@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from iamgraph.edges.base import DerivedEdge, EdgeKind, proof_of
+from iamgraph.edges.base import DerivedEdge, EdgeKind, new_edge, proof_of
 from iamgraph.edges.registry import register
 from iamgraph.evaluation.request import Principal
 from iamgraph.graph.estate import Estate, PrincipalEntry
@@ -109,7 +109,7 @@ def assume_role_edges(estate: Estate) -> Iterator[DerivedEdge]:
                     d = estate.evaluate(principal, action, role.arn, identity=(ALLOW_ALL,))
                 if not d.possible:
                     continue
-                yield DerivedEdge(
+                yield new_edge(
                     source=source,
                     target=role.arn,
                     kind=EdgeKind.ASSUME,
