@@ -35,8 +35,6 @@ WRITTEN_POLICY = synthetic_policy(
 _CACHE_SIZE = 200_000
 _PROOFS: dict[tuple[int, ...], tuple[tuple[MatchedStatement, ...], Expr, tuple[Decision, ...], Expr]] = {}
 _DECIDING: dict[int, tuple[tuple[MatchedStatement, ...], Decision]] = {}
-# proof and conditions of the steps joined with those of the supporting decisions, by the ids of both parts
-_SUPPORTED: dict[tuple[int, ...], tuple[tuple[MatchedStatement, ...], Expr, tuple[object, ...]]] = {}
 
 
 def _deciding(d: Decision) -> tuple[MatchedStatement, ...]:
@@ -77,21 +75,6 @@ def _merged(parts: tuple[tuple[MatchedStatement, ...], ...]) -> tuple[MatchedSta
     return tuple(seen.values())
 
 
-def _supported(
-    proof: tuple[MatchedStatement, ...], conditions: Expr, more: tuple[MatchedStatement, ...], more_conditions: Expr
-) -> tuple[tuple[MatchedStatement, ...], Expr]:
-    """Both proofs merged and both conditions ANDed, once per combination (the value keeps the four parts,
-    so their ids stay theirs)."""
-    parts = (proof, conditions, more, more_conditions)
-    key = tuple(map(id, parts))
-    hit = _SUPPORTED.get(key)
-    if hit is None:
-        if len(_SUPPORTED) >= _CACHE_SIZE:
-            _SUPPORTED.clear()
-        hit = _SUPPORTED[key] = (_merged((proof, more)), conj((conditions, more_conditions)), parts)
-    return hit[0], hit[1]
-
-
 def make_edge(
     source: str,
     target: str,
@@ -114,7 +97,7 @@ def make_edge(
     proof, conditions = _part(tuple(steps.values()), extra_conditions)  # shared by the source's edges
     if support and conditions is not False:
         more, more_conditions = _part(tuple(support), True)
-        proof, conditions = _supported(proof, conditions, more, more_conditions)
+        proof, conditions = _merged((proof, more)), conj((conditions, more_conditions))
     if conditions is False:
         return None
     return new_edge(
