@@ -243,7 +243,7 @@ class Estate:
         (``replace(p, identity=...)``, the escalation checks) that differ from one another only by policies
         not naming the action share one decision, with each other and with the principal's admin check.
         Principals that present the engine with the same inputs (:meth:`_anywhere_class`) share one too."""
-        names = self._names_action
+        names = self.names_action
         identity = tuple(pol for pol in principal.identity if names(pol, action))
         key = (principal.arn, action, org_policies, *map(id, identity), None, *map(id, principal.boundaries))
         hit = self._anywhere.get(key)
@@ -320,7 +320,7 @@ class Estate:
         key = (p.arn, action)
         if key in self._caller_side:
             return self._caller_side[key]
-        identity = tuple(pol for pol in p.identity if self._names_action(pol, action))
+        identity = tuple(pol for pol in p.identity if self.names_action(pol, action))
         levels = tuple((level.name, level.policies) for level in p.scps)
         reads = _reads((*identity, *p.boundaries, *(pol for _, pols in levels for pol in pols)), action)
         q = p.principal
@@ -347,8 +347,8 @@ class Estate:
         self._resource_side[key] = out
         return out
 
-    def _names_action(self, policy: Policy, action: str) -> bool:
-        """Some statement of ``policy`` names ``action`` (Action/NotAction)."""
+    def names_action(self, policy: Policy, action: str) -> bool:
+        """Some statement of ``policy`` names ``action`` (Action/NotAction); kept per policy and action."""
         key = (id(policy), action)
         hit = self._names.get(key)
         if hit is None or hit[1] is not policy:

@@ -25,6 +25,7 @@ __all__ = ["Decider", "Named"]
 
 _TAG = ("aws:resourcetag/", "iam:resourcetag/", "${aws:resource", "${iam:resource")
 Bearing = tuple[tuple[Statement, ...], tuple[str, ...]]  # resource-specific statements, tag keys read
+_Plan = tuple[tuple[Statement, ...], bool, Lookup, bool]  # see Decider._plan
 
 
 class Named(Protocol):
@@ -78,12 +79,12 @@ class Decider:
         self._bearing_rbp: dict[tuple[str, str, str], bool] = {}
         self._block_hits: dict[tuple[object, ...], bool] = {}
         self._targets: dict[tuple[object, ...], Decision | None] = {}  # on_target answers by its arguments
-        self._plans: dict[tuple[str, str, str], tuple[tuple[Statement, ...], bool, Lookup]] = {}
+        self._plans: dict[tuple[str, str, str], _Plan] = {}
 
     def _bears(self, res: ResourceEntry, action: str, p: PrincipalEntry) -> bool:
         """The resource's policy has a statement bearing on ``p`` doing ``action`` (memoised)."""
-        if res.policy is None:
-            return False
+        if res.policy is None or not self.estate.names_action(res.policy, action):
+            return False  # no statement names the action (a trust policy and an IAM write): whoever asks
         key = (res.arn, action, p.arn)
         hit = self._bearing_rbp.get(key)
         if hit is None:
@@ -137,15 +138,22 @@ class Decider:
         test decides most targets), and targets that every statement bearing on the action treats
         alike (the same :meth:`signature`) share one evaluation. Answers are kept by their arguments:
         techniques ask the same question again (PassRole once per recipe passing to the same service)."""
-        key = (p.arn, action, arn, account, tuple(sorted(extra.items())) if extra else ())
+        extra_key = tuple(sorted(extra.items())) if extra else ()
+        key = (p.arn, action, arn, account, extra_key)
         try:
             return self._targets[key]
         except KeyError:
-            d = self._targets[key] = self._on_target(p, action, arn, account, extra)
+            d = self._targets[key] = self._on_target(p, action, arn, account, extra, extra_key)
             return d
 
     def _on_target(
-        self, p: PrincipalEntry, action: str, arn: str, account: str, extra: Mapping[str, str] | None
+        self,
+        p: PrincipalEntry,
+        action: str,
+        arn: str,
+        account: str,
+        extra: Mapping[str, str] | None,
+        extra_key: tuple[tuple[str, str], ...],
     ) -> Decision | None:
         res = self.estate.resources.get(arn)
         if res is not None and res.policy is not None and self._bears(res, action, p):
@@ -153,14 +161,15 @@ class Decider:
             return d if d.possible else None
         if account != p.account:
             return None  # another account's resource without a resource policy grant
-        allows, every, lookup = self._plan(p, action, account)
+        allows, every, lookup, uniform = self._plan(p, action, account)
         if not every and not any(_could_name(st, arn, lookup) for st in allows):
             return None
-        sig = self.signature(p, action, arn, account)
+        # no statement bearing on the action is resource-specific or reads a tag: the signature is ()
+        sig = () if uniform and not is_pattern(arn) else self.signature(p, action, arn, account)
         if sig is None:
             d = self.decide(p, action, arn, extra=extra)
         else:
-            key = (p.arn, action, account, tuple(sorted((extra or {}).items())), sig)
+            key = (p.arn, action, account, extra_key, sig)
             hit = self._memo.get(key)
             d = (
                 hit
@@ -236,14 +245,16 @@ class Decider:
         self._bearing_memo[key] = out
         return out
 
-    def _plan(self, p: PrincipalEntry, action: str, account: str) -> tuple[tuple[Statement, ...], bool, Lookup]:
+    def _plan(self, p: PrincipalEntry, action: str, account: str) -> _Plan:
         """The identity Allow statements naming ``action``, whether one of them names every resource (then
-        every ARN passes :func:`_could_name`), and the lookup of ``p``'s keys: once per target asked."""
+        every ARN passes :func:`_could_name`), the lookup of ``p``'s keys, and whether every target gets the
+        same :meth:`signature` (``()``): once per (principal, action, account), not once per target."""
         key = (p.arn, action, account)
         hit = self._plans.get(key)
         if hit is None:
             allows = self._allows(p, action)
-            hit = self._plans[key] = (allows, any(map(_names_every, allows)), self._lookup(p, account))
+            uniform = self._bearing(p, action, account) == ((), ())
+            hit = self._plans[key] = (allows, any(map(_names_every, allows)), self._lookup(p, account), uniform)
         return hit
 
     def _allows(self, p: PrincipalEntry, action: str) -> tuple[Statement, ...]:
