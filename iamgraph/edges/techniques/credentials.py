@@ -45,8 +45,11 @@ def credential_edges(estate: Estate) -> Iterator[DerivedEdge]:
 
 
 def _report(idx: PrivescIndex, account_id: str) -> dict[str, CredentialReportRow] | None:
+    """The account's credential report by user ARN (indexed once per account, not once per source)."""
     rows = idx.account(account_id).credential_report
-    return None if rows is None else {r.arn: r for r in rows}
+    if rows is None:
+        return None
+    return idx.memo(("credential report", account_id), lambda: {r.arn: r for r in rows})
 
 
 def _edge(
