@@ -242,7 +242,11 @@ class Estate:
         keys and the resource side (nothing matches ``*``) are the ARN's own. So hypothetical entries
         (``replace(p, identity=...)``, the escalation checks) that differ from one another only by policies
         not naming the action share one decision, with each other and with the principal's admin check.
-        Principals that present the engine with the same inputs (:meth:`_anywhere_class`) share one too."""
+        Principals that present the engine with the same inputs (:meth:`_anywhere_class`) share one too.
+        Any other entry (one not of this estate, or with other keys or SCPs than its ARN's) is evaluated."""
+        base = self.principals.get(principal.arn)
+        if base is not principal and not _same_but_policies(base, principal):
+            return self.evaluate(principal, action, "*", resource_account=principal.account, org_policies=org_policies)
         names = self.names_action
         identity = tuple(pol for pol in principal.identity if names(pol, action))
         key = (principal.arn, action, org_policies, *map(id, identity), None, *map(id, principal.boundaries))
@@ -299,7 +303,9 @@ class Estate:
         to be read). Same inputs: the same statements naming the action (identity, boundaries, SCPs; the
         resource policy's by the same principal forms), kind, account, organisation and values of every
         key those statements' conditions read, as resource-access shares; a policy variable or NotPrincipal
-        in such a statement keeps the answer the principal's own."""
+        in such a statement keeps the answer the principal's own. An entry not of this estate is evaluated."""
+        if self.principals.get(principal.arn) is not principal:
+            return self.evaluate(principal, action, resource)
         res = self.resources.get(resource)
         caller = self._caller_class(principal, action)
         callee = self._resource_class(res, action) if res is not None and not is_pattern(resource) else None
@@ -435,6 +441,19 @@ def _restricts_public_buckets(res: ResourceEntry) -> bool:
         if isinstance(block, Mapping) and block.get("RestrictPublicBuckets") is True:
             return True
     return False
+
+
+def _same_but_policies(base: PrincipalEntry | None, p: PrincipalEntry) -> bool:
+    """``p`` is ``base`` but for its identity policies and boundaries (a hypothetical entry)."""
+    return (
+        base is not None
+        and base.principal is p.principal
+        and base.scps is p.scps
+        and base.context_values is p.context_values
+        and base.known is p.known
+        and base.account == p.account
+        and base.kind == p.kind
+    )
 
 
 def _reads(policies: Iterable[Policy], action: str, *, principals: bool = False) -> frozenset[str] | None:

@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -162,3 +163,19 @@ def test_generated_estates(tmp_path: Path, seed: int, monkeypatch: pytest.Monkey
     assert shared == plain
     assert len(g.admins()) > 5 and len(shared) > 1000
     assert probes[0] < probes[1] / 2  # the sharing is in use (shared build first, then the reference)
+
+
+def test_entries_with_other_keys_are_evaluated_on_their_own(tmp_path: Path) -> None:
+    """The memos are keyed by ARN for what an ARN fixes (tags, SCPs): an entry that differs from the
+    estate's in those is evaluated, not answered from its ARN's entries."""
+    estate = Estate(load(tmp_path, _estate("forward")))
+    alice, bob = estate.principals[arn("user", "alice")], estate.principals[arn("user", "bob")]
+    tagged_bob = replace(bob, context_values=alice.context_values)  # bob with alice's team tag
+    action, role = "iam:PutRolePolicy", arn("role", "platform-deploy")
+    assert not estate.evaluate_anywhere(bob, action, org_policies=False).possible
+    assert estate.evaluate_anywhere(tagged_bob, action, org_policies=False).possible
+    assert not estate.evaluate_alike(bob, "sts:AssumeRole", role).possible  # no sts:AssumeRole Allow
+    kim = estate.principals[arn("user", "kim")]
+    assert estate.evaluate_alike(kim, "sts:AssumeRole", role).possible
+    untagged_kim = replace(kim, context_values=bob.context_values)
+    assert not estate.evaluate_alike(untagged_kim, "sts:AssumeRole", role).possible
