@@ -1,0 +1,213 @@
+"""Decisions shared between requests that present the engine with the same inputs.
+
+The graph build asks two questions thousands of times; each is answered once per class of requests the
+engine cannot tell apart, as resource-access shares its evaluations:
+
+* :meth:`SharedDecisions.anywhere`: may a principal do an action on some resource of its own account (the
+  admin probes, asked again for every hypothetical identity of the escalation checks);
+* :meth:`SharedDecisions.alike`: may a principal do an action on one resource (role assumption, where an
+  account-wide trust makes every principal of the account a candidate).
+
+Only the result, the residual conditions and the matched statements of a shared decision are to be read:
+warnings of policies that do not name the action are not part of the keys. Keys hold object ids of
+policies; every entry keeps those policies alive, so an id stays theirs while the entry exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from iamgraph.evaluation.decision import Decision
+from iamgraph.evaluation.principals import match_block
+from iamgraph.model.policy import Policy, Statement
+from iamgraph.policy.match import is_pattern
+
+if TYPE_CHECKING:
+    from iamgraph.graph.estate import Estate, PrincipalEntry, ResourceEntry
+
+__all__ = ["SharedDecisions"]
+
+
+class SharedDecisions:
+    """The memos of one estate's shared decisions (see the module docstring)."""
+
+    def __init__(self, estate: Estate) -> None:
+        self.estate = estate
+        # anywhere: decisions by principal, action and the policies that can decide them (and by class)
+        self._anywhere: dict[tuple[object, ...], tuple[Decision, tuple[Policy, ...]]] = {}
+        # which policies name an action, by policy id (the value keeps the policy)
+        self._names: dict[tuple[int, str], tuple[bool, Policy]] = {}
+        # alike: decisions by resource, action and principal class; each side's part of the key
+        self._alike: dict[tuple[object, ...], Decision] = {}
+        self._caller_side: dict[tuple[str, str], tuple[tuple[object, ...], frozenset[str]] | None] = {}
+        self._resource_side: dict[tuple[str, str], tuple[tuple[Statement, ...], frozenset[str]] | None] = {}
+
+    def anywhere(self, principal: PrincipalEntry, action: str, *, org_policies: bool) -> Decision:
+        """``evaluate(principal, action, "*", resource_account=principal.account, org_policies=...)``: may the
+        principal do ``action`` on some resource of its own account (the admin probes)?
+
+        Only the result, residual conditions and matched statements are to be read (warnings of policies
+        that do not name the action are left out of the keys). Kept per principal ARN, action and the
+        policies that can decide: the identity policies naming ``action`` (the engine skips every other
+        statement, here and when it splits the ``*`` request into parts) and all boundaries; SCPs, context
+        keys and the resource side (nothing matches ``*``) are the ARN's own. So hypothetical entries
+        (``replace(p, identity=...)``, the escalation checks) that differ from one another only by policies
+        not naming the action share one decision, with each other and with the principal's admin check.
+        Principals that present the engine with the same inputs (:meth:`_anywhere_class`) share one too.
+        Any other entry (one not of this estate, or with other keys or SCPs than its ARN's) is evaluated."""
+        base = self.estate.principals.get(principal.arn)
+        if base is not principal and not _same_but_policies(base, principal):
+            return self.estate.evaluate(
+                principal, action, "*", resource_account=principal.account, org_policies=org_policies
+            )
+        names = self.names_action
+        identity = tuple(pol for pol in principal.identity if names(pol, action))
+        key = (principal.arn, action, org_policies, *map(id, identity), None, *map(id, principal.boundaries))
+        hit = self._anywhere.get(key)
+        if hit is None:
+            shared = self._anywhere_class(principal, action, org_policies, identity)
+            hit = self._anywhere.get(shared) if shared is not None else None
+            if hit is None:
+                d = self.estate.evaluate(
+                    principal, action, "*", resource_account=principal.account, org_policies=org_policies
+                )
+                caps = [pol for level in principal.scps for pol in level.policies] if org_policies else []
+                hit = (d, (*identity, *principal.boundaries, *caps))  # keeps the policies, so their ids stay theirs
+                if shared is not None:
+                    self._anywhere[shared] = hit
+            self._anywhere[key] = hit
+        return hit[0]
+
+    def _anywhere_class(
+        self, principal: PrincipalEntry, action: str, org_policies: bool, identity: tuple[Policy, ...]
+    ) -> tuple[object, ...] | None:
+        """What the engine reads of the principal for :meth:`anywhere`: the statements naming the
+        action (identity, boundaries, SCPs when they apply), kind, account, organisation and the values of
+        every key those statements' conditions read. None when the answer is the principal's own: a policy
+        variable or a Principal/NotPrincipal element in such a statement."""
+        levels = principal.scps if org_policies else ()
+        reads: set[str] = set()
+        for pol in (*identity, *principal.boundaries, *(pol for level in levels for pol in level.policies)):
+            for st in pol.statements:
+                if not st.action_matcher.matches(action):
+                    continue
+                if st.principal is not None or st.not_principal is not None or _has_variables(st):
+                    return None
+                reads.update(c.key_lc for c in st.conditions)
+        lookup = self.estate.lookup_for(principal)
+        q = principal.principal
+        return (
+            "class",
+            action,
+            org_policies,
+            principal.account,
+            q.kind,
+            q.service_linked,
+            q.has_boundary,
+            q.org_id,
+            q.org_paths,
+            tuple(map(id, identity)),
+            tuple(map(id, principal.boundaries)),
+            tuple((level.name, tuple(map(id, level.policies))) for level in levels),
+            tuple((k, lookup(k)) for k in sorted(reads)),
+        )
+
+    def alike(self, principal: PrincipalEntry, action: str, resource: str) -> Decision:
+        """``evaluate(principal, action, resource)``, shared by the principals that present the engine with
+        the same inputs on this resource (only the result, residual conditions and matched statements are
+        to be read). Same inputs: the same statements naming the action (identity, boundaries, SCPs; the
+        resource policy's by the same principal forms), kind, account, organisation and values of every
+        key those statements' conditions read, as resource-access shares; a policy variable or NotPrincipal
+        in such a statement keeps the answer the principal's own. An entry not of this estate is evaluated."""
+        if self.estate.principals.get(principal.arn) is not principal:
+            return self.estate.evaluate(principal, action, resource)
+        res = self.estate.resources.get(resource)
+        caller = self._caller_class(principal, action)
+        callee = self._resource_class(res, action) if res is not None and not is_pattern(resource) else None
+        if caller is None or callee is None:
+            return self.estate.evaluate(principal, action, resource)
+        (side, reads), (statements, more) = caller, callee
+        q = principal.principal
+        forms = tuple(match_block(st.principal, q) if st.principal is not None else None for st in statements)
+        lookup = self.estate.lookup_for(principal)
+        key = (resource, action, side, forms, tuple((k, lookup(k)) for k in sorted(reads | more)))
+        hit = self._alike.get(key)
+        if hit is None:
+            hit = self._alike[key] = self.estate.evaluate(principal, action, resource)
+        return hit
+
+    def _caller_class(self, p: PrincipalEntry, action: str) -> tuple[tuple[object, ...], frozenset[str]] | None:
+        """The principal's part of an :meth:`alike` key and the condition keys its statements read."""
+        key = (p.arn, action)
+        if key in self._caller_side:
+            return self._caller_side[key]
+        identity = tuple(pol for pol in p.identity if self.names_action(pol, action))
+        levels = tuple((level.name, level.policies) for level in p.scps)
+        reads = _reads((*identity, *p.boundaries, *(pol for _, pols in levels for pol in pols)), action)
+        q = p.principal
+        out = None
+        if reads is not None:
+            scps = tuple((name, tuple(map(id, pols))) for name, pols in levels)
+            ids = (tuple(map(id, identity)), tuple(map(id, p.boundaries)), scps)
+            side = (p.account, q.kind, q.service_linked, q.has_boundary, q.org_id, q.org_paths, *ids)
+            out = (side, reads)
+        self._caller_side[key] = out  # the principal keeps its policies alive, so their ids stay theirs
+        return out
+
+    def _resource_class(self, res: ResourceEntry, action: str) -> tuple[tuple[Statement, ...], frozenset[str]] | None:
+        """The resource policy's statements naming the action and the condition keys they and the RCPs read."""
+        key = (res.arn, action)
+        if key in self._resource_side:
+            return self._resource_side[key]
+        own = tuple(st for st in res.policy.statements if st.action_matcher.matches(action)) if res.policy else ()
+        out = None
+        if not any(st.not_principal is not None for st in own):
+            rcps = [pol for level in res.rcps for pol in level.policies]
+            reads = _reads([res.policy, *rcps] if res.policy else rcps, action, principals=True)
+            out = (own, reads) if reads is not None else None
+        self._resource_side[key] = out
+        return out
+
+    def names_action(self, policy: Policy, action: str) -> bool:
+        """Some statement of ``policy`` names ``action`` (Action/NotAction); kept per policy and action."""
+        key = (id(policy), action)
+        hit = self._names.get(key)
+        if hit is None or hit[1] is not policy:
+            hit = self._names[key] = (any(st.action_matcher.matches(action) for st in policy.statements), policy)
+        return hit[0]
+
+
+def _same_but_policies(base: PrincipalEntry | None, p: PrincipalEntry) -> bool:
+    """``p`` is ``base`` but for its identity policies and boundaries (a hypothetical entry)."""
+    return (
+        base is not None
+        and base.principal is p.principal
+        and base.scps is p.scps
+        and base.context_values is p.context_values
+        and base.known is p.known
+        and base.account == p.account
+        and base.kind == p.kind
+    )
+
+
+def _reads(policies: Iterable[Policy], action: str, *, principals: bool = False) -> frozenset[str] | None:
+    """The condition keys the statements naming ``action`` read; None when one holds a policy variable or
+    a Principal element (``principals``: a Principal element is allowed; its forms are keyed apart)."""
+    keys: set[str] = set()
+    for pol in policies:
+        for st in pol.statements:
+            if not st.action_matcher.matches(action):
+                continue
+            if _has_variables(st) or st.not_principal is not None or (st.principal is not None and not principals):
+                return None
+            keys.update(c.key_lc for c in st.conditions)
+    return frozenset(keys)
+
+
+def _has_variables(st: Statement) -> bool:
+    """A policy variable in the statement's Resource element or condition values."""
+    m = st.resource_matcher
+    if m is not None and m.variables and any("${" in p for p in m.patterns):
+        return True
+    return any("${" in str(v) for c in st.conditions for v in c.values)
