@@ -68,10 +68,10 @@ class Settings(BaseSettings):
         "serving, before a fresh fork replaces it (0: no limit; its prefault is not counted)",
     )
     worker_prefault: bool = Field(
-        True,
+        False,
         description="With several workers: each reads every edge of the loaded snapshots before it accepts "
         "connections, so that its first queries do not wait for the kernel to copy the shared pages they touch "
-        "(at 5,000 principals: about 4 s and 1.1 GB of pages a worker)",
+        "(at 5,000 principals: about 5 s and 1.1 GB of pages a worker; no throughput gain shown at 5k, so off)",
     )
     store: StoreKind = Field("memory", description="memory: snapshots analysed in this process; neo4j: a database")
     neo4j_uri: str = Field("", validation_alias=_env("neo4j_uri"), description="Bolt URI (store neo4j)")

@@ -90,7 +90,7 @@ def _serve(tmp_path: Path, **settings: str) -> Iterator[tuple[str, subprocess.Po
 
 @pytest.fixture()
 def workers(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str], Path]]:
-    with _serve(tmp_path, worker_max_private_mb="0") as served:
+    with _serve(tmp_path, worker_max_private_mb="0", worker_prefault="true") as served:
         yield served
 
 
@@ -100,7 +100,7 @@ def test_workers_share_the_load_are_replaced_and_stop_together(
     base, proc, log = workers
     first = _children(proc.pid)
     assert len(first) == 2
-    # each worker read every edge of the loaded snapshot before it accepted a connection (worker_prefault)
+    # each worker read every edge of the loaded snapshot before it accepted a connection (worker_prefault on)
     edges = _get(base, "/snapshots/single").json()["edges"]
     read = dict(re.findall(r"worker (\d+) read its (\d+) edges before accepting connections", log.read_text()))
     assert {int(pid) for pid in read} == set(first) and set(read.values()) == {str(edges)}, read
