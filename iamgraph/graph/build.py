@@ -32,13 +32,22 @@ def collector_paused() -> Iterator[None]:
     """The cyclic garbage collector paused, for work that allocates millions of long-lived objects and next
     to no cyclic garbage (building a graph, unpickling or indexing one): every full collection those
     allocations trigger walks all of them again (15 % of a 500-principal build; loading a cached graph
-    4-5x slower)."""
+    4-5x slower).
+
+    On the way out, what was allocated meanwhile goes straight to the oldest generation (``gc.freeze`` then
+    ``gc.unfreeze``, two list splices) instead of being walked by the young collections the first
+    allocations after ``gc.enable`` trigger: 0.1-0.2 s after an 800-principal build. They stay collectable;
+    only the next full collection sees them. Skipped when objects are frozen already (a server's loaded
+    snapshots, ``load_analysis(freeze=True)``): ``unfreeze`` would hand those back to the collector."""
     was = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was:
+            if gc.get_freeze_count() == 0:
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()
 
 
