@@ -17,11 +17,14 @@ class ResponseCache:
         self._lock = threading.Lock()
         self._items: OrderedDict[tuple[str, ...], tuple[bytes, str]] = OrderedDict()
         self._size = 0
+        self.lookups = self.hits = 0
 
     def get(self, key: tuple[str, ...]) -> tuple[bytes, str] | None:
         with self._lock:
+            self.lookups += 1
             hit = self._items.get(key)
             if hit is not None:
+                self.hits += 1
                 self._items.move_to_end(key)
             return hit
 

@@ -8,6 +8,7 @@ Neo4j instead (api/graphs.py).
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -27,6 +28,8 @@ from iamgraph import __version__
 from iamgraph.graph.queries import Analysis
 
 __all__ = ["app_factory", "create_app"]
+
+log = logging.getLogger("iamgraph.api")
 
 DESCRIPTION = """Who can reach what in an AWS estate, by which path, and why — over HTTP.
 
@@ -66,6 +69,9 @@ def create_app(
             ).start()
         yield
         graphs.close()
+        cache = app.state.cache  # one per process: with --workers, each worker says its own
+        if cache.lookups:
+            log.info("answers served from the response cache: %d of %d", cache.hits, cache.lookups)
 
     app = FastAPI(title="iamgraph", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings

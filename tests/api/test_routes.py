@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -315,9 +316,10 @@ def test_app_factory_loads_env_snapshots_in_the_background(monkeypatch: pytest.M
         get_settings.cache_clear()
 
 
-def test_answers_are_cached_per_snapshot_load(analyses: dict[str, Any]) -> None:
+def test_answers_are_cached_per_snapshot_load(analyses: dict[str, Any], caplog: pytest.LogCaptureFixture) -> None:
     from .conftest import SINGLE, make_app, snapshot_files, tar_gz
 
+    caplog.set_level(logging.INFO, logger="iamgraph.api")
     with TestClient(make_app(analyses)) as c:
         params = {"resource": BUCKET, "action": "s3:ListBucket", "snapshot": "org"}
         first = c.get("/queries/who-can", params=params)
@@ -332,8 +334,10 @@ def test_answers_are_cached_per_snapshot_load(analyses: dict[str, Any]) -> None:
             and cached.headers["x-iamgraph-bounds"] == again.headers["x-iamgraph-bounds"]
         )
         assert len(c.app.state.cache._items) == 1  # type: ignore[attr-defined]
+        assert (c.app.state.cache.hits, c.app.state.cache.lookups) == (1, 3)  # type: ignore[attr-defined]
         c.delete("/snapshots/org")
         assert c.get("/queries/who-can", params=params).status_code == 404
+    assert "answers served from the response cache: 1 of 3" in caplog.text  # said when the server stops
     with TestClient(make_app(analyses, response_cache_bytes=0)) as c:
         c.get("/queries/privesc")
         assert not c.app.state.cache._items  # type: ignore[attr-defined]
