@@ -37,7 +37,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
-from benchdocs import replace_section  # noqa: E402
+from benchdocs import cpu_model, replace_section  # noqa: E402
 
 SECTION = "API load (issue 5)"
 Request = tuple[str, str, dict[str, Any]]  # endpoint label, path, query parameters
@@ -287,7 +287,8 @@ def _report(
     every = [x for v in samples.values() for x in v]
     lines = [
         f"`python bench/api_load.py {' '.join(_documented(sys.argv[1:]))}`".replace(" `", "`") + " on "
-        f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.system()}; "
+        f"{platform.machine()}, {os.cpu_count()} CPUs ({cpu_model()}), Python {platform.python_version()}, "
+        f"{platform.system()}; "
         "server and clients on the same machine (loopback; "
         + ("one uvicorn process" if args.workers == 1 else f"{args.workers} worker processes forked after loading")
         + "; the clients are keep-alive HTTP/1.1 connections in one asyncio process).",

@@ -40,7 +40,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from benchdocs import replace_section  # noqa: E402
+from benchdocs import cpu_model, replace_section  # noqa: E402
 from generate import EstateSpec, generate  # noqa: E402
 
 CACHE = REPO / ".cache" / "bench" / "estates"
@@ -292,8 +292,9 @@ def section(rows: list[dict[str, Any]], sizes: str, seed: int, note: str = "") -
     return "\n".join(
         [
             f"`{cmd}` — {time.strftime('%Y-%m-%d')}, Python {platform.python_version()}, "
-            f"{os.cpu_count()} cores, one process per size; after the first size that does not finish, larger "
-            "sizes run for the probe timeout only (load time, first steps)." + (f" {note}" if note else ""),
+            f"{os.cpu_count()} cores ({cpu_model()}), one process per size; after the first size that does not "
+            "finish, larger sizes run for the probe timeout only (load time, first steps)."
+            + (f" {note}" if note else ""),
             "",
             "Estates from `bench/generate.py` (seed 1): N principals (40 % users in groups, 60 % roles), "
             f"max(1, N/{PER_ACCOUNT}) accounts in an organization with SCPs and an RCP, "

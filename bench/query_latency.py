@@ -38,7 +38,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from benchdocs import replace_section  # noqa: E402
+from benchdocs import cpu_model, replace_section  # noqa: E402
 from build_scale import SKIP_ENV, estate_dir, parse_size, skip_techniques, spec_for  # noqa: E402
 
 HEADING = "Query latency (issue 4)"
@@ -186,7 +186,7 @@ def _ms(s: dict[str, float], key: str) -> str:
 def section(rows: list[dict[str, Any]], argv: list[str], load: str) -> str:
     lines = [
         f"`python bench/query_latency.py {' '.join(argv)}` — {time.strftime('%Y-%m-%d')}, Python "
-        f"{platform.python_version()}, {os.cpu_count()} cores, load average at start {load}.",
+        f"{platform.python_version()}, {os.cpu_count()} cores ({cpu_model()}), load average at start {load}.",
         "",
         "Estates of bench/build_scale.py (N principals, N / 250 accounts, 4 N resources). Each size runs in a "
         "fresh process: load + build, or load of the cached graph when marked (timed, not part of the latencies), "

@@ -42,7 +42,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from benchdocs import replace_section  # noqa: E402
+from benchdocs import cpu_model, replace_section  # noqa: E402
 from build_scale import CACHE, estate_dir  # noqa: E402
 from generate import EstateSpec  # noqa: E402
 
@@ -487,7 +487,8 @@ def _edge_row(direction: str, key: str, items: list[dict[str, str]]) -> str:
 def report(results: list[dict[str, Any]], pmapper_version: str, sizes: str, seed: int, skip: str) -> str:
     lines = [
         f"`python bench/vs_pmapper.py --sizes {sizes} --seed {seed}` — {time.strftime('%Y-%m-%d')}, "
-        f"PMapper {pmapper_version} in its own venv, Python {platform.python_version()}, {os.cpu_count()} cores; "
+        f"PMapper {pmapper_version} in its own venv, Python {platform.python_version()}, "
+        f"{os.cpu_count()} cores ({cpu_model()}); "
         "every run a fresh process, one at a time.",
         "",
         "Fixtures: `bench/generate.py --single-account` (seed "
