@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING
 
 from iamgraph.evaluation.decision import Decision
 from iamgraph.evaluation.principals import match_block
-from iamgraph.model.policy import Policy, Statement
+from iamgraph.model.policy import ConditionClause, Policy, Statement, StatementRef
+from iamgraph.policy.conditions.evaluate import evaluate_clause
 from iamgraph.policy.match import is_pattern
+from iamgraph.policy.variables import Lookup
 
 if TYPE_CHECKING:
     from iamgraph.graph.estate import Estate, PrincipalEntry, ResourceEntry
@@ -40,8 +42,8 @@ class SharedDecisions:
         self._names: dict[tuple[int, str], tuple[bool, Policy]] = {}
         # alike: decisions by resource, action and principal class; each side's part of the key
         self._alike: dict[tuple[object, ...], Decision] = {}
-        self._caller_side: dict[tuple[str, str], tuple[tuple[object, ...], frozenset[str]] | None] = {}
-        self._resource_side: dict[tuple[str, str], tuple[tuple[Statement, ...], frozenset[str]] | None] = {}
+        self._caller_side: dict[tuple[str, str], tuple[tuple[object, ...], tuple[Clause, ...]] | None] = {}
+        self._resource_side: dict[tuple[str, str], tuple[tuple[Statement, ...], tuple[Clause, ...]] | None] = {}
 
     def anywhere(self, principal: PrincipalEntry, action: str, *, org_policies: bool) -> Decision:
         """``evaluate(principal, action, "*", resource_account=principal.account, org_policies=...)``: may the
@@ -83,18 +85,18 @@ class SharedDecisions:
         self, principal: PrincipalEntry, action: str, org_policies: bool, identity: tuple[Policy, ...]
     ) -> tuple[object, ...] | None:
         """What the engine reads of the principal for :meth:`anywhere`: the statements naming the
-        action (identity, boundaries, SCPs when they apply), kind, account, organisation and the values of
-        every key those statements' conditions read. None when the answer is the principal's own: a policy
+        action (identity, boundaries, SCPs when they apply), kind, account, organisation and the outcome of
+        every condition of those statements (``_outcomes``). None when the answer is the principal's own: a policy
         variable or a Principal/NotPrincipal element in such a statement."""
         levels = principal.scps if org_policies else ()
-        reads: set[str] = set()
+        clauses: list[Clause] = []
         for pol in (*identity, *principal.boundaries, *(pol for level in levels for pol in level.policies)):
             for st in pol.statements:
                 if not st.action_matcher.matches(action):
                     continue
                 if st.principal is not None or st.not_principal is not None or _has_variables(st):
                     return None
-                reads.update(c.key_lc for c in st.conditions)
+                clauses.extend((c, st.ref) for c in st.conditions)
         lookup = self.estate.lookup_for(principal)
         q = principal.principal
         return (
@@ -110,15 +112,15 @@ class SharedDecisions:
             tuple(map(id, identity)),
             tuple(map(id, principal.boundaries)),
             tuple((level.name, tuple(map(id, level.policies))) for level in levels),
-            tuple((k, lookup(k)) for k in sorted(reads)),
+            _outcomes(clauses, lookup),
         )
 
     def alike(self, principal: PrincipalEntry, action: str, resource: str) -> Decision:
         """``evaluate(principal, action, resource)``, shared by the principals that present the engine with
         the same inputs on this resource (only the result, residual conditions and matched statements are
         to be read). Same inputs: the same statements naming the action (identity, boundaries, SCPs; the
-        resource policy's by the same principal forms), kind, account, organisation and values of every
-        key those statements' conditions read, as resource-access shares; a policy variable or NotPrincipal
+        resource policy's by the same principal forms), kind, account, organisation and the outcome of every
+        condition of those statements and of the RCPs (``_outcomes``); a policy variable or NotPrincipal
         in such a statement keeps the answer the principal's own. An entry not of this estate is evaluated."""
         if self.estate.principals.get(principal.arn) is not principal:
             return self.estate.evaluate(principal, action, resource)
@@ -127,36 +129,40 @@ class SharedDecisions:
         callee = self._resource_class(res, action) if res is not None and not is_pattern(resource) else None
         if caller is None or callee is None:
             return self.estate.evaluate(principal, action, resource)
-        (side, reads), (statements, more) = caller, callee
+        (side, mine), (statements, theirs) = caller, callee
         q = principal.principal
         forms = tuple(match_block(st.principal, q) if st.principal is not None else None for st in statements)
         lookup = self.estate.lookup_for(principal)
-        key = (resource, action, side, forms, tuple((k, lookup(k)) for k in sorted(reads | more)))
+        key = (resource, action, side, forms, _outcomes(mine, lookup), _outcomes(theirs, lookup))
         hit = self._alike.get(key)
         if hit is None:
             hit = self._alike[key] = self.estate.evaluate(principal, action, resource)
         return hit
 
-    def _caller_class(self, p: PrincipalEntry, action: str) -> tuple[tuple[object, ...], frozenset[str]] | None:
-        """The principal's part of an :meth:`alike` key and the condition keys its statements read."""
+    def _caller_class(self, p: PrincipalEntry, action: str) -> tuple[tuple[object, ...], tuple[Clause, ...]] | None:
+        """The principal's part of an :meth:`alike` key and the condition clauses of its statements naming
+        the action."""
         key = (p.arn, action)
         if key in self._caller_side:
             return self._caller_side[key]
         identity = tuple(pol for pol in p.identity if self.names_action(pol, action))
         levels = tuple((level.name, level.policies) for level in p.scps)
-        reads = _reads((*identity, *p.boundaries, *(pol for _, pols in levels for pol in pols)), action)
+        clauses = _clauses((*identity, *p.boundaries, *(pol for _, pols in levels for pol in pols)), action)
         q = p.principal
         out = None
-        if reads is not None:
+        if clauses is not None:
             scps = tuple((name, tuple(map(id, pols))) for name, pols in levels)
             ids = (tuple(map(id, identity)), tuple(map(id, p.boundaries)), scps)
             side = (p.account, q.kind, q.service_linked, q.has_boundary, q.org_id, q.org_paths, *ids)
-            out = (side, reads)
+            out = (side, clauses)
         self._caller_side[key] = out  # the principal keeps its policies alive, so their ids stay theirs
         return out
 
-    def _resource_class(self, res: ResourceEntry, action: str) -> tuple[tuple[Statement, ...], frozenset[str]] | None:
-        """The resource policy's statements naming the action and the condition keys they and the RCPs read."""
+    def _resource_class(
+        self, res: ResourceEntry, action: str
+    ) -> tuple[tuple[Statement, ...], tuple[Clause, ...]] | None:
+        """The resource policy's statements naming the action, and the condition clauses of those and of
+        the RCPs' statements naming it."""
         key = (res.arn, action)
         if key in self._resource_side:
             return self._resource_side[key]
@@ -164,8 +170,8 @@ class SharedDecisions:
         out = None
         if not any(st.not_principal is not None for st in own):
             rcps = [pol for level in res.rcps for pol in level.policies]
-            reads = _reads([res.policy, *rcps] if res.policy else rcps, action, principals=True)
-            out = (own, reads) if reads is not None else None
+            clauses = _clauses([res.policy, *rcps] if res.policy else rcps, action, principals=True)
+            out = (own, clauses) if clauses is not None else None
         self._resource_side[key] = out
         return out
 
@@ -191,18 +197,34 @@ def _same_but_policies(base: PrincipalEntry | None, p: PrincipalEntry) -> bool:
     )
 
 
-def _reads(policies: Iterable[Policy], action: str, *, principals: bool = False) -> frozenset[str] | None:
-    """The condition keys the statements naming ``action`` read; None when one holds a policy variable or
+Clause = tuple[ConditionClause, StatementRef]
+
+
+def _clauses(policies: Iterable[Policy], action: str, *, principals: bool = False) -> tuple[Clause, ...] | None:
+    """The condition clauses of the statements naming ``action``; None when one holds a policy variable or
     a Principal element (``principals``: a Principal element is allowed; its forms are keyed apart)."""
-    keys: set[str] = set()
+    out: list[Clause] = []
     for pol in policies:
         for st in pol.statements:
             if not st.action_matcher.matches(action):
                 continue
             if _has_variables(st) or st.not_principal is not None or (st.principal is not None and not principals):
                 return None
-            keys.update(c.key_lc for c in st.conditions)
-    return frozenset(keys)
+            out.extend((c, st.ref) for c in st.conditions)
+    return tuple(out)
+
+
+def _outcomes(clauses: Iterable[Clause], lookup: Lookup) -> tuple[object, ...]:
+    """What the engine finds of each clause for a principal: decided (True or False), else the value of
+    its key (unknown, or a value the clause leaves undecided). Two principals with the same outcomes meet
+    the same conditions, whatever their values: a condition on ``aws:PrincipalArn`` or a tag that both
+    pass or both fail (the values themselves differ for every principal) no longer keeps them apart. The
+    clauses hold no policy variable (``_clauses``), so nothing else of the principal enters them."""
+    out: list[object] = []
+    for clause, ref in clauses:
+        r = evaluate_clause(clause, lookup, variables=False, source=ref)
+        out.append(r if r is True or r is False else ("value", lookup(clause.key_lc)))
+    return tuple(out)
 
 
 def _has_variables(st: Statement) -> bool:

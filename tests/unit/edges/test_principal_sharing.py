@@ -179,3 +179,41 @@ def test_entries_with_other_keys_are_evaluated_on_their_own(tmp_path: Path) -> N
     assert estate.evaluate_alike(kim, "sts:AssumeRole", role).possible
     untagged_kim = replace(kim, context_values=bob.context_values)
     assert not estate.evaluate_alike(untagged_kim, "sts:AssumeRole", role).possible
+
+
+def test_principals_that_meet_the_same_conditions_share_one_evaluation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A trust whose condition reads ``aws:PrincipalArn`` (a value of each principal's own) keeps apart only
+    the principals it decides differently: those it admits share one evaluation, those it refuses another;
+    a condition left to the request (``aws:SourceIp``) stays on every edge."""
+    a = Account()
+    assume = a.managed("assume-any", doc(allow("sts:AssumeRole")))
+    ci, others = ["ci-build", "ci-deploy", "ci-test", "ci-lint"], ["alice", "bob", "carol"]
+    for name in ci + others:
+        a.user(name, managed=(assume,))
+    root = f"arn:aws:iam::{ACCOUNT}:root"
+    condition = {
+        "ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:user/ci-*"},
+        "IpAddress": {"aws:SourceIp": "203.0.113.0/24"},
+    }
+    trust = {"Effect": "Allow", "Principal": {"AWS": root}, "Action": "sts:AssumeRole", "Condition": condition}
+    a.role("ci-runner", doc(trust))
+    snapshot = load(tmp_path, a)
+    role = arn("role", "ci-runner")
+    asked: list[str] = []
+    evaluate = Estate.evaluate
+
+    def counting(self: Estate, principal: Any, action: str, resource: str, **kwargs: Any) -> Decision:
+        if action == "sts:AssumeRole" and resource == role:
+            asked.append(principal.arn)
+        return evaluate(self, principal, action, resource, **kwargs)
+
+    monkeypatch.setattr(Estate, "evaluate", counting)
+    g, shared, plain = _both(snapshot, monkeypatch)
+    assert shared == plain
+    shared_asks, plain_asks = asked[: len(asked) - len(ci + others)], asked[len(asked) - len(ci + others) :]
+    assert sorted(p.rsplit("/", 1)[-1] for p in plain_asks) == sorted(ci + others)
+    assert len(shared_asks) == 2  # one for the principals the trust admits, one for those it refuses
+    assumers = _assumers(g, "ci-runner")
+    assert set(assumers) == set(ci) and all(assumers.values())  # each under the request's source IP
