@@ -28,7 +28,7 @@ from iamgraph.policy.variables import Lookup
 if TYPE_CHECKING:
     from iamgraph.graph.estate import Estate, PrincipalEntry, ResourceEntry
 
-__all__ = ["SharedDecisions"]
+__all__ = ["SharedDecisions", "condition_outcomes"]
 
 
 class SharedDecisions:
@@ -86,8 +86,8 @@ class SharedDecisions:
     ) -> tuple[object, ...] | None:
         """What the engine reads of the principal for :meth:`anywhere`: the statements naming the
         action (identity, boundaries, SCPs when they apply), kind, account, organisation and the outcome of
-        every condition of those statements (``_outcomes``). None when the answer is the principal's own: a policy
-        variable or a Principal/NotPrincipal element in such a statement."""
+        every condition of those statements (``condition_outcomes``). None when the answer is the
+        principal's own: a policy variable or a Principal/NotPrincipal element in such a statement."""
         levels = principal.scps if org_policies else ()
         clauses: list[Clause] = []
         for pol in (*identity, *principal.boundaries, *(pol for level in levels for pol in level.policies)):
@@ -112,7 +112,7 @@ class SharedDecisions:
             tuple(map(id, identity)),
             tuple(map(id, principal.boundaries)),
             tuple((level.name, tuple(map(id, level.policies))) for level in levels),
-            _outcomes(clauses, lookup),
+            condition_outcomes(clauses, lookup),
         )
 
     def alike(self, principal: PrincipalEntry, action: str, resource: str) -> Decision:
@@ -120,7 +120,7 @@ class SharedDecisions:
         the same inputs on this resource (only the result, residual conditions and matched statements are
         to be read). Same inputs: the same statements naming the action (identity, boundaries, SCPs; the
         resource policy's by the same principal forms), kind, account, organisation and the outcome of every
-        condition of those statements and of the RCPs (``_outcomes``); a policy variable or NotPrincipal
+        condition of those statements and of the RCPs (``condition_outcomes``); a policy variable or NotPrincipal
         in such a statement keeps the answer the principal's own. An entry not of this estate is evaluated."""
         if self.estate.principals.get(principal.arn) is not principal:
             return self.estate.evaluate(principal, action, resource)
@@ -133,7 +133,7 @@ class SharedDecisions:
         q = principal.principal
         forms = tuple(match_block(st.principal, q) if st.principal is not None else None for st in statements)
         lookup = self.estate.lookup_for(principal)
-        key = (resource, action, side, forms, _outcomes(mine, lookup), _outcomes(theirs, lookup))
+        key = (resource, action, side, forms, condition_outcomes(mine, lookup), condition_outcomes(theirs, lookup))
         hit = self._alike.get(key)
         if hit is None:
             hit = self._alike[key] = self.estate.evaluate(principal, action, resource)
@@ -214,7 +214,7 @@ def _clauses(policies: Iterable[Policy], action: str, *, principals: bool = Fals
     return tuple(out)
 
 
-def _outcomes(clauses: Iterable[Clause], lookup: Lookup) -> tuple[object, ...]:
+def condition_outcomes(clauses: Iterable[Clause], lookup: Lookup) -> tuple[object, ...]:
     """What the engine finds of each clause for a principal: decided (True or False), else the value of
     its key (unknown, or a value the clause leaves undecided). Two principals with the same outcomes meet
     the same conditions, whatever their values: a condition on ``aws:PrincipalArn`` or a tag that both

@@ -23,6 +23,7 @@ from iamgraph.evaluation.principals import Form, match_block
 from iamgraph.evaluation.request import Principal
 from iamgraph.graph.estate import BUCKET, Estate, PrincipalEntry, ResourceEntry
 from iamgraph.graph.outside import ALLOW_ALL, ANYONE, anyone_principal, external_principal, service_principal
+from iamgraph.graph.shared import condition_outcomes
 from iamgraph.model.policy import Effect, Policy, Statement
 from iamgraph.policy.logic import Expr
 from iamgraph.policy.match import ResourceMatcher, ResourceResult
@@ -202,10 +203,6 @@ def _has_variables(matcher: ResourceMatcher | None) -> bool:
     return matcher is not None and matcher.variables and any("${" in p for p in matcher.patterns)
 
 
-def _hashable(value: object) -> object:
-    return tuple(value) if isinstance(value, list | tuple | set | frozenset) else value
-
-
 def _reads_tags(statements: Iterable[Statement]) -> bool:
     """Do any conditions look at resource tags (then resources with other tags answer differently)?"""
     return any("tag" in c.key_lc for st in statements for c in st.conditions)
@@ -254,7 +251,8 @@ class _AccessCache:
         self.classes: dict[tuple[object, ...], Groups] = {}
         self.matched: dict[tuple[tuple[str, ...], bool, bool, str, bool], ResourceResult] = {}
         self.reads: dict[int, tuple[str, ...] | None] = {}  # statement id -> condition keys it reads
-        self.values: dict[str, dict[str, object]] = {}  # principal -> its context values by lower-case key
+        # (principal, statement id) -> what the statement's conditions decide for the principal
+        self.outcomes: dict[tuple[str, int], tuple[object, ...]] = {}
         self._merged: dict[tuple[int, int], tuple[Groups, Groups, Groups]] = {}
 
     def start(self) -> None:
@@ -308,16 +306,24 @@ class _AccessCache:
         allowed: int,
         relevant: Masked,
         forms: tuple[frozenset[Form], ...],
+        lookup: Lookup,
     ) -> tuple[object, ...] | None:
-        keys: set[str] = set()
+        """The principal's class on this resource: what the engine reads of it, with each condition of the
+        relevant statements as it decides it (``condition_outcomes``: a condition on the principal's ARN or
+        tags that several principals all pass or all fail no longer keeps them apart); None when the
+        answer is the principal's own (``_reads``). Outcomes are kept per principal and statement: a
+        resource key (``aws:ResourceTag``) is unknown to the principal's lookup, so its outcome is the same
+        for every principal, and the resource is part of the class."""
+        decided: list[tuple[object, ...]] = []
         for st, _ in relevant:
-            read = self._reads(st)
-            if read is None:
+            if self._reads(st) is None:
                 return None
-            keys.update(read)
-        values = self.values.get(p.arn)
-        if values is None:
-            values = self.values[p.arn] = {k.lower(): _hashable(v) for k, v in p.context_values.items()}
+            if st.conditions:
+                key = (p.arn, id(st))
+                hit = self.outcomes.get(key)
+                if hit is None:
+                    hit = self.outcomes[key] = condition_outcomes(((c, st.ref) for c in st.conditions), lookup)
+                decided.append(hit)
         q = p.principal
         return (
             res.arn,
@@ -332,7 +338,7 @@ class _AccessCache:
             q.org_paths,
             tuple(id(st) for st, _ in relevant),
             forms,
-            tuple((k, values.get(k)) for k in sorted(keys)),
+            tuple(decided),
         )
 
     def mask(self, st: Statement, actions: tuple[str, ...]) -> int:
@@ -420,7 +426,7 @@ class _AccessCache:
             cached = self.answers.get(key)
             if cached is not None:
                 return cached
-        shared = self._class_key(p, res, actions, allowed, relevant, tuple(forms)) if self.share else None
+        shared = self._class_key(p, res, actions, allowed, relevant, tuple(forms), lookup) if self.share else None
         groups = self.classes.get(shared) if shared is not None else None
         if groups is None:
             groups = self._evaluate(p, res, actions, allowed, relevant)

@@ -110,3 +110,45 @@ def test_equal_parts_of_access_edges_are_one_object(tmp_path: Path, share: bool)
     assert len({id(e.actions) for e in edges}) == len({e.actions for e in edges})  # ... each one object
     assert len({id(e.access) for e in edges}) == len({tuple(e.access.items()) for e in edges})
     assert len({id(e.proof) for e in edges}) == len({e.proof for e in edges})
+
+
+def test_principals_a_condition_treats_alike_share_one_evaluation(tmp_path: Path) -> None:
+    """A bucket in another account grants the organisation's CI users by a condition on the caller's ARN,
+    and a Deny in the users' shared policy reads their team tag. Users with other ARNs and tags but the same
+    outcome of both conditions share one evaluation; a user the Deny catches, or the ARN condition refuses,
+    does not share with them. The edges are those of evaluating every user on its own."""
+    from .estate_builder import Account, allow, deny, doc, load
+
+    a = Account()
+    tagged = {"StringEquals": {"aws:PrincipalTag/team": "contractors"}}
+    policy = a.managed("read-reports", doc(allow("s3:GetObject"), deny("s3:GetObject", Condition=tagged)))
+    users = {"ci-build": "platform", "ci-test": "data", "ci-lint": "mobile", "ci-temp": "contractors", "alice": "data"}
+    for name, team in users.items():
+        a.user(name, managed=(policy,))
+        a.users[-1]["Tags"] = [{"Key": "team", "Value": team}]
+    bucket = "arn:aws:s3:::other-account-reports"
+    grant = {
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "s3:GetObject",
+        "Resource": f"{bucket}/*",
+        "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:user/ci-*"}},
+    }
+    other = Account(id="999988887777")
+    other.resource(bucket, "AWS::S3::Bucket", policy=doc(grant))
+    load(tmp_path, a, other)
+    path = tmp_path / "snapshot"
+    asked: list[str] = []
+    estate = Estate(load_snapshot(path))
+    evaluate = estate.evaluate
+
+    def counting(principal: Any, action: str, resource: str, **kwargs: Any) -> Any:
+        if resource == f"{bucket}/*" and principal.arn.startswith("arn:aws:iam::111122223333:"):
+            asked.append(principal.arn)  # (anyone outside the estate is asked as well)
+        return evaluate(principal, action, resource, **kwargs)
+
+    estate.evaluate = counting  # type: ignore[method-assign]
+    readers = {e.source.rsplit("/", 1)[-1] for e in resource_access_edges(estate) if e.target == bucket}
+    assert readers == {"ci-build", "ci-test", "ci-lint"}
+    assert len(asked) == 3, asked  # the three readers, ci-temp (denied) and alice (refused): three classes
+    assert _same_edges(path) >= 3
