@@ -355,7 +355,7 @@ class _ResourcePlan:
     completed; ``templated``: patterns with policy variables in the resource part.
     """
 
-    __slots__ = ("everything", "literal", "prefixes", "regexes", "short", "static", "templated")
+    __slots__ = ("everything", "heads", "literal", "prefixes", "regexes", "short", "static", "templated")
 
     def __init__(self, patterns: tuple[str, ...], variables: bool) -> None:
         self.everything = False
@@ -391,6 +391,7 @@ class _ResourcePlan:
         self.prefixes = tuple(prefixes)
         self.regexes = tuple(regexes)
         self.static = tuple(static)
+        self.heads = tuple(_head(p) for p in static)
         self.short = tuple(short)
         self.templated = tuple(templated)
 
@@ -446,7 +447,10 @@ class ResourceMatcher:
         # A NotResource matches when the request is *not* covered: flip the overlap/cover test.
         use_cover = deny != self.negated
         if pattern_request:
-            for pattern in plan.static:
+            mine = _head(resource)
+            for pattern, head in zip(plan.static, plan.heads, strict=True):
+                if not (mine.startswith(head) or head.startswith(mine)):
+                    continue  # no string starts with both literal heads: neither overlap nor cover
                 regex, tokens = _compile_static(pattern)
                 if self._one(resource, regex, tokens, req_tokens, pattern_request, use_cover):
                     return True, [], []
@@ -486,6 +490,17 @@ class ResourceMatcher:
         if use_cover:
             return pattern_covers(tokens, req_tokens)
         return patterns_overlap(tokens, req_tokens)
+
+
+def _head(pattern: str) -> str:
+    """The literal start of a pattern, up to its first wildcard (or ``$``, which may open an escape): every
+    string it matches starts with it, letter case included."""
+    cut = len(pattern)
+    for c in "*?$":
+        i = pattern.find(c)
+        if 0 <= i < cut:
+            cut = i
+    return pattern[:cut]
 
 
 def _case_insensitive_hit(plan: _ResourcePlan, resource: str) -> str | None:

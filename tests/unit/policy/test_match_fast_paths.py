@@ -195,3 +195,41 @@ class TestValidationStaysAtParseTime:
         with pytest.raises(PolicyError) as exc:
             parse_policy({"Version": V2008, "Statement": statement}, name="P", kind=PolicyKind.IDENTITY)
         assert exc.value.element == element
+
+
+class TestPatternRequestHeads:
+    """A pattern request (``bucket/*``, "some object of the bucket") skips every static pattern whose
+    literal head is incompatible with the request's: the answers are those of trying every pattern."""
+
+    _ARN = st.text(alphabet="aAbB/*?$:", max_size=6)
+
+    @settings(max_examples=400, deadline=None)
+    @given(
+        tails=st.lists(_ARN, min_size=1, max_size=4),
+        request_tail=_ARN,
+        negated=st.booleans(),
+        deny=st.booleans(),
+    )
+    def test_same_answers_as_trying_every_pattern(
+        self, tails: list[str], request_tail: str, negated: bool, deny: bool
+    ) -> None:
+        from iamgraph.policy import match as match_module
+
+        patterns = tuple(f"arn:aws:s3:::b{t}" for t in tails)
+        resource = f"arn:aws:s3:::b{request_tail}*"  # a pattern request
+        fast = ResourceMatcher(patterns, negated, False).match(resource, _lookup, deny=deny)
+        head = match_module._head
+        match_module._head = lambda _pattern: ""  # every head compatible: every pattern is tried
+        try:
+            slow = ResourceMatcher(patterns, negated, False).match(resource, _lookup, deny=deny)
+        finally:
+            match_module._head = head
+        assert fast == slow
+
+    def test_heads(self) -> None:
+        from iamgraph.policy.match import _head
+
+        assert _head("arn:aws:s3:::bucket/*") == "arn:aws:s3:::bucket/"
+        assert _head("arn:aws:s3:::b?cket") == "arn:aws:s3:::b"
+        assert _head("arn:aws:s3:::a${*}") == "arn:aws:s3:::a"
+        assert _head("arn:aws:s3:::literal") == "arn:aws:s3:::literal"
