@@ -245,6 +245,7 @@ def part_named(pattern: str, request: str) -> str | None:
     return request if patterns_overlap(tokens, req_tokens) else None
 
 
+@memo(4096)  # a pattern request (bucket/*) is matched against every statement that names its service
 def _request_tokens(resource: str) -> tuple[Token, ...]:
     return tuple((_ANY, "") if c == "*" else (_ONE, "") if c == "?" else ("lit", c) for c in resource)
 
