@@ -42,7 +42,9 @@ class SharedDecisions:
         self._names: dict[tuple[int, str], tuple[bool, Policy]] = {}
         # alike: decisions by resource, action and principal class; each side's part of the key
         self._alike: dict[tuple[object, ...], Decision] = {}
-        self._caller_side: dict[tuple[str, str], tuple[tuple[object, ...], tuple[Clause, ...]] | None] = {}
+        self._caller_side: dict[tuple[str, str], tuple[object, ...] | None] = {}
+        # what a condition clause decides for a principal, by (ARN, clause id) (the value keeps the clause)
+        self._decided: dict[tuple[str, int], tuple[object, ConditionClause]] = {}
         self._resource_side: dict[tuple[str, str], tuple[tuple[Statement, ...], tuple[Clause, ...]] | None] = {}
 
     def anywhere(self, principal: PrincipalEntry, action: str, *, org_policies: bool) -> Decision:
@@ -97,7 +99,6 @@ class SharedDecisions:
                 if st.principal is not None or st.not_principal is not None or _has_variables(st):
                     return None
                 clauses.extend((c, st.ref) for c in st.conditions)
-        lookup = self.estate.lookup_for(principal)
         q = principal.principal
         return (
             "class",
@@ -112,7 +113,7 @@ class SharedDecisions:
             tuple(map(id, identity)),
             tuple(map(id, principal.boundaries)),
             tuple((level.name, tuple(map(id, level.policies))) for level in levels),
-            condition_outcomes(clauses, lookup),
+            self._outcomes(principal, clauses),
         )
 
     def alike(self, principal: PrincipalEntry, action: str, resource: str) -> Decision:
@@ -129,19 +130,18 @@ class SharedDecisions:
         callee = self._resource_class(res, action) if res is not None and not is_pattern(resource) else None
         if caller is None or callee is None:
             return self.estate.evaluate(principal, action, resource)
-        (side, mine), (statements, theirs) = caller, callee
+        side, (statements, theirs) = caller, callee
         q = principal.principal
         forms = tuple(match_block(st.principal, q) if st.principal is not None else None for st in statements)
-        lookup = self.estate.lookup_for(principal)
-        key = (resource, action, side, forms, condition_outcomes(mine, lookup), condition_outcomes(theirs, lookup))
+        key = (resource, action, side, forms, self._outcomes(principal, theirs))
         hit = self._alike.get(key)
         if hit is None:
             hit = self._alike[key] = self.estate.evaluate(principal, action, resource)
         return hit
 
-    def _caller_class(self, p: PrincipalEntry, action: str) -> tuple[tuple[object, ...], tuple[Clause, ...]] | None:
-        """The principal's part of an :meth:`alike` key and the condition clauses of its statements naming
-        the action."""
+    def _caller_class(self, p: PrincipalEntry, action: str) -> tuple[object, ...] | None:
+        """The principal's part of an :meth:`alike` key, with what the conditions of its statements naming
+        the action decide for it."""
         key = (p.arn, action)
         if key in self._caller_side:
             return self._caller_side[key]
@@ -153,10 +153,26 @@ class SharedDecisions:
         if clauses is not None:
             scps = tuple((name, tuple(map(id, pols))) for name, pols in levels)
             ids = (tuple(map(id, identity)), tuple(map(id, p.boundaries)), scps)
-            side = (p.account, q.kind, q.service_linked, q.has_boundary, q.org_id, q.org_paths, *ids)
-            out = (side, clauses)
+            # the outcomes of its own conditions: the same on every resource (a resource key is unknown to
+            # the principal's lookup, so its outcome is the same for every principal)
+            decided = self._outcomes(p, clauses)
+            out = (p.account, q.kind, q.service_linked, q.has_boundary, q.org_id, q.org_paths, *ids, decided)
         self._caller_side[key] = out  # the principal keeps its policies alive, so their ids stay theirs
         return out
+
+    def _outcomes(self, p: PrincipalEntry, clauses: Iterable[Clause]) -> tuple[object, ...]:
+        """``condition_outcomes`` of the clauses for ``p``, each kept per principal ARN and clause (the lookup
+        is the ARN's: hypothetical entries of a principal share its context values)."""
+        out: list[object] = []
+        lookup: Lookup | None = None
+        for clause, ref in clauses:
+            key = (p.arn, id(clause))
+            hit = self._decided.get(key)
+            if hit is None:
+                lookup = lookup or self.estate.lookup_for(p)
+                hit = self._decided[key] = (condition_outcomes(((clause, ref),), lookup)[0], clause)
+            out.append(hit[0])
+        return tuple(out)
 
     def _resource_class(
         self, res: ResourceEntry, action: str
