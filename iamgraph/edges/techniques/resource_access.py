@@ -250,7 +250,7 @@ class _AccessCache:
         # per resource (emptied by ``start``): answers by principal class, Resource-element matches
         self.classes: dict[tuple[object, ...], Groups] = {}
         self.matched: dict[tuple[tuple[str, ...], bool, bool, str, bool], ResourceResult] = {}
-        self.reads: dict[int, tuple[str, ...] | None] = {}  # statement id -> condition keys it reads
+        self.own: dict[int, bool] = {}  # statement id -> its answer is its principal's own
         # (principal, statement id) -> what the statement's conditions decide for the principal
         self.outcomes: dict[tuple[str, int], tuple[object, ...]] = {}
         self._merged: dict[tuple[int, int], tuple[Groups, Groups, Groups]] = {}
@@ -288,15 +288,13 @@ class _AccessCache:
                 self.matched[key] = found
         return found
 
-    def _reads(self, st: Statement) -> tuple[str, ...] | None:
-        """The condition keys ``st`` reads (lower case); None when its answer is its principal's own:
-        policy variables anywhere, or a NotPrincipal."""
+    def _own(self, st: Statement) -> bool:
+        """Is the answer of ``st`` its principal's own (policy variables anywhere, or a NotPrincipal)?"""
         key = id(st)
-        if key not in self.reads:
+        if key not in self.own:
             own = st.not_principal is not None or _has_variables(st.resource_matcher)
-            own = own or any("${" in str(v) for c in st.conditions for v in c.values)
-            self.reads[key] = None if own else tuple(sorted({c.key_lc for c in st.conditions}))
-        return self.reads[key]
+            self.own[key] = own or any("${" in str(v) for c in st.conditions for v in c.values)
+        return self.own[key]
 
     def _class_key(
         self,
@@ -311,12 +309,12 @@ class _AccessCache:
         """The principal's class on this resource: what the engine reads of it, with each condition of the
         relevant statements as it decides it (``condition_outcomes``: a condition on the principal's ARN or
         tags that several principals all pass or all fail no longer keeps them apart); None when the
-        answer is the principal's own (``_reads``). Outcomes are kept per principal and statement: a
+        answer is the principal's own (``_own``). Outcomes are kept per principal and statement: a
         resource key (``aws:ResourceTag``) is unknown to the principal's lookup, so its outcome is the same
         for every principal, and the resource is part of the class."""
         decided: list[tuple[object, ...]] = []
         for st, _ in relevant:
-            if self._reads(st) is None:
+            if self._own(st):
                 return None
             if st.conditions:
                 key = (p.arn, id(st))
