@@ -65,7 +65,10 @@ def create_app(
         if pending:
             registry.loading = True
             threading.Thread(
-                target=registry.load_dirs, args=(pending,), kwargs={"use_cache": settings.use_cache}, daemon=True
+                target=registry.load_dirs,
+                args=(pending,),
+                kwargs={"use_cache": settings.use_cache, "resource_access": settings.resource_access},
+                daemon=True,
             ).start()
         yield
         graphs.close()

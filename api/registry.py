@@ -144,14 +144,14 @@ class SnapshotRegistry:
             raise ApiError(404, "snapshot_not_found", f'no snapshot named "{name}"', {"snapshots": self.names()})
         return entry
 
-    def load_dirs(self, dirs: list[tuple[str, Path]], *, use_cache: bool) -> None:
+    def load_dirs(self, dirs: list[tuple[str, Path]], *, use_cache: bool, resource_access: str = "eager") -> None:
         """Load start-up snapshots one by one; a failure is logged and reported by /readyz."""
         self.loading = True
         try:
             for name, path in dirs:
                 started = time.perf_counter()
                 try:
-                    analysis = load_analysis(path, use_cache=use_cache, freeze=True)
+                    analysis = load_analysis(path, use_cache=use_cache, freeze=True, resource_access=resource_access)
                     self.add(SnapshotEntry(name, analysis, "data", time.perf_counter() - started))
                     log.info("snapshot %s loaded in %.1f s", name, time.perf_counter() - started)
                 except Exception as exc:  # reported, never fatal: the server keeps serving what it has

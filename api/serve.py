@@ -112,7 +112,9 @@ def _load(named: list[tuple[str, Path]], settings: Settings) -> dict[str, tuple[
         sys.stderr.write(f"iamgraph serve: loading {name} from {path} ...\n")
         started = time.perf_counter()
         try:
-            analysis = load_analysis(path, use_cache=settings.use_cache, freeze=True)  # kept until the end
+            analysis = load_analysis(  # kept until the end
+                path, use_cache=settings.use_cache, freeze=True, resource_access=settings.resource_access
+            )
             out[name] = (analysis, time.perf_counter() - started)
         except InputError as exc:
             return _fail(f"{path}: {exc}")

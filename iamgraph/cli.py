@@ -14,6 +14,15 @@ from iamgraph.errors import InputError
 from iamgraph.evaluation.document import evaluate_document, iter_documents
 from iamgraph.explain import render_decision
 
+ResourceAccessOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--resource-access",
+        help="eager: every access edge at build; on-demand: those onto a resource when a query reaches it, "
+        "for estates too large for the first (env IAMGRAPH_RESOURCE_ACCESS; default eager)",
+    ),
+]
+
 app = typer.Typer(
     name="iamgraph",
     help="Graph-based AWS IAM access path explorer with an exact, explainable policy evaluator.",
@@ -73,22 +82,25 @@ app.add_typer(graph_app, name="graph")
 def graph_build(
     data: Annotated[Path, typer.Argument(help="Snapshot directory or a bare authorization-details file")],
     json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON")] = False,
+    resource_access: ResourceAccessOpt = None,
 ) -> None:
     """Load a snapshot, derive every edge with its proof, print node/edge counts and timings."""
     import time
 
     from iamgraph.graph import build_graph, summary
     from iamgraph.ingest import load_snapshot
+    from iamgraph.store import resource_access_mode
 
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     started = time.perf_counter()
     try:
+        mode = resource_access_mode(resource_access)
         snapshot = load_snapshot(data)
     except InputError as exc:
         err.print(f"iamgraph: {exc}", markup=False)
         raise typer.Exit(2) from None
     loaded = time.perf_counter() - started
-    g = _with_progress(lambda progress: build_graph(snapshot, progress=progress), err)
+    g = _with_progress(lambda progress: build_graph(snapshot, progress=progress, resource_access=mode), err)
     result = summary(g)
     result["timings"] = {"load": round(loaded, 4), **result["timings"]}  # type: ignore[dict-item]
     if json_out:
@@ -129,6 +141,8 @@ def _print_summary(out: Console, result: dict[str, Any], warnings: int) -> None:
             table.add_row(str(k), str(v))
         out.print(table)
     out.print(f"admins: {result['admins']}   warnings: {warnings}")
+    if result.get("resource_access") == "on-demand":
+        out.print("resource access: on demand (the access edges above are outsiders'; queries make the others)")
 
 
 def _request_line(raw: Any) -> str:
@@ -150,6 +164,7 @@ def serve(
     host: Annotated[str | None, typer.Option("--host", help="Bind address (default 127.0.0.1)")] = None,
     port: Annotated[int | None, typer.Option("--port", help="Port (default 8000)")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Rebuild graphs instead of using the cache")] = False,
+    resource_access: ResourceAccessOpt = None,
     workers: Annotated[
         int | None,
         typer.Option(
@@ -180,6 +195,7 @@ def serve(
         "host": host,
         "port": port,
         "use_cache": False if no_cache else None,
+        "resource_access": resource_access,
         "workers": workers,
         "store": store,
         "neo4j_uri": uri,

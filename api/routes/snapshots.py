@@ -101,7 +101,9 @@ def _unpack_and_load(archive: Path, work: Path, settings: Settings) -> tuple[Sna
     dest.mkdir()
     limits = ArchiveLimits(max_bytes=settings.max_uncompressed_bytes, max_files=settings.max_archive_files)
     extract(archive, dest, limits)
-    analysis = load_analysis(snapshot_root(dest), use_cache=settings.use_cache)
+    analysis = load_analysis(
+        snapshot_root(dest), use_cache=settings.use_cache, resource_access=settings.resource_access
+    )
     return SnapshotEntry("", analysis, "upload", 0.0), time.perf_counter() - started
 
 

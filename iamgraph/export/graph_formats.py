@@ -24,6 +24,7 @@ def _nodes(g: AccessGraph) -> Iterator[dict[str, Any]]:
 
 
 def to_json(g: AccessGraph) -> str:
+    g.require_every_edge("export")
     return json.dumps({"nodes": list(_nodes(g)), "edges": [e.to_json() for e in g.edges()]}, default=str)
 
 
@@ -36,6 +37,7 @@ def _scalar(v: Any) -> str | int | float | bool:
 
 
 def to_graphml(g: AccessGraph) -> str:
+    g.require_every_edge("export")
     out: nx.MultiDiGraph[str] = nx.MultiDiGraph()
     for node in _nodes(g):
         nid = node.pop("id")
@@ -88,6 +90,7 @@ def _map(props: dict[str, Any]) -> str:
 
 def to_cypher(g: AccessGraph) -> str:
     """A script for cypher-shell: MERGE every node by id, CREATE every edge with its properties."""
+    g.require_every_edge("export")
     lines = ["CREATE CONSTRAINT iamgraph_node_id IF NOT EXISTS FOR (n:IamNode) REQUIRE n.id IS UNIQUE;"]
     for node in _nodes(g):
         nid = node.pop("id")

@@ -11,10 +11,13 @@ from contextlib import contextmanager
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.edges.registry import techniques
 from iamgraph.edges.techniques._privesc import index as privesc_index
+from iamgraph.edges.techniques.resource_access import ResourceAccess
+from iamgraph.errors import InputError
 from iamgraph.graph.admin import AdminVerdict, admin_verdict
 from iamgraph.graph.control import control_edges
 from iamgraph.graph.estate import Estate
 from iamgraph.graph.model import AccessGraph, NodeKind
+from iamgraph.graph.ondemand import MODES, OnDemandAccess
 from iamgraph.graph.outside import ANYONE
 from iamgraph.graph.subsume import AdminSubsumption
 from iamgraph.model.snapshot import Snapshot
@@ -23,6 +26,7 @@ from iamgraph.policy.logic import expr_to_json
 __all__ = ["build_graph", "collector_paused"]
 
 Progress = Callable[[str, int, int], None]
+ACCESS_TECHNIQUE = "resource-access"
 _PROVIDER_TYPES = frozenset({"AWS::IAM::SAMLProvider", "AWS::IAM::OIDCProvider"})
 _ACCOUNT_ROOT = re.compile(r"^arn:[\w-]+:iam::(\d{12}):root$")
 
@@ -51,13 +55,21 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def build_graph(snapshot: Snapshot, *, progress: Progress | None = None) -> AccessGraph:
-    """Evaluate every technique over the estate; each edge keeps its proof and residual conditions."""
+def build_graph(snapshot: Snapshot, *, progress: Progress | None = None, resource_access: str = "eager") -> AccessGraph:
+    """Evaluate every technique over the estate; each edge keeps its proof and residual conditions.
+
+    ``resource_access``: ``eager`` makes every access edge; ``on-demand`` makes those of outsiders only and
+    leaves the graph an ``OnDemandAccess`` that makes the others onto a resource when a query asks for
+    them (``iamgraph.graph.ondemand``: for estates whose access edges would not fit in memory)."""
+    if resource_access not in MODES:
+        raise InputError(
+            f'"{resource_access}" is not one of {", ".join(MODES)}', element="resource access (--resource-access)"
+        )
     with collector_paused():
-        return _build(snapshot, progress)
+        return _build(snapshot, progress, on_demand=resource_access == "on-demand")
 
 
-def _build(snapshot: Snapshot, progress: Progress | None) -> AccessGraph:
+def _build(snapshot: Snapshot, progress: Progress | None, *, on_demand: bool = False) -> AccessGraph:
     started = time.perf_counter()
     estate = Estate(snapshot)
     g = AccessGraph()
@@ -74,7 +86,12 @@ def _build(snapshot: Snapshot, progress: Progress | None) -> AccessGraph:
         t0 = time.perf_counter()
         if progress:
             progress(tech.name, i, len(found))
-        for edge in tech.derive(estate):
+        derived = tech.derive(estate)
+        if on_demand and tech.name == ACCESS_TECHNIQUE:  # outsiders' now, the estate's when asked
+            g.on_demand = OnDemandAccess(estate)
+            access = ResourceAccess(estate)
+            derived = (e for res in estate.resources.values() for e in access.edges_onto(res, principals=False))
+        for edge in derived:
             if covered.covers(edge):
                 continue
             _ensure_endpoint(estate, g, edge.source)
@@ -220,6 +237,7 @@ def summary(g: AccessGraph) -> dict[str, object]:
         "edges": g.edge_counts(),
         "techniques": g.technique_counts(),
         "admins": len(g.admins()),
+        "resource_access": "eager" if g.on_demand is None else "on-demand",
         "timings": {k: round(v, 4) for k, v in g.timings.items()},
         "warnings": list(g.warnings),
     }

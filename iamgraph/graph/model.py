@@ -7,17 +7,18 @@ federated providers). Every edge carries its DerivedEdge under the attribute ``e
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import islice
-from typing import Any
+from typing import Any, Protocol
 
 import networkx as nx
 
 from iamgraph.edges.base import DerivedEdge, EdgeKind
+from iamgraph.errors import InputError
 
-__all__ = ["ACCESS_HOPS_KEPT", "AccessGraph", "InSources", "NodeKind", "OutTargets", "Recent"]
+__all__ = ["ACCESS_HOPS_KEPT", "AccessGraph", "AccessSource", "InSources", "NodeKind", "OutTargets", "Recent"]
 
 # Access hops' JSON kept for later queries: at most twice this many (about 4 kB each at 5,000 principals,
 # with their encoded form: an access edge lists up to hundreds of actions)
@@ -43,6 +44,15 @@ class Recent(dict[Any, Any]):
                 self.pop(old, None)  # another thread may have let it go already
 
 
+class AccessSource(Protocol):
+    """Where a graph built with resource access on demand gets the access edges onto a resource
+    (``iamgraph.graph.ondemand.OnDemandAccess``)."""
+
+    def onto(self, node: str, order: Callable[[str], int]) -> list[DerivedEdge] | None: ...
+
+    def between(self, source: str, node: str, order: Callable[[str], int]) -> list[DerivedEdge] | None: ...
+
+
 class NodeKind(StrEnum):
     ACCOUNT = "account"  # the root user of an account of the snapshot
     USER = "user"
@@ -56,6 +66,7 @@ class NodeKind(StrEnum):
     ANYONE = "anyone"
 
 
+_ACCESS_ONLY = frozenset({EdgeKind.ACCESS})
 PRINCIPAL_KINDS = frozenset({NodeKind.ACCOUNT, NodeKind.USER, NodeKind.ROLE})
 _BASES: dict[tuple[EdgeKind, str], str] = {}  # edge keys' "kind:technique" part, made once per pair
 
@@ -118,12 +129,17 @@ class AccessGraph:
     # what a query derives from the whole graph under no what-if, kept for the next one (by the query's
     # own key); dropped by every edge added, never pickled
     query_memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    # resource access on demand (``iamgraph.graph.ondemand``): the access edges onto a resource come from
+    # here, and the graph holds only those of outsiders; None when the build made them all
+    on_demand: AccessSource | None = field(default=None, repr=False, compare=False)
+    _order: dict[str, int] | None = field(default=None, repr=False, compare=False)  # node -> place in graph
 
     def __getstate__(self) -> tuple[Any, ...]:
-        return (self.graph, self.timings, self.warnings)
+        return (self.graph, self.timings, self.warnings, self.on_demand)
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
-        self.graph, self.timings, self.warnings = state
+        self.graph, self.timings, self.warnings, self.on_demand = state
+        self._order = None
         self._by_kind = self._in_by_kind = self._numbers = self._names = None
         self._in_sources = {}
         self._out_targets = {}
@@ -159,7 +175,7 @@ class AccessGraph:
 
     def put(self, edge: DerivedEdge, key: str) -> None:
         """Store ``edge`` under ``key`` as it is (a store's fetched subgraph keeps the keys it loaded)."""
-        self._by_kind = self._in_by_kind = self._numbers = self._names = None
+        self._by_kind = self._in_by_kind = self._numbers = self._names = self._order = None
         self._in_sources.clear()
         self._out_targets.clear()
         self.hop_cache.clear()
@@ -227,7 +243,18 @@ class AccessGraph:
         if self._in_by_kind is None:
             self.index_edges()
         assert self._in_by_kind is not None
+        if self.on_demand is not None and EdgeKind.ACCESS in kinds:
+            made = self.on_demand.onto(node, self._place)
+            if made is not None:  # the stored access edges onto it (outsiders') are among those made
+                others = _of_kinds(self._in_by_kind.get(node), kinds - _ACCESS_ONLY) if len(kinds) > 1 else []
+                return [*others, *made] if others else made
         return _of_kinds(self._in_by_kind.get(node), kinds)
+
+    def _place(self, node: str) -> int:
+        """The node's place in the graph's node order (the order of the by-kind indexes' edge lists)."""
+        if self._order is None:
+            self._order = {n: i for i, n in enumerate(self.graph)}
+        return self._order[node]
 
     def node_edge_counts(self, node: str) -> tuple[dict[str, int], dict[str, int]]:
         """How many edges of each kind come into ``node`` and go out of it, from the by-kind indexes (a
@@ -236,7 +263,12 @@ class AccessGraph:
             self.index_edges()
         assert self._by_kind is not None and self._in_by_kind is not None
         into, out = self._in_by_kind.get(node) or {}, self._by_kind.get(node) or {}
-        return {k.value: len(v) for k, v in into.items()}, {k.value: len(v) for k, v in out.items()}
+        counts = {k.value: len(v) for k, v in into.items()}
+        if self.on_demand is not None and (made := self.on_demand.onto(node, self._place)) is not None:
+            counts.pop(EdgeKind.ACCESS.value, None)
+            if made:
+                counts[EdgeKind.ACCESS.value] = len(made)
+        return counts, {k.value: len(v) for k, v in out.items()}
 
     def in_sources_of(self, node: str, kinds: frozenset[EdgeKind]) -> InSources:
         """``in_edges_of`` grouped by source, with the sources as bitsets: a backward walk looks at each
@@ -286,6 +318,16 @@ class AccessGraph:
             )
         return found
 
+    def require_every_edge(self, what: str) -> None:
+        """For what writes the whole graph out: a graph with resource access on demand does not hold the
+        principals' access edges, and a copy without them must not pass for the estate's."""
+        if self.on_demand is not None:
+            raise InputError(
+                "the graph was built with resource access on demand: it does not hold the principals' access "
+                "edges; build it with --resource-access eager (IAMGRAPH_RESOURCE_ACCESS=eager) for this",
+                element=what,
+            )
+
     def node(self, node_id: str) -> dict[str, Any]:
         return dict(self.graph.nodes[node_id])
 
@@ -297,7 +339,10 @@ class AccessGraph:
 
     def edges_between(self, source: str, target: str) -> list[DerivedEdge]:
         data = self.graph.get_edge_data(source, target) or {}
-        return [d["edge"] for d in data.values()]
+        stored: list[DerivedEdge] = [d["edge"] for d in data.values()]
+        if self.on_demand is not None and (made := self.on_demand.between(source, target, self._place)) is not None:
+            return [*(e for e in stored if e.kind is not EdgeKind.ACCESS), *made] if stored else made
+        return stored
 
     def node_counts(self) -> dict[str, int]:
         return dict(sorted(Counter(str(k) for _, k in self.graph.nodes(data="kind")).items()))

@@ -9,7 +9,7 @@ import os
 
 from iamgraph.errors import InputError
 from iamgraph.store.base import GraphStore, LoadReport, SnapshotNotFound
-from iamgraph.store.cache import load_analysis, snapshot_hash
+from iamgraph.store.cache import load_analysis, resource_access_mode, snapshot_hash
 from iamgraph.store.memory import MemoryStore
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "SnapshotNotFound",
     "load_analysis",
     "open_store",
+    "resource_access_mode",
     "snapshot_hash",
 ]
 

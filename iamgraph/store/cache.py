@@ -16,11 +16,13 @@ from functools import cache
 from pathlib import Path
 
 from iamgraph import __version__
+from iamgraph.errors import InputError
 from iamgraph.graph.build import collector_paused
+from iamgraph.graph.ondemand import MODES
 from iamgraph.graph.queries.base import Analysis
 from iamgraph.ingest import load_snapshot
 
-__all__ = ["cache_dir", "load_analysis", "snapshot_hash"]
+__all__ = ["cache_dir", "load_analysis", "resource_access_mode", "snapshot_hash"]
 
 _FORMAT = 2  # 2: the model's dataclasses pickle through iamgraph.model._fast.fast_pickle
 KEEP = 8  # cached graphs kept: the most recently used ones (each code or input change makes a new one)
@@ -106,18 +108,34 @@ def _hidden(rel: Path) -> bool:
     return any(part.startswith(".") for part in rel.parts)
 
 
-def load_analysis(path: Path, *, use_cache: bool = True, freeze: bool = False) -> Analysis:
+def resource_access_mode(given: str | None = None) -> str:
+    """``given``, else IAMGRAPH_RESOURCE_ACCESS, else ``eager`` (see ``build_graph``); checked."""
+    mode = given or os.environ.get("IAMGRAPH_RESOURCE_ACCESS") or "eager"
+    if mode not in MODES:
+        raise InputError(
+            f'"{mode}" is not one of {", ".join(MODES)}', element="--resource-access (IAMGRAPH_RESOURCE_ACCESS)"
+        )
+    return mode
+
+
+def load_analysis(
+    path: Path, *, use_cache: bool = True, freeze: bool = False, resource_access: str | None = None
+) -> Analysis:
     """Load and analyse a snapshot, through the cache when allowed.
+
+    ``resource_access``: ``eager`` or ``on-demand`` (``build_graph``); None: ``resource_access_mode()``.
+    The two graphs of a snapshot are cached apart.
 
     ``freeze``: a graph from the cache is moved out of the cyclic GC's sight at once (``gc.freeze``), for
     a process that keeps it until it ends (a server's start-up snapshots, a benchmark): a full collection
     over it takes minutes at 5k principals. Its reference cycles are then never collected, so a process
     that drops graphs must not ask for it."""
     path = Path(path)
+    mode = resource_access_mode(resource_access)
     if not use_cache:
-        return Analysis.of(load_snapshot(path))
+        return Analysis.of(load_snapshot(path), resource_access=mode)
     key = snapshot_hash(path)
-    target = cache_dir() / f"{key}.pickle"
+    target = cache_dir() / f"{key}{'' if mode == 'eager' else '-' + mode}.pickle"
     if target.exists():
         try:
             with target.open("rb") as fh, collector_paused():
@@ -129,7 +147,7 @@ def load_analysis(path: Path, *, use_cache: bool = True, freeze: bool = False) -
                 return cached
         except Exception:  # a corrupt or incompatible cache entry is rebuilt, never trusted
             target.unlink(missing_ok=True)
-    analysis = Analysis.of(load_snapshot(path))
+    analysis = Analysis.of(load_snapshot(path), resource_access=mode)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile("wb", dir=target.parent, delete=False) as tmp:

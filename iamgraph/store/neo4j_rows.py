@@ -157,6 +157,7 @@ def _owners(g: AccessGraph) -> tuple[dict[str, str], tuple[str, ...]]:
 def build_rows(view: QueryView, *, accounts: set[str] | None = None) -> Rows:
     """Rows for every node and edge (or only those owned by ``accounts``, with stubs for their endpoints)."""
     g = view.graph
+    g.require_every_edge("Neo4j load")
     owner, roots = _owners(g)
     rows = Rows(accounts=roots)
 

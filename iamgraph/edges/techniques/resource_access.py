@@ -29,7 +29,7 @@ from iamgraph.policy.logic import Expr
 from iamgraph.policy.match import ResourceMatcher, ResourceResult
 from iamgraph.policy.variables import Lookup
 
-__all__ = ["resource_access_edges"]
+__all__ = ["OBJECTS_NOTE", "ResourceAccess", "resource_access_edges"]
 
 _IAM_TYPES = ("AWS::IAM::User", "AWS::IAM::Role", "AWS::IAM::Group", "AWS::IAM::ManagedPolicy")
 Candidate = tuple[str, PrincipalEntry | Principal]
@@ -61,11 +61,17 @@ def _identity_index(estate: Estate) -> dict[str, dict[str, list[PrincipalEntry]]
 
 
 def _policy_candidates(
-    estate: Estate, res: ResourceEntry, index: dict[str, dict[str, list[PrincipalEntry]]], service: str
+    estate: Estate,
+    res: ResourceEntry,
+    index: dict[str, dict[str, list[PrincipalEntry]]],
+    service: str,
+    *,
+    principals: bool = True,
 ) -> Iterator[Candidate]:
     """Whom the resource policy names. ``*`` and account grants reach every principal of the resource's own
     account; in another account a principal also needs an identity Allow naming the service (cross-account
-    access takes both sides), so only those of the identity index are candidates there."""
+    access takes both sides), so only those of the identity index are candidates there. ``principals``
+    False: the outsiders only (anyone, accounts and principals outside the estate, services)."""
     policy = res.policy
     if policy is None:
         return
@@ -74,7 +80,7 @@ def _policy_candidates(
             continue
         block = st.principal
         if block.wildcard:
-            for held in estate.by_account:
+            for held in estate.by_account if principals else ():
                 yield from _account_candidates(estate, held, res.account, index, service)
             yield ANYONE, anyone_principal()
         for entry in block.aws:
@@ -83,6 +89,8 @@ def _policy_candidates(
                 continue
             is_account = entry.isdigit() or entry.endswith(":root")
             if account in estate.by_account:
+                if not principals:
+                    continue
                 if is_account:
                     yield from _account_candidates(estate, account, res.account, index, service)
                 elif entry in estate.principals:
@@ -455,27 +463,46 @@ class _AccessCache:
         return [_grant(cond, acts, decisions, self.shared) for cond, (acts, decisions) in groups.items()]
 
 
-@register("resource-access", "resource_access", "principal can perform actions on a resource")
-def resource_access_edges(estate: Estate, *, share: bool = True) -> Iterator[DerivedEdge]:
-    catalog = get_catalog()
-    index = _identity_index(estate)
-    cache = _AccessCache(estate, share=share)
-    for res in estate.resources.values():
-        if res.resource is None or res.type in _IAM_TYPES:
-            continue
+class ResourceAccess:
+    """The access edges onto one resource at a time, from the candidates of the two indexes; the memos of
+    ``_AccessCache`` carry over from one resource to the next. The build asks it for every resource; a
+    graph built with resource access on demand asks it for the resources a query reaches
+    (``iamgraph.graph.ondemand``), which is why ``edges_onto`` can leave out either side of the candidates:
+    principals of the estate, or outsiders (anyone, accounts and principals outside the snapshot, services)."""
+
+    def __init__(self, estate: Estate, *, share: bool = True) -> None:
+        self.estate = estate
+        self.catalog = get_catalog()
+        self.index = _identity_index(estate)
+        self.cache = _AccessCache(estate, share=share)
+
+    def applies(self, res: ResourceEntry) -> bool:
+        """Can the resource have access edges at all (IAM's own entities get theirs from other techniques)?"""
+        return res.resource is not None and res.type not in _IAM_TYPES
+
+    def edges_onto(
+        self, res: ResourceEntry, *, principals: bool = True, outsiders: bool = True
+    ) -> Iterator[DerivedEdge]:
+        """The resource's access edges in candidate order: each candidate's grants, proof and conditions."""
+        if not self.applies(res):
+            return
+        cache, catalog = self.cache, self.catalog
         cache.start()
         service = res.arn.split(":")[2]
         actions = tuple(a for a in catalog.actions_on(res.arn) if a.split(":", 1)[0] == service)
         if not actions:
-            continue
+            return
         candidates: dict[str, PrincipalEntry | Principal] = {}
-        for node, p in _policy_candidates(estate, res, index, service):
+        for node, p in _policy_candidates(self.estate, res, self.index, service, principals=principals):
             candidates.setdefault(node, p)
-        for p in _naming_service(index.get(res.account, {}), service):
-            candidates.setdefault(p.arn, p)
+        if principals:
+            for p in _naming_service(self.index.get(res.account, {}), service):
+                candidates.setdefault(p.arn, p)
         objects = _objects_of(res)  # S3: "some object of the bucket", decided as a pattern request
         object_actions = tuple(a for a in catalog.actions_on(objects.arn)) if objects is not None else ()
         for node, p in candidates.items():
+            if not (principals if isinstance(p, PrincipalEntry) else outsiders):
+                continue
             grants = cache.access(p, res, actions)
             if objects is not None and object_actions:
                 grants = cache.merged(grants, cache.access(p, objects, object_actions))
@@ -491,6 +518,22 @@ def resource_access_edges(estate: Estate, *, share: bool = True) -> Iterator[Der
                     access=grant.access,
                     note=OBJECTS_NOTE if objects is not None and set(grant.actions) & set(object_actions) else "",
                 )
+
+    def memo_size(self) -> int:
+        """How many entries the memos that grow with the resources asked hold (see ``reset``)."""
+        c = self.cache
+        return len(c.answers) + len(c.outcomes) + len(c.principal_side) + len(c.resource_side) + len(c.own)
+
+    def reset(self) -> None:
+        """Drop the memos (a long-lived process asking for resource after resource bounds them this way)."""
+        self.cache = _AccessCache(self.estate, share=self.cache.share)
+
+
+@register("resource-access", "resource_access", "principal can perform actions on a resource")
+def resource_access_edges(estate: Estate, *, share: bool = True) -> Iterator[DerivedEdge]:
+    computed = ResourceAccess(estate, share=share)
+    for res in estate.resources.values():
+        yield from computed.edges_onto(res)
 
 
 OBJECTS_NOTE = "object actions: on some objects of the bucket (request arn:aws:s3:::BUCKET/*)"

@@ -14,6 +14,7 @@ from iamgraph.evaluation.decision import MatchedStatement
 from iamgraph.graph.build import build_graph
 from iamgraph.graph.estate import Estate
 from iamgraph.graph.model import AccessGraph
+from iamgraph.graph.ondemand import OnDemandAccess
 from iamgraph.graph.queries.budget import Deadline, check
 from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.model.policy import ConditionClause
@@ -69,9 +70,13 @@ class Analysis:
     graph: AccessGraph
 
     @classmethod
-    def of(cls, snapshot: Snapshot) -> Analysis:
-        g = build_graph(snapshot)
-        return cls(snapshot=snapshot, estate=Estate(snapshot), graph=g)
+    def of(cls, snapshot: Snapshot, *, resource_access: str = "eager") -> Analysis:
+        """Build the graph (``resource_access``: see ``build_graph``)."""
+        g = build_graph(snapshot, resource_access=resource_access)
+        estate = Estate(snapshot)
+        if isinstance(g.on_demand, OnDemandAccess):
+            g.on_demand.bind(estate)  # the analysis's own estate, without what the build memoised
+        return cls(snapshot=snapshot, estate=estate, graph=g)
 
     def resolve(self, ref: str, *, what: str = "principal or resource") -> str:
         """An ARN, or a unique name (user/role/group/resource name, account id/name) -> node id."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from iamgraph.edges.base import DerivedEdge
+from iamgraph.errors import InputError
+from iamgraph.graph.ondemand import ON_DEMAND_NOTE
 from iamgraph.graph.queries.base import Analysis
 from iamgraph.graph.queries.budget import Deadline
 from iamgraph.graph.queries.privesc import privesc
@@ -26,6 +28,12 @@ def _edge_item(e: DerivedEdge) -> dict[str, Any]:
 def diff(
     old: Analysis, new: Analysis, *, whatif: WhatIf | None = None, deadline: Deadline | None = None
 ) -> dict[str, Any]:
+    on_demand = (old.graph.on_demand is not None, new.graph.on_demand is not None)
+    if on_demand[0] != on_demand[1]:  # one side without the principals' access edges: all would look lost
+        raise InputError(
+            "one graph was built with resource access on demand and the other was not: build both the same way",
+            element="--resource-access",
+        )
     before = {_key(e): e for e in old.graph.edges()}
     after = {_key(e): e for e in new.graph.edges()}
     changed_actions = [
@@ -41,7 +49,7 @@ def diff(
     p_new = privesc(new, whatif=whatif, deadline=deadline)
     esc_old = {e["principal"]: e for e in p_old["escalations"]}
     esc_new = {e["principal"]: e for e in p_new["escalations"]}
-    return {
+    out: dict[str, Any] = {
         "edges_gained": [_edge_item(after[k]) for k in sorted(after.keys() - before.keys())],
         "edges_lost": [_edge_item(before[k]) for k in sorted(before.keys() - after.keys())],
         "edges_changed": changed_actions,
@@ -50,3 +58,6 @@ def diff(
         "escalations_gained": [esc_new[k] for k in sorted(esc_new.keys() - esc_old.keys())],
         "escalations_lost": [esc_old[k] for k in sorted(esc_old.keys() - esc_new.keys())],
     }
+    if on_demand[0]:
+        out["resource_access"] = ON_DEMAND_NOTE
+    return out

@@ -14,6 +14,7 @@ from typing import Any
 
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.graph.model import NodeKind
+from iamgraph.graph.ondemand import ON_DEMAND_NOTE
 from iamgraph.graph.queries.base import HopMemo, Parents, QueryView, path_conditional, path_to, usable
 from iamgraph.graph.queries.budget import Deadline, check
 from iamgraph.graph.queries.privesc import _Pass, next_level, shared_search
@@ -286,7 +287,9 @@ def exposure(
     public: list[dict[str, Any]] = []
     found = [n for n in sorted(g.nodes) if g.nodes[n].get("kind") in OUTSIDE_KINDS]
     if not found:
-        return {"outsiders": outsiders, "public_resources": public, "findings": findings, "limit": limit}
+        return _noted(
+            analysis, {"outsiders": outsiders, "public_resources": public, "findings": findings, "limit": limit}
+        )
     reach = _Reach(analysis, whatif, max_depth, deadline)
     sets: list[tuple[int, int]] = []
     for node in found:  # first what each reaches: all holders are numbered before the masks are made
@@ -339,4 +342,11 @@ def exposure(
                 "truncated": len(entries) < total,
             }
         )
-    return {"outsiders": outsiders, "public_resources": public, "findings": findings, "limit": limit}
+    return _noted(analysis, {"outsiders": outsiders, "public_resources": public, "findings": findings, "limit": limit})
+
+
+def _noted(analysis: QueryView, answer: dict[str, Any]) -> dict[str, Any]:
+    """On a graph with resource access on demand, the answer says what it does not count."""
+    if analysis.graph.on_demand is not None:
+        answer["resource_access"] = ON_DEMAND_NOTE
+    return answer

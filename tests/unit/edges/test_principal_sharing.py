@@ -135,9 +135,9 @@ def _counted(probes: list[int]) -> Callable[..., AccessGraph]:
     """``graph.build._build`` that starts a new count of probes for every build."""
     inner = build_module._build
 
-    def run(*args: Any) -> AccessGraph:
+    def run(*args: Any, **kwargs: Any) -> AccessGraph:
         probes.append(0)
-        return inner(*args)
+        return inner(*args, **kwargs)
 
     return run
 

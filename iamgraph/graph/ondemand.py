@@ -1,0 +1,113 @@
+"""Resource access on demand: a graph that keeps its principal->principal edges and computes the access
+edges onto a resource when a query first reaches it.
+
+An estate of 50,000 principals and 200,000 resources has tens of millions of (principal, resource) access
+edges: more than the memory of the machine and hours of evaluation, though a review asks about a few
+resources at a time. Built with ``resource_access="on-demand"``, the graph holds every other edge, plus
+the access edges of outsiders (anyone, accounts and principals outside the snapshot, services), which are
+few and make the exposure query and its nodes; the access edges of the estate's own principals onto a
+resource are made the first time a query asks for the resource's in-edges, by the same code as a full
+build (``ResourceAccess.edges_onto``), and kept in a bounded memo.
+
+What a query sees is the same as in a fully built graph: the same edges, proofs and conditions, in the
+same order (by the source's place among the graph's nodes, as the graph's own index lists them). What is
+not there: the access edges *out of* a principal (the forward direction would mean evaluating it against
+every resource), so a graph's edge counts, its exports and its Neo4j load hold the outsiders' access edges
+only, and say so (``AccessGraph.on_demand``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from iamgraph.edges.base import DerivedEdge
+from iamgraph.edges.techniques.resource_access import ResourceAccess
+from iamgraph.graph.estate import Estate
+from iamgraph.graph.model import Recent
+
+__all__ = ["MODES", "ON_DEMAND_NOTE", "OnDemandAccess"]
+
+MODES = ("eager", "on-demand")
+ON_DEMAND_NOTE = (
+    "on demand: the access edges of the estate's own principals are made per resource by who-can, can and "
+    "path; resources reached through principals are not counted here, nor compared by diff"
+)
+KEPT = 2_048  # resources whose access edges stay in the memo: at most twice this many
+MEMO_LIMIT = 2_000_000  # entries of the evaluation memos before they start afresh (about 1 GB at 50k)
+
+
+class OnDemandAccess:
+    """The access edges onto a resource, made when first asked for (see the module's docstring)."""
+
+    def __init__(self, estate: Estate) -> None:
+        self.bind(estate)
+
+    def bind(self, estate: Estate) -> None:
+        """Compute from ``estate`` from now on (an analysis hands over its own, without the build's memos)."""
+        self.estate = estate
+        self._lock = threading.Lock()
+        self.computed = 0  # resources computed so far (a benchmark reports it)
+        self._fresh()
+
+    def _fresh(self) -> None:
+        self._computed: ResourceAccess | None = None
+        self._memo: Recent = Recent(KEPT)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"estate": self.estate}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.bind(state["estate"])
+
+    def handles(self, node: str) -> bool:
+        """Is ``node`` a resource whose access edges are made on demand?"""
+        res = self.estate.resources.get(node)
+        return res is not None and res.resource is not None and self._access().applies(res)
+
+    def _access(self) -> ResourceAccess:
+        if self._computed is None:
+            self._computed = ResourceAccess(self.estate)
+        return self._computed
+
+    def onto(self, node: str, order: Callable[[str], int]) -> list[DerivedEdge] | None:
+        """The access edges onto ``node`` ordered by ``order`` of their source (stable: a source's own edges
+        in the order they were made); None when ``node`` is not such a resource."""
+        made = self._get(node, order)
+        return None if made is None else made[0]
+
+    def between(self, source: str, node: str, order: Callable[[str], int]) -> list[DerivedEdge] | None:
+        """Those of ``onto`` that come from ``source`` (a path's last hop looks them up node by node)."""
+        made = self._get(node, order)
+        return None if made is None else made[1].get(source, [])
+
+    def _get(
+        self, node: str, order: Callable[[str], int]
+    ) -> tuple[list[DerivedEdge], dict[str, list[DerivedEdge]]] | None:
+        found: tuple[list[DerivedEdge], dict[str, list[DerivedEdge]]] | None = self._memo.get(node)
+        if found is not None:
+            return found
+        if not self.handles(node):
+            return None
+        with self._lock:
+            found = self._memo.get(node)
+            if found is None:
+                edges = sorted(self._made(node), key=lambda e: order(e.source))
+                by_source: dict[str, list[DerivedEdge]] = {}
+                for e in edges:
+                    by_source.setdefault(e.source, []).append(e)
+                found = self._memo[node] = (edges, by_source)
+                self.computed += 1
+        return found
+
+    def _made(self, node: str) -> list[DerivedEdge]:
+        access = self._access()
+        kept: dict[tuple[str, object], DerivedEdge] = {}
+        for e in access.edges_onto(self.estate.resources[node]):  # an admin's mark never covers access edges
+            kept.setdefault((e.source, e.conditions), e)  # as ``AccessGraph.add_edge``: the first of equals
+        if access.memo_size() > MEMO_LIMIT:
+            memo = self._memo
+            self._fresh()
+            self._memo = memo
+        return list(kept.values())
