@@ -73,6 +73,7 @@ class SnapshotEntry:
             "loaded_at": self.loaded_at,
             "load_seconds": round(self.load_seconds, 3),
             **self.counts(),
+            "resource_access": "eager" if self.analysis.graph.on_demand is None else "on-demand",
         }
 
 

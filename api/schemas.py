@@ -345,6 +345,11 @@ class SnapshotInfo(BaseModel):
     nodes: int
     edges: int
     admins: int
+    resource_access: Literal["eager", "on-demand"] = Field(
+        "eager",
+        description="on-demand: `edges` holds the outsiders' access edges only; queries make the principals' "
+        "onto a resource when they reach it",
+    )
 
 
 class SnapshotList(BaseModel):

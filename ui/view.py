@@ -231,12 +231,12 @@ def _exposure(b: _Builder, q: ViewQuery, deadline: Deadline | None) -> str:
 
 
 def _neighbour_count(analysis: Analysis, center: str, whatif: WhatIf) -> int:
-    g = analysis.graph.graph
+    g = analysis.graph
     others: set[str] = set()
-    for edges in (g.out_edges(center, data=True), g.in_edges(center, data=True)):
-        for s, t, data in edges:
-            if usable(data["edge"], whatif) is not False:
-                others.add(t if s == center else s)
+    for adjacency in (g.out_adjacency(center), g.in_adjacency(center)):
+        for other, found in adjacency.items():
+            if any(usable(d["edge"], whatif) is not False for d in found):
+                others.add(other)
     return len(others)
 
 

@@ -7,7 +7,7 @@ federated providers). Every edge carries its DerivedEdge under the attribute ``e
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import islice
@@ -51,6 +51,8 @@ class AccessSource(Protocol):
     def onto(self, node: str, order: Callable[[str], int]) -> list[DerivedEdge] | None: ...
 
     def between(self, source: str, node: str, order: Callable[[str], int]) -> list[DerivedEdge] | None: ...
+
+    def by_source(self, node: str, order: Callable[[str], int]) -> dict[str, list[DerivedEdge]] | None: ...
 
 
 class NodeKind(StrEnum):
@@ -328,6 +330,27 @@ class AccessGraph:
                 element=what,
             )
 
+    def out_adjacency(self, node: str) -> Mapping[str, Iterable[dict[str, Any]]]:
+        """The node's successors with the data of the edges to each (``{"edge": DerivedEdge}``), in the
+        networkx graph's order (a view: nothing is copied)."""
+        return _EdgeData(self.graph.succ[node])
+
+    def in_adjacency(self, node: str) -> Mapping[str, Iterable[dict[str, Any]]]:
+        """The node's predecessors with the data of the edges from each, as the networkx graph's
+        ``pred[node]`` has them, access edges made on demand included."""
+        stored: Mapping[str, Mapping[str, dict[str, Any]]] = self.graph.pred[node]
+        made = None if self.on_demand is None else self.on_demand.by_source(node, self._place)
+        if made is None:
+            return _EdgeData(stored)
+        out: dict[str, list[dict[str, Any]]] = {}
+        for other, keyed in stored.items():
+            kept = [d for d in keyed.values() if d["edge"].kind is not EdgeKind.ACCESS]
+            if kept:
+                out[other] = kept
+        for other, edges in made.items():
+            out.setdefault(other, []).extend({"edge": e} for e in edges)
+        return out
+
     def node(self, node_id: str) -> dict[str, Any]:
         return dict(self.graph.nodes[node_id])
 
@@ -359,6 +382,24 @@ class AccessGraph:
 
     def admins(self) -> list[str]:
         return sorted(n for n, admin in self.graph.nodes(data="admin") if admin)
+
+
+class _EdgeData(Mapping[str, Iterable[dict[str, Any]]]):
+    """A networkx adjacency (neighbour -> key -> edge data) seen as neighbour -> the edges' data."""
+
+    __slots__ = ("_adjacency",)
+
+    def __init__(self, adjacency: Mapping[str, Mapping[str, dict[str, Any]]]) -> None:
+        self._adjacency = adjacency
+
+    def __getitem__(self, other: str) -> Iterable[dict[str, Any]]:
+        return self._adjacency[other].values()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._adjacency)
+
+    def __len__(self) -> int:
+        return len(self._adjacency)
 
 
 def _of_kinds(by_kind: dict[EdgeKind, list[DerivedEdge]] | None, kinds: frozenset[EdgeKind]) -> list[DerivedEdge]:

@@ -82,6 +82,12 @@ class OnDemandAccess:
         made = self._get(node, order)
         return None if made is None else made[1].get(source, [])
 
+    def by_source(self, node: str, order: Callable[[str], int]) -> dict[str, list[DerivedEdge]] | None:
+        """Those of ``onto`` by source, sources in the order their edges were made: the order a built graph's
+        adjacency has them in (a neighbourhood walk keeps the first neighbours in that order)."""
+        made = self._get(node, order)
+        return None if made is None else made[1]
+
     def _get(
         self, node: str, order: Callable[[str], int]
     ) -> tuple[list[DerivedEdge], dict[str, list[DerivedEdge]]] | None:
@@ -93,11 +99,11 @@ class OnDemandAccess:
         with self._lock:
             found = self._memo.get(node)
             if found is None:
-                edges = sorted(self._made(node), key=lambda e: order(e.source))
+                made = self._made(node)
                 by_source: dict[str, list[DerivedEdge]] = {}
-                for e in edges:
+                for e in made:
                     by_source.setdefault(e.source, []).append(e)
-                found = self._memo[node] = (edges, by_source)
+                found = self._memo[node] = (sorted(made, key=lambda e: order(e.source)), by_source)
                 self.computed += 1
         return found
 

@@ -82,18 +82,17 @@ def _incident(
     of them in the graph's order, or (``within``: node -> position) only those in ``within``, in its order.
     The outermost ring of a neighbourhood adds no node, only the edges between nodes already in: a
     resource there may have thousands of neighbours, of which the walk looks only at those it holds."""
-    g = analysis.graph.graph
-    for adjacency in (g.succ[node], g.pred[node]):
+    g = analysis.graph
+    for adjacency in (g.out_adjacency(node), g.in_adjacency(node)):
         if within is None:
-            for other, keyed in adjacency.items():
-                yield other, keyed.values()
+            yield from adjacency.items()
         elif len(adjacency) < len(within):
             for other in sorted((o for o in adjacency if o in within), key=within.__getitem__):
-                yield other, adjacency[other].values()
+                yield other, adjacency[other]
         else:
             for other in within:
                 if other in adjacency:
-                    yield other, adjacency[other].values()
+                    yield other, adjacency[other]
 
 
 def check_neighbourhood_bounds(depth: int, limit: int) -> None:
