@@ -253,6 +253,9 @@ class ExposureResult(BaseModel):
     public_resources: list[PublicResource]
     findings: list[Json]
     limit: int | None
+    resource_access: str | None = Field(
+        None, description="Only on a graph with resource access on demand: what the counts leave out"
+    )
 
 
 class AccessLevelsResult(BaseModel):
@@ -276,6 +279,9 @@ class DiffResult(BaseModel):
     admins_lost: list[str]
     escalations_gained: list[Escalation]
     escalations_lost: list[Escalation]
+    resource_access: str | None = Field(
+        None, description="Only on graphs with resource access on demand: what the comparison leaves out"
+    )
 
 
 class NodeDetails(BaseModel):

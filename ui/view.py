@@ -227,6 +227,8 @@ def _exposure(b: _Builder, q: ViewQuery, deadline: Deadline | None) -> str:
     b.left_out(None, skipped, "public resources")
     entries = [{"text": _finding_text(f), "node": f.get("role")} for f in r["findings"]]
     b.lists.append({"title": f"Findings ({len(entries)})", "entries": entries})
+    if "resource_access" in r:  # a graph with resource access on demand: say what is not counted
+        b.lists.append({"title": "Resource access", "entries": [{"text": r["resource_access"], "node": None}]})
     return "Exposure: what outsiders and anyone reach"
 
 

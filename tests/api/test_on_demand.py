@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from iamgraph.edges.base import EdgeKind
 from iamgraph.graph.model import NodeKind
+from iamgraph.graph.ondemand import ON_DEMAND_NOTE
 from iamgraph.graph.queries import Analysis
 from iamgraph.ingest import load_snapshot
 
@@ -46,6 +47,10 @@ def test_queries_and_the_listing(demo: dict[str, tuple[Analysis, float]]) -> Non
                 assert _get(b, "/queries/path", **path) == _get(a, "/queries/path", **path)
                 compared += 1
         assert compared > 20
+        noted = _get(b, "/queries/exposure")
+        assert noted.pop("resource_access") == ON_DEMAND_NOTE
+        assert noted["public_resources"] == _get(a, "/queries/exposure")["public_resources"]
+        assert "resource_access" not in _get(a, "/queries/exposure")
 
 
 def test_uploads_are_built_as_the_setting_says(
