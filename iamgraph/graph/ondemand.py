@@ -25,16 +25,18 @@ from typing import Any
 from iamgraph.edges.base import DerivedEdge
 from iamgraph.edges.techniques.resource_access import ResourceAccess
 from iamgraph.graph.estate import Estate
-from iamgraph.graph.model import Recent
 
 __all__ = ["MODES", "ON_DEMAND_NOTE", "OnDemandAccess"]
 
 MODES = ("eager", "on-demand")
+Made = tuple[list[DerivedEdge], dict[str, list[DerivedEdge]]]  # edges in graph order, and by source
 ON_DEMAND_NOTE = (
     "on demand: the access edges of the estate's own principals are made per resource by who-can, can and "
     "path; resources reached through principals are not counted here, nor compared by diff"
 )
-KEPT = 2_048  # resources whose access edges stay in the memo: at most twice this many
+# access edges kept made, of the most recently made resources (at least the last one, however large): a
+# resource granted to a whole organisation of 50,000 principals has as many, a few hundred bytes each
+EDGES_KEPT = 2_000_000
 MEMO_LIMIT = 2_000_000  # entries of the evaluation memos before they start afresh (about 1 GB at 50k)
 
 
@@ -53,7 +55,8 @@ class OnDemandAccess:
 
     def _fresh(self) -> None:
         self._computed: ResourceAccess | None = None
-        self._memo: Recent = Recent(KEPT)
+        self._memo: dict[str, Made] = {}
+        self._kept = 0  # access edges in the memo
 
     def __getstate__(self) -> dict[str, Any]:
         return {"estate": self.estate}
@@ -88,10 +91,8 @@ class OnDemandAccess:
         made = self._get(node, order)
         return None if made is None else made[1]
 
-    def _get(
-        self, node: str, order: Callable[[str], int]
-    ) -> tuple[list[DerivedEdge], dict[str, list[DerivedEdge]]] | None:
-        found: tuple[list[DerivedEdge], dict[str, list[DerivedEdge]]] | None = self._memo.get(node)
+    def _get(self, node: str, order: Callable[[str], int]) -> Made | None:
+        found = self._memo.get(node)
         if found is not None:
             return found
         if not self.handles(node):
@@ -103,9 +104,20 @@ class OnDemandAccess:
                 by_source: dict[str, list[DerivedEdge]] = {}
                 for e in made:
                     by_source.setdefault(e.source, []).append(e)
-                found = self._memo[node] = (sorted(made, key=lambda e: order(e.source)), by_source)
+                found = (sorted(made, key=lambda e: order(e.source)), by_source)
+                self._keep(node, found)
                 self.computed += 1
         return found
+
+    def _keep(self, node: str, made: Made) -> None:
+        """Into the memo, the oldest out until ``EDGES_KEPT`` edges or only this one are left (under the lock;
+        a reader in another thread holds its own reference to what it got)."""
+        memo = self._memo
+        memo[node] = made
+        self._kept += len(made[0])
+        while self._kept > EDGES_KEPT and len(memo) > 1:
+            oldest = next(iter(memo))
+            self._kept -= len(memo.pop(oldest)[0])
 
     def _made(self, node: str) -> list[DerivedEdge]:
         access = self._access()
@@ -113,7 +125,5 @@ class OnDemandAccess:
         for e in access.edges_onto(self.estate.resources[node]):  # an admin's mark never covers access edges
             kept.setdefault((e.source, e.conditions), e)  # as ``AccessGraph.add_edge``: the first of equals
         if access.memo_size() > MEMO_LIMIT:
-            memo = self._memo
-            self._fresh()
-            self._memo = memo
+            self._computed = None  # the next resource starts with empty evaluation memos
         return list(kept.values())

@@ -148,15 +148,17 @@ def test_generated_estates_answer_the_same(seed: int, tmp_path_factory: Any) -> 
 
 
 def test_the_memos_start_afresh_without_changing_answers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A long-lived server bounds what on-demand access keeps: the resources' edges (``KEPT``) and the
+    """A long-lived server bounds what on-demand access keeps: the resources' edges (``EDGES_KEPT``) and the
     evaluation memos (``MEMO_LIMIT``); answers made after either was emptied are the same."""
-    monkeypatch.setattr(ondemand, "KEPT", 2)
+    monkeypatch.setattr(ondemand, "EDGES_KEPT", 40)
     monkeypatch.setattr(ondemand, "MEMO_LIMIT", 0)
     eager, lazy = _pair(_estate(tmp_path, 3))
-    for _ in range(2):  # the second time round, every resource is made again
-        _same_access(eager, lazy)
     made = lazy.graph.on_demand
     assert isinstance(made, ondemand.OnDemandAccess)
+    largest = max(len(eager.graph.in_edges_of(r, ACCESS)) for r in _resources(eager))
+    for _ in range(2):  # the second time round, every resource is made again
+        _same_access(eager, lazy)
+        assert 0 < made._kept <= max(40, largest) and made._kept == sum(len(m[0]) for m in made._memo.values())
     assert made.computed > 2 * len(_resources(eager)) - 10
 
 
