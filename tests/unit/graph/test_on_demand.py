@@ -4,13 +4,12 @@ order included; what a graph without the principals' access edges cannot do is r
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import pickle
 import random
+import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -36,18 +35,6 @@ SINGLE = ROOT / "fixtures" / "small" / "single-account"
 GENERATOR = ROOT / "bench" / "generate.py"
 ACCESS = frozenset({EdgeKind.ACCESS})
 ACTIONS = ("s3:GetObject", "s3:PutObject", "kms:Decrypt", "sqs:SendMessage", "lambda:InvokeFunction")
-
-
-def _generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_generate_ondemand", GENERATOR)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-GEN = _generator()
 
 
 def _pair(path: Path) -> tuple[Analysis, Analysis]:
@@ -84,8 +71,9 @@ def _same_access(eager: Analysis, lazy: Analysis) -> int:
 def _estate(tmp: Path, seed: int, principals: int = 60, accounts: int = 3) -> Path:
     out = tmp / f"estate-{seed}-{principals}-{accounts}"
     if not out.exists():
-        spec = GEN.EstateSpec(principals=principals, accounts=accounts, resources=principals, seed=seed)
-        GEN.generate(spec, out, force=True)
+        sizes = ["--principals", str(principals), "--accounts", str(accounts), "--resources", str(principals)]
+        args = [*sizes, "--seed", str(seed), "--out", str(out)]
+        subprocess.run([sys.executable, str(GENERATOR), *args], check=True, capture_output=True)
     return out
 
 
