@@ -145,7 +145,7 @@ class SnapshotRegistry:
             raise ApiError(404, "snapshot_not_found", f'no snapshot named "{name}"', {"snapshots": self.names()})
         return entry
 
-    def load_dirs(self, dirs: list[tuple[str, Path]], *, use_cache: bool, resource_access: str = "eager") -> None:
+    def load_dirs(self, dirs: list[tuple[str, Path]], *, use_cache: bool, resource_access: str = "auto") -> None:
         """Load start-up snapshots one by one; a failure is logged and reported by /readyz."""
         self.loading = True
         try:

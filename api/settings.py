@@ -36,9 +36,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     use_cache: bool = Field(True, description="Use the on-disk analysis cache (IAMGRAPH_CACHE_DIR)")
-    resource_access: Literal["eager", "on-demand"] = Field(
-        "eager",
-        description="Build every access edge (eager) or those onto a resource when a query reaches it (on-demand)",
+    resource_access: Literal["auto", "eager", "on-demand"] = Field(
+        "auto",
+        description="Build every access edge (eager), those onto a resource when a query reaches it (on-demand), "
+        "or eager up to 10,000 principals and on demand above (auto)",
     )
     allow_upload: bool = Field(True, description="Accept POST /snapshots")
     max_snapshots: int = Field(8, ge=1)

@@ -19,7 +19,8 @@ ResourceAccessOpt = Annotated[
     typer.Option(
         "--resource-access",
         help="eager: every access edge at build; on-demand: those onto a resource when a query reaches it, "
-        "for estates too large for the first (env IAMGRAPH_RESOURCE_ACCESS; default eager)",
+        "for estates too large for the first; auto: eager up to 10,000 principals, on-demand above "
+        "(env IAMGRAPH_RESOURCE_ACCESS; default auto)",
     ),
 ]
 

@@ -17,7 +17,7 @@ from iamgraph.graph.admin import AdminVerdict, admin_verdict
 from iamgraph.graph.control import control_edges
 from iamgraph.graph.estate import Estate
 from iamgraph.graph.model import AccessGraph, NodeKind
-from iamgraph.graph.ondemand import MODES, OnDemandAccess
+from iamgraph.graph.ondemand import MODES, OnDemandAccess, resolve_mode
 from iamgraph.graph.outside import ANYONE
 from iamgraph.graph.subsume import AdminSubsumption
 from iamgraph.model.snapshot import Snapshot
@@ -55,18 +55,19 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def build_graph(snapshot: Snapshot, *, progress: Progress | None = None, resource_access: str = "eager") -> AccessGraph:
+def build_graph(snapshot: Snapshot, *, progress: Progress | None = None, resource_access: str = "auto") -> AccessGraph:
     """Evaluate every technique over the estate; each edge keeps its proof and residual conditions.
 
     ``resource_access``: ``eager`` makes every access edge; ``on-demand`` makes those of outsiders only and
     leaves the graph an ``OnDemandAccess`` that makes the others onto a resource when a query asks for
-    them (``iamgraph.graph.ondemand``: for estates whose access edges would not fit in memory)."""
+    them (``iamgraph.graph.ondemand``: for estates whose access edges would not fit in memory); ``auto``
+    is ``eager`` up to ``AUTO_PRINCIPALS`` users and roles, ``on-demand`` above."""
     if resource_access not in MODES:
         raise InputError(
             f'"{resource_access}" is not one of {", ".join(MODES)}', element="resource access (--resource-access)"
         )
     with collector_paused():
-        return _build(snapshot, progress, on_demand=resource_access == "on-demand")
+        return _build(snapshot, progress, on_demand=resolve_mode(resource_access, snapshot) == "on-demand")
 
 
 def _build(snapshot: Snapshot, progress: Progress | None, *, on_demand: bool = False) -> AccessGraph:

@@ -363,7 +363,11 @@ class AccessGraph:
     def edges_between(self, source: str, target: str) -> list[DerivedEdge]:
         data = self.graph.get_edge_data(source, target) or {}
         stored: list[DerivedEdge] = [d["edge"] for d in data.values()]
-        if self.on_demand is not None and (made := self.on_demand.between(source, target, self._place)) is not None:
+        if self.on_demand is None or source not in self.graph:
+            return stored
+        if self.graph.nodes[source].get("kind") not in PRINCIPAL_KINDS:
+            return stored  # an outsider's access edges are built, not made on demand: nothing to make
+        if (made := self.on_demand.between(source, target, self._place)) is not None:
             return [*(e for e in stored if e.kind is not EdgeKind.ACCESS), *made] if stored else made
         return stored
 

@@ -25,10 +25,14 @@ from typing import Any
 from iamgraph.edges.base import DerivedEdge
 from iamgraph.edges.techniques.resource_access import ResourceAccess
 from iamgraph.graph.estate import Estate
+from iamgraph.model.snapshot import Snapshot
 
-__all__ = ["MODES", "ON_DEMAND_NOTE", "OnDemandAccess"]
+__all__ = ["AUTO_PRINCIPALS", "MODES", "ON_DEMAND_NOTE", "OnDemandAccess", "resolve_mode"]
 
-MODES = ("eager", "on-demand")
+MODES = ("auto", "eager", "on-demand")
+# ``auto``: on demand above this many principals (users and roles). At 5,000 principals the eager build
+# takes 9 minutes and 5.5 GB (docs/benchmarks.md); at 50,000 it would not fit in memory.
+AUTO_PRINCIPALS = 10_000
 Made = tuple[list[DerivedEdge], dict[str, list[DerivedEdge]]]  # edges in graph order, and by source
 ON_DEMAND_NOTE = (
     "on demand: the access edges of the estate's own principals are made per resource by who-can, can and "
@@ -38,6 +42,14 @@ ON_DEMAND_NOTE = (
 # resource granted to a whole organisation of 50,000 principals has as many, a few hundred bytes each
 EDGES_KEPT = 2_000_000
 MEMO_LIMIT = 2_000_000  # entries of the evaluation memos before they start afresh (about 1 GB at 50k)
+
+
+def resolve_mode(mode: str, snapshot: Snapshot) -> str:
+    """``eager`` or ``on-demand``: ``mode`` itself, or what ``auto`` stands for with this snapshot."""
+    if mode != "auto":
+        return mode
+    principals = sum(len(a.users) + len(a.roles) for a in snapshot.accounts.values())
+    return "on-demand" if principals > AUTO_PRINCIPALS else "eager"
 
 
 class OnDemandAccess:

@@ -18,7 +18,7 @@ from pathlib import Path
 from iamgraph import __version__
 from iamgraph.errors import InputError
 from iamgraph.graph.build import collector_paused
-from iamgraph.graph.ondemand import MODES
+from iamgraph.graph.ondemand import MODES, resolve_mode
 from iamgraph.graph.queries.base import Analysis
 from iamgraph.ingest import load_snapshot
 
@@ -109,8 +109,8 @@ def _hidden(rel: Path) -> bool:
 
 
 def resource_access_mode(given: str | None = None) -> str:
-    """``given``, else IAMGRAPH_RESOURCE_ACCESS, else ``eager`` (see ``build_graph``); checked."""
-    mode = given or os.environ.get("IAMGRAPH_RESOURCE_ACCESS") or "eager"
+    """``given``, else IAMGRAPH_RESOURCE_ACCESS, else ``auto`` (see ``build_graph``); checked."""
+    mode = given or os.environ.get("IAMGRAPH_RESOURCE_ACCESS") or "auto"
     if mode not in MODES:
         raise InputError(
             f'"{mode}" is not one of {", ".join(MODES)}', element="--resource-access (IAMGRAPH_RESOURCE_ACCESS)"
@@ -123,8 +123,9 @@ def load_analysis(
 ) -> Analysis:
     """Load and analyse a snapshot, through the cache when allowed.
 
-    ``resource_access``: ``eager`` or ``on-demand`` (``build_graph``); None: ``resource_access_mode()``.
-    The two graphs of a snapshot are cached apart.
+    ``resource_access``: ``auto``, ``eager`` or ``on-demand`` (``build_graph``); None:
+    ``resource_access_mode()``. The two graphs of a snapshot are cached apart; ``auto`` takes either when
+    one is cached (the eager one first: it is complete), else builds the one ``auto`` stands for.
 
     ``freeze``: a graph from the cache is moved out of the cyclic GC's sight at once (``gc.freeze``), for
     a process that keeps it until it ends (a server's start-up snapshots, a benchmark): a full collection
@@ -135,19 +136,18 @@ def load_analysis(
     if not use_cache:
         return Analysis.of(load_snapshot(path), resource_access=mode)
     key = snapshot_hash(path)
-    target = cache_dir() / f"{key}{'' if mode == 'eager' else '-' + mode}.pickle"
-    if target.exists():
-        try:
-            with target.open("rb") as fh, collector_paused():
-                cached = pickle.load(fh)
-                if freeze:  # unpickling makes no garbage: nothing is lost by freezing now
-                    gc.freeze()
-            if isinstance(cached, Analysis):
-                os.utime(target)  # most recently used: kept by the pruning below
-                return cached
-        except Exception:  # a corrupt or incompatible cache entry is rebuilt, never trusted
-            target.unlink(missing_ok=True)
-    analysis = Analysis.of(load_snapshot(path), resource_access=mode)
+
+    def entry(built: str) -> Path:
+        return cache_dir() / f"{key}{'' if built == 'eager' else '-' + built}.pickle"
+
+    for built in ("eager", "on-demand") if mode == "auto" else (mode,):
+        cached = _cached(entry(built), freeze)
+        if cached is not None:
+            return cached
+    snapshot = load_snapshot(path)
+    built = resolve_mode(mode, snapshot)
+    target = entry(built)
+    analysis = Analysis.of(snapshot, resource_access=built)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile("wb", dir=target.parent, delete=False) as tmp:
@@ -157,6 +157,22 @@ def load_analysis(
     except OSError:
         pass  # caching is an optimisation; a read-only home must not break queries
     return analysis
+
+
+def _cached(target: Path, freeze: bool) -> Analysis | None:
+    if not target.exists():
+        return None
+    try:
+        with target.open("rb") as fh, collector_paused():
+            cached = pickle.load(fh)
+            if freeze:  # unpickling makes no garbage: nothing is lost by freezing now
+                gc.freeze()
+        if isinstance(cached, Analysis):
+            os.utime(target)  # most recently used: kept by the pruning below
+            return cached
+    except Exception:  # a corrupt or incompatible cache entry is rebuilt, never trusted
+        target.unlink(missing_ok=True)
+    return None
 
 
 def _prune(folder: Path, keep: int = KEEP) -> None:

@@ -70,7 +70,7 @@ class Analysis:
     graph: AccessGraph
 
     @classmethod
-    def of(cls, snapshot: Snapshot, *, resource_access: str = "eager") -> Analysis:
+    def of(cls, snapshot: Snapshot, *, resource_access: str = "auto") -> Analysis:
         """Build the graph (``resource_access``: see ``build_graph``)."""
         g = build_graph(snapshot, resource_access=resource_access)
         estate = Estate(snapshot)

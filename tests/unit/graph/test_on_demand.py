@@ -26,6 +26,7 @@ from iamgraph.graph.build import build_graph, summary
 from iamgraph.graph.model import NodeKind
 from iamgraph.graph.queries import Analysis, can, diff, exposure, find_paths, privesc, who_can
 from iamgraph.ingest import load_snapshot
+from iamgraph.review import review
 from iamgraph.store import load_analysis
 from iamgraph.store.neo4j_rows import build_rows
 
@@ -80,9 +81,17 @@ def _estate(tmp: Path, seed: int, principals: int = 60, accounts: int = 3) -> Pa
 @pytest.mark.parametrize("fixture", [DEMO, SINGLE, ROOT / "fixtures" / "hostile"], ids=lambda p: p.name)
 def test_access_edges_onto_every_resource_are_the_built_ones(fixture: Path) -> None:
     eager, lazy = _pair(fixture)
-    assert _same_access(eager, lazy) > (0 if fixture.name == "hostile" else 10)
     outsiders = [e for e in eager.graph.edges(EdgeKind.ACCESS) if e.source not in eager.estate.principals]
     assert _edges(list(lazy.graph.edges(EdgeKind.ACCESS))) == _edges(outsiders)  # what the graph itself holds
+    made = lazy.graph.on_demand
+    assert isinstance(made, ondemand.OnDemandAccess)
+    for e in outsiders:  # an outsider's edges are looked up without making the resource's
+        before = made.computed
+        assert _edges(lazy.graph.edges_between(e.source, e.target)) == _edges(
+            eager.graph.edges_between(e.source, e.target)
+        )
+        assert made.computed == before
+    assert _same_access(eager, lazy) > (0 if fixture.name == "hostile" else 10)
     for kind in EdgeKind:
         if kind is not EdgeKind.ACCESS:
             assert _edges(list(lazy.graph.edges(kind))) == _edges(list(eager.graph.edges(kind)))
@@ -113,6 +122,7 @@ def test_queries_on_the_demo_organization_answer_the_same() -> None:
     assert _text(outside_lazy["public_resources"]) == _text(outside_eager["public_resources"])
     assert _text(outside_lazy["findings"]) == _text(outside_eager["findings"])
     assert [o["node"] for o in outside_lazy["outsiders"]] == [o["node"] for o in outside_eager["outsiders"]]
+    assert _text(review(lazy).to_json()) == _text(review(eager).to_json())
 
 
 SETTINGS = settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
@@ -153,11 +163,13 @@ def test_the_memos_start_afresh_without_changing_answers(tmp_path: Path, monkeyp
 def test_pickled_and_cached_apart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IAMGRAPH_CACHE_DIR", str(tmp_path / "cache"))
     lazy = load_analysis(DEMO, resource_access="on-demand")
-    eager = load_analysis(DEMO)
+    assert load_analysis(DEMO).graph.on_demand is not None  # auto takes the graph cached either way
+    eager = load_analysis(DEMO, resource_access="eager")
     names = sorted(f.name for f in (tmp_path / "cache").rglob("*.pickle"))
     assert len(names) == 2 and sum(n.endswith("-on-demand.pickle") for n in names) == 1
     again = load_analysis(DEMO, resource_access="on-demand")  # from the cache
     assert again.graph.on_demand is not None and again is not lazy
+    assert load_analysis(DEMO).graph.on_demand is None  # auto: the complete graph first
     monkeypatch.setenv("IAMGRAPH_RESOURCE_ACCESS", "on-demand")
     assert load_analysis(DEMO).graph.on_demand is not None  # the environment's choice
     _same_access(eager, again)
@@ -180,8 +192,24 @@ def test_what_needs_every_edge_is_refused_or_says_so(tmp_path: Path) -> None:
     assert both["resource_access"] == ondemand.ON_DEMAND_NOTE and not both["edges_gained"]
     assert summary(lazy.graph)["resource_access"] == "on-demand"
     assert summary(eager.graph)["resource_access"] == "eager"
-    with pytest.raises(InputError, match="not one of eager, on-demand"):
+    with pytest.raises(InputError, match="not one of auto, eager, on-demand"):
         build_graph(load_snapshot(DEMO), resource_access="lazy")
+
+
+def test_auto_builds_on_demand_above_its_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    snapshot = load_snapshot(DEMO)
+    principals = sum(len(a.users) + len(a.roles) for a in snapshot.accounts.values())
+    assert build_graph(snapshot).on_demand is None  # 46 principals
+    monkeypatch.setattr(ondemand, "AUTO_PRINCIPALS", principals - 1)
+    assert build_graph(snapshot).on_demand is not None
+    assert build_graph(snapshot, resource_access="eager").on_demand is None
+    monkeypatch.setenv("IAMGRAPH_CACHE_DIR", str(tmp_path / "cache"))
+    assert load_analysis(DEMO).graph.on_demand is not None  # auto: built on demand, cached as such
+    assert load_analysis(DEMO, resource_access="eager").graph.on_demand is None
+    assert load_analysis(DEMO).graph.on_demand is None  # auto takes the complete graph once it is cached
+    assert len(list((tmp_path / "cache").rglob("*.pickle"))) == 2
+    monkeypatch.setattr(ondemand, "AUTO_PRINCIPALS", principals)
+    assert build_graph(snapshot).on_demand is None
 
 
 def test_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
