@@ -45,9 +45,10 @@ def load_cmd(
     try:
         if err.is_terminal:
             with err.status("loading snapshot and building the graph"):
-                analysis = _load(data, no_cache)
+                analysis = _load(data, no_cache, whole=True)
         else:
-            analysis = _load(data, no_cache)
+            analysis = _load(data, no_cache, whole=True)
+        analysis.graph.require_every_edge("Neo4j load")  # before connecting: the answer does not depend on it
         store = open_store("neo4j", uri=uri, user=user, password=password, snapshot=snapshot)
         assert isinstance(store, Neo4jStore)
         try:

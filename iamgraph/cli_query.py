@@ -25,6 +25,7 @@ from iamgraph.graph.queries import (
 )
 from iamgraph.render import render_query
 from iamgraph.store.base import GraphStore
+from iamgraph.store.cache import resource_access_mode
 
 __all__ = ["register"]
 
@@ -98,14 +99,14 @@ def _err() -> Console:
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def _analysis(data: Path, no_cache: bool) -> Analysis:
+def _analysis(data: Path, no_cache: bool, resource_access: str | None = None) -> Analysis:
     from iamgraph.store import load_analysis
 
     err = _err()
     if err.is_terminal:
         with err.status("loading snapshot and building the graph"):
-            return load_analysis(data, use_cache=not no_cache)
-    return load_analysis(data, use_cache=not no_cache)
+            return load_analysis(data, use_cache=not no_cache, resource_access=resource_access)
+    return load_analysis(data, use_cache=not no_cache, resource_access=resource_access)
 
 
 def _run(name: str, json_out: bool, fn: Callable[[], dict[str, Any]]) -> None:
@@ -284,7 +285,7 @@ def register(app: typer.Typer) -> None:
             _err().print(f"iamgraph: --format: must be one of {', '.join(writers)}", markup=False)
             raise typer.Exit(2)
         try:
-            text = writers[fmt](_load(data, no_cache).graph)
+            text = writers[fmt](_load(data, no_cache, whole=True).graph)
         except InputError as exc:
             _err().print(f"iamgraph: {exc}", markup=False)
             raise typer.Exit(2) from None
@@ -294,7 +295,10 @@ def register(app: typer.Typer) -> None:
             output.write_text(text, encoding="utf-8")
 
 
-def _load(data: Path, no_cache: bool) -> Analysis:
+def _load(data: Path, no_cache: bool, *, whole: bool = False) -> Analysis:
+    """``whole``: for what writes every edge out (export, Neo4j load): ``auto`` builds every access edge
+    (an explicit ``on-demand`` is refused by the writer, with the reason)."""
     if not data.exists():
         raise InputError("no such file or directory", where=str(data))
-    return _analysis(data, no_cache)
+    mode = resource_access_mode()
+    return _analysis(data, no_cache, "eager" if whole and mode == "auto" else mode)

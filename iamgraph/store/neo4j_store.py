@@ -17,7 +17,7 @@ from typing import Any, cast
 
 from iamgraph.edges.base import EdgeKind
 from iamgraph.errors import InputError
-from iamgraph.graph.model import NodeKind
+from iamgraph.graph.model import AccessGraph, NodeKind
 from iamgraph.graph.queries import exposure, find_paths, privesc, who_can
 from iamgraph.graph.queries.base import Analysis, resolve_ref
 from iamgraph.graph.queries.budget import Deadline
@@ -70,6 +70,7 @@ class Neo4jStore(Neo4jConnection):
         progress: Progress | None = None,
     ) -> LoadReport:
         """Write the graph under ``snapshot``; with ``accounts``, replace only what those accounts own."""
+        (source if isinstance(source, AccessGraph) else source.graph).require_every_edge("Neo4j load")
         self.ensure_schema()
         name = snapshot or self.snapshot
         view = source if isinstance(source, Analysis) else GraphView(source)

@@ -39,7 +39,8 @@ ACTIONS = ("s3:GetObject", "s3:PutObject", "kms:Decrypt", "sqs:SendMessage", "la
 
 
 def _pair(path: Path) -> tuple[Analysis, Analysis]:
-    return Analysis.of(load_snapshot(path)), Analysis.of(load_snapshot(path), resource_access="on-demand")
+    eager = Analysis.of(load_snapshot(path), resource_access="eager")
+    return eager, Analysis.of(load_snapshot(path), resource_access="on-demand")
 
 
 def _text(x: Any) -> str:
@@ -230,3 +231,13 @@ def test_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert json.loads(lazy.stdout) == json.loads(eager.stdout) and json.loads(lazy.stdout)["principals"]
     refused = runner.invoke(app, ["export", "--data", str(DEMO), "--format", "json"])
     assert refused.exit_code == 2 and "resource access on demand" in refused.stderr
+    neo4j = ["neo4j", "load", "--data", str(DEMO), "--uri", "bolt://127.0.0.1:1"]  # refused before connecting
+    refused = runner.invoke(app, neo4j)
+    assert refused.exit_code == 2 and "Neo4j load: the graph was built with resource access on demand" in refused.stderr
+    monkeypatch.delenv("IAMGRAPH_RESOURCE_ACCESS")
+    monkeypatch.setattr(ondemand, "AUTO_PRINCIPALS", 1)  # auto would build on demand ...
+    assert runner.invoke(app, ["who-can", bucket, "--data", str(DEMO), "--json"]).exit_code == 0
+    exported = runner.invoke(app, ["export", "--data", str(DEMO), "--format", "json"])  # ... export builds whole
+    assert exported.exit_code == 0, exported.output
+    kinds = [e["kind"] for e in json.loads(exported.stdout)["edges"]]
+    assert kinds.count("access") == sum(1 for _ in _pair(DEMO)[0].graph.edges(EdgeKind.ACCESS))
