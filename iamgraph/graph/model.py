@@ -140,7 +140,8 @@ class AccessGraph:
         return (self.graph, self.timings, self.warnings, self.on_demand)
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
-        self.graph, self.timings, self.warnings, self.on_demand = state
+        self.graph, self.timings, self.warnings, *rest = state  # a graph pickled before on-demand access: 3
+        self.on_demand = rest[0] if rest else None
         self._order = None
         self._by_kind = self._in_by_kind = self._numbers = self._names = None
         self._in_sources = {}
