@@ -288,6 +288,9 @@ class NodeDetails(BaseModel):
     node: Json = Field(description="id, kind, name, account, admin and every attribute (admin_proof, tags, ...)")
     edges_in: dict[str, int]
     edges_out: dict[str, int]
+    edges_out_note: str | None = Field(
+        None, description="Only on a graph with resource access on demand, for a principal: what is not counted"
+    )
 
 
 class EdgeDetail(Edge):

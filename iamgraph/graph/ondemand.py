@@ -27,7 +27,7 @@ from iamgraph.edges.techniques.resource_access import ResourceAccess
 from iamgraph.graph.estate import Estate
 from iamgraph.model.snapshot import Snapshot
 
-__all__ = ["AUTO_PRINCIPALS", "MODES", "ON_DEMAND_NOTE", "OnDemandAccess", "resolve_mode"]
+__all__ = ["AUTO_PRINCIPALS", "MODES", "ON_DEMAND_NOTE", "PRINCIPAL_ACCESS_NOTE", "OnDemandAccess", "resolve_mode"]
 
 MODES = ("auto", "eager", "on-demand")
 # ``auto``: on demand above this many principals (users and roles). At 5,000 principals the eager build
@@ -38,6 +38,7 @@ ON_DEMAND_NOTE = (
     "on demand: the access edges of the estate's own principals are made per resource by who-can, can and "
     "path; resources reached through principals are not counted here, nor compared by diff"
 )
+PRINCIPAL_ACCESS_NOTE = "resource access on demand: a principal's access edges are made per resource, not counted here"
 # access edges kept made, of the most recently made resources (at least the last one, however large): a
 # resource granted to a whole organisation of 50,000 principals has as many, a few hundred bytes each
 EDGES_KEPT = 2_000_000

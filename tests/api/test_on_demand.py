@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from iamgraph.edges.base import EdgeKind
 from iamgraph.graph.model import NodeKind
-from iamgraph.graph.ondemand import ON_DEMAND_NOTE
+from iamgraph.graph.ondemand import ON_DEMAND_NOTE, PRINCIPAL_ACCESS_NOTE
 from iamgraph.graph.queries import Analysis
 from iamgraph.ingest import load_snapshot
 
@@ -47,6 +47,10 @@ def test_queries_and_the_listing(demo: dict[str, tuple[Analysis, float]]) -> Non
                 assert _get(b, "/queries/path", **path) == _get(a, "/queries/path", **path)
                 compared += 1
         assert compared > 20
+        user = next(iter(eager.estate.principals))
+        lazy_node, eager_node = _get(b, "/graph/node", node=user), _get(a, "/graph/node", node=user)
+        assert lazy_node.pop("edges_out_note") == PRINCIPAL_ACCESS_NOTE and eager_node.get("edges_out_note") is None
+        assert lazy_node["edges_in"] == eager_node["edges_in"]
         noted = _get(b, "/queries/exposure")
         assert noted.pop("resource_access") == ON_DEMAND_NOTE
         assert noted["public_resources"] == _get(a, "/queries/exposure")["public_resources"]

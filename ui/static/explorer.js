@@ -470,6 +470,7 @@
       ["In organization", node.in_organization === undefined ? null : String(node.in_organization)],
       ["Edges in", countText(info.details.edges_in)],
       ["Edges out", countText(info.details.edges_out)],
+      ["Note", info.details.edges_out_note],
     ]));
     const tags = node.tags || {};
     box.appendChild(el("h3", { text: "Tags" }));

@@ -13,6 +13,8 @@ from typing import Any
 
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.errors import InputError
+from iamgraph.graph.model import PRINCIPAL_KINDS
+from iamgraph.graph.ondemand import PRINCIPAL_ACCESS_NOTE
 from iamgraph.graph.queries.base import Analysis, HopMemo, usable
 from iamgraph.graph.queries.budget import Deadline, check
 from iamgraph.graph.queries.whatif import WhatIf
@@ -44,11 +46,14 @@ def node_details(analysis: Analysis, ref: str) -> dict[str, Any]:
     node = analysis.resolve(ref, what="node")
     attrs = {k: (str(v) if k == "kind" else v) for k, v in analysis.graph.graph.nodes[node].items()}
     edges_in, edges_out = analysis.graph.node_edge_counts(node)
-    return {
+    out: dict[str, Any] = {
         "node": {"id": node, **attrs, "admin": bool(attrs.get("admin"))},
         "edges_in": dict(sorted(edges_in.items())),
         "edges_out": dict(sorted(edges_out.items())),
     }
+    if analysis.graph.on_demand is not None and attrs.get("kind") in PRINCIPAL_KINDS:
+        out["edges_out_note"] = PRINCIPAL_ACCESS_NOTE  # its access edges are not counted: they are not made
+    return out
 
 
 def _holds(cond: object) -> str:
