@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from iamgraph.edges.base import DerivedEdge
-from iamgraph.edges.techniques.resource_access import ResourceAccess
+from iamgraph.edges.techniques.resource_access import ResourceAccess, has_access_edges
 from iamgraph.graph.estate import Estate
 from iamgraph.model.snapshot import Snapshot
 
@@ -80,7 +80,7 @@ class OnDemandAccess:
     def handles(self, node: str) -> bool:
         """Is ``node`` a resource whose access edges are made on demand?"""
         res = self.estate.resources.get(node)
-        return res is not None and res.resource is not None and self._access().applies(res)
+        return res is not None and has_access_edges(res)
 
     def _access(self) -> ResourceAccess:
         if self._computed is None:

@@ -29,7 +29,7 @@ from iamgraph.policy.logic import Expr
 from iamgraph.policy.match import ResourceMatcher, ResourceResult
 from iamgraph.policy.variables import Lookup
 
-__all__ = ["OBJECTS_NOTE", "ResourceAccess", "resource_access_edges"]
+__all__ = ["OBJECTS_NOTE", "ResourceAccess", "has_access_edges", "resource_access_edges"]
 
 _IAM_TYPES = ("AWS::IAM::User", "AWS::IAM::Role", "AWS::IAM::Group", "AWS::IAM::ManagedPolicy")
 Candidate = tuple[str, PrincipalEntry | Principal]
@@ -463,6 +463,12 @@ class _AccessCache:
         return [_grant(cond, acts, decisions, self.shared) for cond, (acts, decisions) in groups.items()]
 
 
+def has_access_edges(res: ResourceEntry) -> bool:
+    """Can the resource have access edges at all (an inventory entry; IAM's own entities get their edges
+    from other techniques)?"""
+    return res.resource is not None and res.type not in _IAM_TYPES
+
+
 class ResourceAccess:
     """The access edges onto one resource at a time, from the candidates of the two indexes; the memos of
     ``_AccessCache`` carry over from one resource to the next. The build asks it for every resource; a
@@ -476,15 +482,11 @@ class ResourceAccess:
         self.index = _identity_index(estate)
         self.cache = _AccessCache(estate, share=share)
 
-    def applies(self, res: ResourceEntry) -> bool:
-        """Can the resource have access edges at all (IAM's own entities get theirs from other techniques)?"""
-        return res.resource is not None and res.type not in _IAM_TYPES
-
     def edges_onto(
         self, res: ResourceEntry, *, principals: bool = True, outsiders: bool = True
     ) -> Iterator[DerivedEdge]:
         """The resource's access edges in candidate order: each candidate's grants, proof and conditions."""
-        if not self.applies(res):
+        if not has_access_edges(res):
             return
         cache, catalog = self.cache, self.catalog
         cache.start()
