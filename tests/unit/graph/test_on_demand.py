@@ -24,7 +24,17 @@ from iamgraph.errors import InputError
 from iamgraph.export import to_cypher, to_graphml, to_json
 from iamgraph.graph.build import build_graph, summary
 from iamgraph.graph.model import NodeKind
-from iamgraph.graph.queries import Analysis, can, diff, exposure, find_paths, privesc, who_can
+from iamgraph.graph.queries import (
+    Analysis,
+    AssumeUnknown,
+    WhatIf,
+    can,
+    diff,
+    exposure,
+    find_paths,
+    privesc,
+    who_can,
+)
 from iamgraph.ingest import load_snapshot
 from iamgraph.review import review
 from iamgraph.store import load_analysis
@@ -106,6 +116,8 @@ def test_queries_on_the_demo_organization_answer_the_same() -> None:
     principals = sorted(eager.estate.principals)
     for r in _resources(eager):
         assert _text(who_can(lazy, r)) == _text(who_can(eager, r))
+        for whatif in WHAT_IFS:
+            assert _text(who_can(lazy, r, whatif=whatif)) == _text(who_can(eager, r, whatif=whatif))
         for level in ("Read", "Write", "Permissions management"):
             assert _text(who_can(lazy, r, access_level=level)) == _text(who_can(eager, r, access_level=level))
         actions = sorted({a for e in eager.graph.in_edges_of(r, ACCESS) for a in e.actions})
@@ -129,6 +141,13 @@ def test_queries_on_the_demo_organization_answer_the_same() -> None:
         for query in (ViewQuery(kind="neighbourhood", node=r, limit=3), ViewQuery(kind="who-can", resource=r, limit=5)):
             assert _text(_principal_out_access(build_view(lazy, query), eager)) == _text(build_view(eager, query))
     assert _text(build_view(lazy, ViewQuery(kind="exposure"))) != _text(build_view(eager, ViewQuery(kind="exposure")))
+
+
+WHAT_IFS = (
+    WhatIf({}, AssumeUnknown.DENY),
+    WhatIf({}, AssumeUnknown.ALLOW),
+    WhatIf({"aws:MultiFactorAuthPresent": "true", "aws:SourceIp": "203.0.113.7"}),
+)
 
 
 def _principal_out_access(view: dict[str, Any], eager: Analysis) -> dict[str, Any]:
