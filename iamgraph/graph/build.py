@@ -5,19 +5,18 @@ from __future__ import annotations
 import gc
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.edges.registry import techniques
 from iamgraph.edges.techniques._privesc import index as privesc_index
 from iamgraph.edges.techniques.resource_access import ResourceAccess
-from iamgraph.errors import InputError
 from iamgraph.graph.admin import AdminVerdict, admin_verdict
 from iamgraph.graph.control import control_edges
 from iamgraph.graph.estate import Estate
 from iamgraph.graph.model import AccessGraph, NodeKind
-from iamgraph.graph.ondemand import MODES, OnDemandAccess, resolve_mode
+from iamgraph.graph.ondemand import OnDemandAccess, resolve_mode
 from iamgraph.graph.outside import ANYONE
 from iamgraph.graph.subsume import AdminSubsumption
 from iamgraph.model.snapshot import Snapshot
@@ -62,12 +61,9 @@ def build_graph(snapshot: Snapshot, *, progress: Progress | None = None, resourc
     leaves the graph an ``OnDemandAccess`` that makes the others onto a resource when a query asks for
     them (``iamgraph.graph.ondemand``: for estates whose access edges would not fit in memory); ``auto``
     is ``eager`` up to ``AUTO_PRINCIPALS`` users and roles, ``on-demand`` above."""
-    if resource_access not in MODES:
-        raise InputError(
-            f'"{resource_access}" is not one of {", ".join(MODES)}', element="resource access (--resource-access)"
-        )
+    on_demand = resolve_mode(resource_access, snapshot) == "on-demand"  # checked there
     with collector_paused():
-        return _build(snapshot, progress, on_demand=resolve_mode(resource_access, snapshot) == "on-demand")
+        return _build(snapshot, progress, on_demand=on_demand)
 
 
 def _build(snapshot: Snapshot, progress: Progress | None, *, on_demand: bool = False) -> AccessGraph:
@@ -87,11 +83,12 @@ def _build(snapshot: Snapshot, progress: Progress | None, *, on_demand: bool = F
         t0 = time.perf_counter()
         if progress:
             progress(tech.name, i, len(found))
-        derived = tech.derive(estate)
+        derived: Iterable[DerivedEdge]
         if on_demand and tech.name == ACCESS_TECHNIQUE:  # outsiders' now, the estate's when asked
             g.on_demand = OnDemandAccess(estate)
-            access = ResourceAccess(estate)
-            derived = (e for res in estate.resources.values() for e in access.edges_onto(res, principals=False))
+            derived = _outsiders_access(estate)
+        else:
+            derived = tech.derive(estate)
         for edge in derived:
             if covered.covers(edge):
                 continue
@@ -114,6 +111,13 @@ def _build(snapshot: Snapshot, progress: Progress | None, *, on_demand: bool = F
     if progress:
         progress("done", len(found), len(found))
     return g
+
+
+def _outsiders_access(estate: Estate) -> Iterator[DerivedEdge]:
+    """The access edges of outsiders onto every resource, in the order the full build makes them."""
+    access = ResourceAccess(estate)
+    for res in estate.resources.values():
+        yield from access.edges_onto(res, principals=False)
 
 
 def _add_nodes(estate: Estate, g: AccessGraph) -> None:

@@ -24,10 +24,19 @@ from typing import Any
 
 from iamgraph.edges.base import DerivedEdge
 from iamgraph.edges.techniques.resource_access import ResourceAccess, has_access_edges
+from iamgraph.errors import InputError
 from iamgraph.graph.estate import Estate
 from iamgraph.model.snapshot import Snapshot
 
-__all__ = ["AUTO_PRINCIPALS", "MODES", "ON_DEMAND_NOTE", "PRINCIPAL_ACCESS_NOTE", "OnDemandAccess", "resolve_mode"]
+__all__ = [
+    "AUTO_PRINCIPALS",
+    "MODES",
+    "ON_DEMAND_NOTE",
+    "PRINCIPAL_ACCESS_NOTE",
+    "OnDemandAccess",
+    "check_mode",
+    "resolve_mode",
+]
 
 MODES = ("auto", "eager", "on-demand")
 # ``auto``: on demand above this many principals (users and roles). At 5,000 principals the eager build
@@ -45,9 +54,16 @@ EDGES_KEPT = 2_000_000
 MEMO_LIMIT = 2_000_000  # entries of the evaluation memos before they start afresh (about 1 GB at 50k)
 
 
+def check_mode(mode: str, element: str) -> str:
+    """``mode`` when it is one of ``MODES``, else a one-line input error naming ``element``."""
+    if mode not in MODES:
+        raise InputError(f'"{mode}" is not one of {", ".join(MODES)}', element=element)
+    return mode
+
+
 def resolve_mode(mode: str, snapshot: Snapshot) -> str:
     """``eager`` or ``on-demand``: ``mode`` itself, or what ``auto`` stands for with this snapshot."""
-    if mode != "auto":
+    if check_mode(mode, "resource access (--resource-access)") != "auto":
         return mode
     principals = sum(len(a.users) + len(a.roles) for a in snapshot.accounts.values())
     return "on-demand" if principals > AUTO_PRINCIPALS else "eager"
@@ -64,9 +80,6 @@ class OnDemandAccess:
         self.estate = estate
         self._lock = threading.Lock()
         self.computed = 0  # resources computed so far (a benchmark reports it)
-        self._fresh()
-
-    def _fresh(self) -> None:
         self._computed: ResourceAccess | None = None
         self._memo: dict[str, Made] = {}
         self._kept = 0  # access edges in the memo

@@ -16,9 +16,8 @@ from functools import cache
 from pathlib import Path
 
 from iamgraph import __version__
-from iamgraph.errors import InputError
 from iamgraph.graph.build import collector_paused
-from iamgraph.graph.ondemand import MODES, resolve_mode
+from iamgraph.graph.ondemand import check_mode, resolve_mode
 from iamgraph.graph.queries.base import Analysis
 from iamgraph.ingest import load_snapshot
 
@@ -110,12 +109,9 @@ def _hidden(rel: Path) -> bool:
 
 def resource_access_mode(given: str | None = None) -> str:
     """``given``, else IAMGRAPH_RESOURCE_ACCESS, else ``auto`` (see ``build_graph``); checked."""
-    mode = given or os.environ.get("IAMGRAPH_RESOURCE_ACCESS") or "auto"
-    if mode not in MODES:
-        raise InputError(
-            f'"{mode}" is not one of {", ".join(MODES)}', element="--resource-access (IAMGRAPH_RESOURCE_ACCESS)"
-        )
-    return mode
+    return check_mode(
+        given or os.environ.get("IAMGRAPH_RESOURCE_ACCESS") or "auto", "--resource-access (IAMGRAPH_RESOURCE_ACCESS)"
+    )
 
 
 def load_analysis(

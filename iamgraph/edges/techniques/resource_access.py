@@ -473,8 +473,8 @@ class ResourceAccess:
     """The access edges onto one resource at a time, from the candidates of the two indexes; the memos of
     ``_AccessCache`` carry over from one resource to the next. The build asks it for every resource; a
     graph built with resource access on demand asks it for the resources a query reaches
-    (``iamgraph.graph.ondemand``), which is why ``edges_onto`` can leave out either side of the candidates:
-    principals of the estate, or outsiders (anyone, accounts and principals outside the snapshot, services)."""
+    (``iamgraph.graph.ondemand``), which is why ``edges_onto`` can leave out the principals of the estate and
+    make the outsiders' edges only (anyone, accounts and principals outside the snapshot, services)."""
 
     def __init__(self, estate: Estate, *, share: bool = True) -> None:
         self.estate = estate
@@ -482,9 +482,7 @@ class ResourceAccess:
         self.index = _identity_index(estate)
         self.cache = _AccessCache(estate, share=share)
 
-    def edges_onto(
-        self, res: ResourceEntry, *, principals: bool = True, outsiders: bool = True
-    ) -> Iterator[DerivedEdge]:
+    def edges_onto(self, res: ResourceEntry, *, principals: bool = True) -> Iterator[DerivedEdge]:
         """The resource's access edges in candidate order: each candidate's grants, proof and conditions."""
         if not has_access_edges(res):
             return
@@ -503,8 +501,6 @@ class ResourceAccess:
         objects = _objects_of(res)  # S3: "some object of the bucket", decided as a pattern request
         object_actions = tuple(a for a in catalog.actions_on(objects.arn)) if objects is not None else ()
         for node, p in candidates.items():
-            if not (principals if isinstance(p, PrincipalEntry) else outsiders):
-                continue
             grants = cache.access(p, res, actions)
             if objects is not None and object_actions:
                 grants = cache.merged(grants, cache.access(p, objects, object_actions))
@@ -522,13 +518,10 @@ class ResourceAccess:
                 )
 
     def memo_size(self) -> int:
-        """How many entries the memos that grow with the resources asked hold (see ``reset``)."""
+        """How many entries the memos that grow with the resources asked hold (a long-lived caller bounds them
+        by starting a new instance)."""
         c = self.cache
         return len(c.answers) + len(c.outcomes) + len(c.principal_side) + len(c.resource_side) + len(c.own)
-
-    def reset(self) -> None:
-        """Drop the memos (a long-lived process asking for resource after resource bounds them this way)."""
-        self.cache = _AccessCache(self.estate, share=self.cache.share)
 
 
 @register("resource-access", "resource_access", "principal can perform actions on a resource")
