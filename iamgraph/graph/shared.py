@@ -47,6 +47,14 @@ class SharedDecisions:
         self._decided: dict[tuple[str, int], tuple[object, ConditionClause]] = {}
         self._resource_side: dict[tuple[str, str], tuple[tuple[Statement, ...], tuple[Clause, ...]] | None] = {}
 
+    def forget_requests(self) -> None:
+        """Let go of the decisions on particular resources (``alike``) and what they were keyed by; the
+        principals' ``anywhere`` decisions stay (the admin checks ask them throughout a build)."""
+        self._alike.clear()
+        self._caller_side.clear()
+        self._decided.clear()
+        self._resource_side.clear()
+
     def anywhere(self, principal: PrincipalEntry, action: str, *, org_policies: bool) -> Decision:
         """``evaluate(principal, action, "*", resource_account=principal.account, org_policies=...)``: may the
         principal do ``action`` on some resource of its own account (the admin probes)?

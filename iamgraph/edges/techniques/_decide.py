@@ -81,6 +81,14 @@ class Decider:
         self._targets: dict[tuple[object, ...], Decision | None] = {}  # on_target answers by its arguments
         self._plans: dict[tuple[str, str, str], _Plan] = {}
 
+    def forget_requests(self) -> None:
+        """Let go of the decisions on particular targets and resources (one technique's questions: the
+        next asks about other actions), keeping what is per principal and action (plans, bearings)."""
+        self._memo.clear()
+        self._targets.clear()
+        self._bearing_rbp.clear()
+        self._block_hits.clear()
+
     def _bears(self, res: ResourceEntry, action: str, p: PrincipalEntry) -> bool:
         """The resource's policy has a statement bearing on ``p`` doing ``action`` (memoised)."""
         if res.policy is None or not self.estate.names_action(res.policy, action):

@@ -11,7 +11,7 @@ from iamgraph.model.policy import Policy, PolicyKind
 from iamgraph.policy.logic import Expr, conj
 from iamgraph.policy.parse import parse_policy
 
-__all__ = ["SYNTHETIC", "WRITTEN_POLICY", "Alternatives", "make_edge", "synthetic_policy"]
+__all__ = ["SYNTHETIC", "WRITTEN_POLICY", "Alternatives", "forget_proofs", "make_edge", "shared", "synthetic_policy"]
 
 SYNTHETIC = "(hypothetical)"  # name prefix of the policies techniques make up; never shown as proof
 
@@ -35,6 +35,26 @@ WRITTEN_POLICY = synthetic_policy(
 _CACHE_SIZE = 200_000
 _PROOFS: dict[tuple[int, ...], tuple[tuple[MatchedStatement, ...], Expr, tuple[Decision, ...], Expr]] = {}
 _DECIDING: dict[int, tuple[tuple[MatchedStatement, ...], Decision]] = {}
+
+
+_SHARED: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
+def shared(names: tuple[str, ...]) -> tuple[str, ...]:
+    """One tuple object for equal tuples of names (an edge's actions, its ``via``): millions of edges
+    name the same few action lists, and a tuple of their own cost each 48-64 bytes."""
+    hit = _SHARED.get(names)
+    if hit is None:
+        if len(_SHARED) >= _CACHE_SIZE:
+            _SHARED.clear()
+        hit = _SHARED[names] = names
+    return hit
+
+
+def forget_proofs() -> None:
+    """Empty the proof memos (they keep the decisions they were made from alive)."""
+    _PROOFS.clear()
+    _DECIDING.clear()
 
 
 def _deciding(d: Decision) -> tuple[MatchedStatement, ...]:
@@ -105,10 +125,10 @@ def make_edge(
         target=target,
         kind=kind,
         technique=technique,
-        actions=tuple(steps),
+        actions=shared(tuple(steps)),
         proof=proof,
         conditions=conditions,
-        via=via,
+        via=shared(via) if via else via,
         note=note,
     )
 

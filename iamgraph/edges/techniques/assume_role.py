@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 from iamgraph.edges.base import DerivedEdge, EdgeKind, new_edge, proof_of
 from iamgraph.edges.registry import register
+from iamgraph.edges.techniques._edges import shared
 from iamgraph.evaluation.request import Principal
 from iamgraph.graph.estate import Estate, PrincipalEntry
 from iamgraph.graph.outside import (
@@ -114,7 +115,7 @@ def assume_role_edges(estate: Estate) -> Iterator[DerivedEdge]:
                     target=role.arn,
                     kind=EdgeKind.ASSUME,
                     technique=action,
-                    actions=(action,),
+                    actions=shared((action,)),
                     proof=proof_of([d]),
                     conditions=d.residual,
                 )

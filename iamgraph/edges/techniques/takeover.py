@@ -16,7 +16,7 @@ account's EC2 instance roles.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 from iamgraph.edges.base import DerivedEdge, EdgeKind
@@ -34,6 +34,7 @@ __all__ = ["TAKEOVERS", "Takeover", "takeover_edges"]
 
 SELF_GRANTED = "(self-granted)"  # suffix: allowed by a resource policy statement the source adds
 _EC2 = "ec2.amazonaws.com"
+_ARN = "{arn}"  # the request names the resource itself
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,13 +43,13 @@ class Takeover:
     group: str
     steps: tuple[tuple[str, str], ...]  # (action, request resource template; "{arn}" is the resource)
     note: str = ""
+    technique: str = field(init=False, compare=False)  # the actions joined by "+" (an edge's technique)
 
-    @property
-    def technique(self) -> str:
-        return "+".join(a.removesuffix(SELF_GRANTED) for a, _ in self.steps)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "technique", "+".join(a.removesuffix(SELF_GRANTED) for a, _ in self.steps))
 
 
-def _t(rtype: str, group: str, *actions: str, on: str = "{arn}", note: str = "", **other: str) -> Takeover:
+def _t(rtype: str, group: str, *actions: str, on: str = _ARN, note: str = "", **other: str) -> Takeover:
     """A takeover whose actions all name ``on`` except those given a template in ``other``."""
     steps = tuple((a, other.get(a.split(":", 1)[1].removesuffix(SELF_GRANTED), on)) for a in actions)
     return Takeover(rtype, group, steps, note)
@@ -103,7 +104,9 @@ TAKEOVERS: tuple[Takeover, ...] = (
 
 
 def _fill(idx: PrivescIndex, template: str, res: ResourceEntry) -> str:
-    """The request resource of a step for ``res`` (built once per estate)."""
+    """The request resource of a step for ``res`` (built once per estate; most steps name the resource)."""
+    if template == _ARN:
+        return res.arn
     filled: dict[tuple[str, str], str] = idx.memo("takeover-requests", dict)
     key = (template, res.arn)
     hit = filled.get(key)
