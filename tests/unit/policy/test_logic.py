@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from iamgraph.model.policy import ConditionClause, Effect, PolicyKind, StatementRef
 from iamgraph.policy.logic import And, Atom, Not, Or, atoms, conj, disj, expr_to_json, neg, substitute
 
@@ -137,3 +142,27 @@ def test_expr_to_json() -> None:
     }
     assert expr_to_json(atom("z", undecidable=True))["undecidable"] is True
     assert expr_to_json(disj([A, B])) == expr_to_json(disj([B, A]))  # stable order
+
+
+_NESTED = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from tests.unit.policy.test_logic import atom
+from iamgraph.policy.logic import conj, disj, expr_to_json, neg
+a, b, c, d, e = (atom(k) for k in "abcde")
+x = conj([neg(disj([conj([a, b]), c, d])), neg(disj([conj([a, b]), e, d])), disj([conj([c, e]), conj([b, d])])])
+print(json.dumps(expr_to_json(x)))
+"""
+
+
+def test_expr_to_json_is_the_same_in_every_process() -> None:
+    """The parts of an And or Or that holds another And or Or come out in one order whatever the hash seed
+    of the process (the text of a frozenset follows its items' hashes): the same edge, the same JSON."""
+    root = str(Path(__file__).resolve().parents[3])
+    outputs = set()
+    for seed in range(8):
+        env = {**os.environ, "PYTHONHASHSEED": str(seed)}
+        run = subprocess.run([sys.executable, "-c", _NESTED, root], env=env, capture_output=True, text=True, cwd=root)
+        assert run.returncode == 0, run.stderr
+        outputs.add(run.stdout)
+    assert len(outputs) == 1
