@@ -144,6 +144,10 @@ class Alternatives:
         """An unconditional edge is kept for the pair: nothing later can be kept."""
         return self._kept.get((source, target), False)
 
+    def holds(self, source: str, target: str) -> bool:
+        """An edge is kept for the pair (a later one is kept only when unconditional)."""
+        return (source, target) in self._kept
+
     def keep(self, edge: DerivedEdge) -> bool:
         pair = (edge.source, edge.target)
         if pair in self._kept and (self._kept[pair] or edge.conditional):

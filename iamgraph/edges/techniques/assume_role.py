@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from iamgraph.edges.base import DerivedEdge, EdgeKind, new_edge, proof_of
 from iamgraph.edges.registry import register
 from iamgraph.edges.techniques._edges import shared
+from iamgraph.evaluation.decision import Decision, MatchedStatement
 from iamgraph.evaluation.request import Principal
 from iamgraph.graph.estate import Estate, PrincipalEntry
 from iamgraph.graph.outside import (
@@ -89,6 +90,7 @@ def _ids(estate: Estate) -> dict[str, PrincipalEntry]:
 
 @register("assume-role", "assume_role", "sts:AssumeRole / AssumeRoleWithWebIdentity / AssumeRoleWithSAML")
 def assume_role_edges(estate: Estate) -> Iterator[DerivedEdge]:
+    proofs: dict[int, tuple[tuple[MatchedStatement, ...], Decision]] = {}  # principals of a class share a decision
     for role in estate.roles():
         res = estate.resources.get(role.arn)
         trust = res.policy if res else None
@@ -110,12 +112,15 @@ def assume_role_edges(estate: Estate) -> Iterator[DerivedEdge]:
                     d = estate.evaluate(principal, action, role.arn, identity=(ALLOW_ALL,))
                 if not d.possible:
                     continue
+                proof = proofs.get(id(d))
+                if proof is None:
+                    proof = proofs[id(d)] = (proof_of([d]), d)  # the decision kept: its id stays its own
                 yield new_edge(
                     source=source,
                     target=role.arn,
                     kind=EdgeKind.ASSUME,
                     technique=action,
                     actions=shared((action,)),
-                    proof=proof_of([d]),
+                    proof=proof[0],
                     conditions=d.residual,
                 )

@@ -14,7 +14,7 @@ is emitted, and a later one only when it is unconditional and the emitted ones a
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.edges.registry import register
@@ -41,10 +41,10 @@ class Recipe:
     instance_profile: bool = False  # an EC2-trusting role must be in an instance profile
     passed_to: str | None = USE  # value of iam:PassedToService (None: left unknown)
     note: str = ""
+    technique: str = field(init=False, compare=False)  # iam:PassRole and the actions joined by "+"
 
-    @property
-    def technique(self) -> str:
-        return "+".join((PASS, *(a.removesuffix(SELF_GRANTED) for a in self.actions)))
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "technique", "+".join((PASS, *(a.removesuffix(SELF_GRANTED) for a in self.actions))))
 
 
 def _r(
@@ -208,7 +208,8 @@ def _group_edges(idx: PrivescIndex, p: PrincipalEntry, recipes: list[Recipe]) ->
             for role, trust in roles:
                 if role.arn == p.arn or kept.settled(p.arn, role.arn):
                     continue
-                edge = _edge(idx, p, recipe, service, role, trust, steps)
+                firm_only = kept.holds(p.arn, role.arn)  # a conditional edge is kept: only an unconditional one counts
+                edge = _edge(idx, p, recipe, service, role, trust, steps, firm_only=firm_only)
                 if edge is not None and kept.keep(edge):
                     yield edge
 
@@ -248,7 +249,11 @@ def _edge(
     role: PrincipalEntry,
     trust: Decision,
     steps: dict[str, Decision],
+    *,
+    firm_only: bool = False,
 ) -> DerivedEdge | None:
+    """The edge of one recipe to one role (``firm_only``: only when it is unconditional; a conditional one
+    is not made)."""
     passed_to = service if recipe.passed_to == USE else recipe.passed_to
     extra = {"iam:PassedToService": passed_to} if passed_to else None
     passing = idx.on_target(p, PASS, role.arn, account=p.account, extra=extra)
@@ -261,4 +266,6 @@ def _edge(
         for action in _PROFILE_STEPS:
             all_steps[action] = idx.decide(p, action, _PROFILE.format(a=p.account))
         note = "; ".join(n for n in (note, "the role has no instance profile: the source creates one") if n)
+    if firm_only and not (trust.residual is True and all(d.residual is True for d in all_steps.values())):
+        return None
     return make_edge(p.arn, role.arn, EdgeKind.ESCALATE, recipe.technique, all_steps, support=(trust,), note=note)

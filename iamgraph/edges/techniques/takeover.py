@@ -185,7 +185,8 @@ def _source_edges(idx: PrivescIndex, p: PrincipalEntry, takeovers: list[Takeover
         for role, places in runs.items():
             if role == p.arn or group.settled(p.arn, role):
                 continue
-            edge = _best(idx, p, takeover, role, places, uniform)
+            firm_only = group.holds(p.arn, role)  # a conditional edge is kept: only an unconditional one counts
+            edge = _best(idx, p, takeover, role, places, uniform, firm_only=firm_only)
             if edge is not None and group.keep(edge):
                 yield edge
 
@@ -199,8 +200,17 @@ class _Uniform:
         self.actions = [a.removesuffix(SELF_GRANTED) for a, _ in takeover.steps]
         self.done = False
         self.steps: dict[str, Decision] | None = None
+        self._accounts: dict[str, bool] = {}  # account -> applies to its resources without a policy
 
     def applies(self, res: ResourceEntry) -> bool:
+        if res.policy is None:  # then only the account counts: asked once, not once per resource
+            hit = self._accounts.get(res.account)
+            if hit is None:
+                hit = self._accounts[res.account] = self._applies(res)
+            return hit
+        return self._applies(res)
+
+    def _applies(self, res: ResourceEntry) -> bool:
         return all(self.idx.uniform(self.p, a, res) for a in self.actions)
 
     def steps_on(self, res: ResourceEntry) -> dict[str, Decision] | None:
@@ -216,8 +226,11 @@ def _best(
     role: str,
     places: list[tuple[ResourceEntry, Decision | None]],
     uniform: _Uniform,
+    *,
+    firm_only: bool = False,
 ) -> DerivedEdge | None:
-    """The least conditional edge to ``role`` through one of the resources running as it."""
+    """The least conditional edge to ``role`` through one of the resources running as it (``firm_only``:
+    an unconditional one or None; the conditional ones are not made)."""
     best: DerivedEdge | None = None
     seen: set[tuple[int, ...]] = set()
     for res, trust in places:
@@ -229,6 +242,12 @@ def _best(
         if same in seen:
             continue  # the same decisions as through an earlier resource
         seen.add(same)
+        if firm_only and not (
+            all(d.residual is True for d in steps.values()) and (trust is None or trust.residual is True)
+        ):
+            if alike:
+                return None  # every other such resource would give the same conditional edge
+            continue
         edge = make_edge(
             p.arn, role, EdgeKind.ESCALATE, takeover.technique, steps,
             support=(trust,) if trust is not None else (), via=(res.arn,), note=takeover.note,
