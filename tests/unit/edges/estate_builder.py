@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -276,6 +278,19 @@ def load(tmp_path: Path, *accounts: Account, organization: Doc | None = None) ->
     if organization is not None:
         (root / "organization.json").write_text(json.dumps(organization))
     return load_snapshot(root)
+
+
+GENERATOR = Path(__file__).resolve().parents[3] / "bench" / "generate.py"
+
+
+def generated(tmp_path: Path, seed: int, *, principals: int, accounts: int, resources: int) -> Path:
+    """A snapshot of bench/generate.py (cross-account trusts, conditions, resource policies) in ``tmp_path``."""
+    out = tmp_path / f"generated-{seed}-{principals}-{accounts}-{resources}"
+    if not out.exists():
+        sizes = ["--principals", str(principals), "--accounts", str(accounts), "--resources", str(resources)]
+        run = [sys.executable, str(GENERATOR), *sizes, "--seed", str(seed), "--out", str(out)]
+        subprocess.run(run, check=True, capture_output=True)
+    return out
 
 
 def graph(tmp_path: Path, *accounts: Account, organization: Doc | None = None) -> AccessGraph:

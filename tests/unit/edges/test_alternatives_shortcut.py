@@ -4,8 +4,6 @@ one of making every alternative's edge and letting ``Alternatives.keep`` turn th
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,28 +13,24 @@ from iamgraph.export import to_json
 from iamgraph.graph.build import build_graph
 from iamgraph.ingest import load_snapshot
 
-from .estate_builder import ACCOUNT, Account, allow, arn, graph, one, trust_service
+from .estate_builder import ACCOUNT, Account, allow, arn, generated, graph, one, trust_service
 
 ROOT = Path(__file__).resolve().parents[3]
 ATTACKER = arn("user", "attacker")
 ROLE = arn("role", "runner")
 FUNCTION = f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:orders"
 MFA = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
-GENERATOR = ROOT / "bench" / "generate.py"
-
-
-def _estate(tmp: Path, seed: int) -> Path:
-    out = tmp / f"estate-{seed}"
-    args = ["--principals", "120", "--accounts", "2", "--resources", "200", "--seed", str(seed), "--out", str(out)]
-    subprocess.run([sys.executable, str(GENERATOR), *args], check=True, capture_output=True)
-    return out
 
 
 @pytest.mark.parametrize("seed", [None, 1, 7, 13])
 def test_skipping_conditional_alternatives_changes_no_edge(
     seed: int | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = ROOT / "fixtures" / "demo-org" if seed is None else _estate(tmp_path, seed)
+    path = (
+        ROOT / "fixtures" / "demo-org"
+        if seed is None
+        else generated(tmp_path, seed, principals=120, accounts=2, resources=200)
+    )
     held = 0
     holds = Alternatives.holds
 

@@ -5,8 +5,6 @@ go before the next, with the same graph, edge for edge, as when they are all kep
 from __future__ import annotations
 
 import pickle
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,16 +18,10 @@ from iamgraph.graph.build import build_graph
 from iamgraph.graph.estate import Estate
 from iamgraph.ingest import load_snapshot
 
+from .estate_builder import generated
+
 ROOT = Path(__file__).resolve().parents[3]
 DEMO = ROOT / "fixtures" / "demo-org"
-GENERATOR = ROOT / "bench" / "generate.py"
-
-
-def _generated(tmp: Path, seed: int) -> Path:
-    out = tmp / f"estate-{seed}"
-    args = ["--principals", "80", "--accounts", "3", "--resources", "120", "--seed", str(seed), "--out", str(out)]
-    subprocess.run([sys.executable, str(GENERATOR), *args], check=True, capture_output=True)
-    return out
 
 
 def test_non_access_edges_share_one_read_only_empty_access() -> None:
@@ -80,7 +72,7 @@ def _built(path: Path, monkeypatch: pytest.MonkeyPatch, *, forget: bool) -> tupl
 def test_letting_memos_go_between_techniques_changes_no_edge(
     seed: int | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = DEMO if seed is None else _generated(tmp_path, seed)
+    path = DEMO if seed is None else generated(tmp_path, seed, principals=80, accounts=3, resources=120)
     kept, _ = _built(path, monkeypatch, forget=False)
     forgot, estates = _built(path, monkeypatch, forget=True)
     assert forgot == kept
