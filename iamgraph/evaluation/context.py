@@ -92,6 +92,18 @@ class Context:
             return cls(norm, KeyPatterns.of(unknown), KeyPatterns.of(known))
         return _new_context(norm, KeyPatterns.of(unknown), KeyPatterns.of(known))
 
+    @classmethod
+    def extended(
+        cls, base: Mapping[str, Value], extra: Mapping[str, object], *, unknown: KeyPatterns, known: KeyPatterns
+    ) -> Context:
+        """``Context.build({**raw, **extra}, ...)`` where ``base`` is ``Context.build(raw).values``, made
+        once: the keys of ``extra`` (lower-cased, values normalised) over a copy of ``base``. For requests
+        that add a few resource keys to a principal's many keys (every evaluation of a graph build)."""
+        merged = dict(base)
+        for k, v in extra.items():
+            merged[k.lower()] = v if type(v) is str else _normalise(v)
+        return _new_context(merged, unknown, known)
+
     def lookup(self, key: str) -> Value | _Marker | None:
         """``key`` must already be lower case."""
         v = self.values.get(key)

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
-from iamgraph.evaluation.context import Context, KeyPatterns
+from iamgraph.evaluation.context import Context, KeyPatterns, Value
 from iamgraph.evaluation.decision import Decision
 from iamgraph.evaluation.engine import evaluate
 from iamgraph.evaluation.keys import PRINCIPAL_KEY_PATTERNS, principal_keys
@@ -27,6 +27,7 @@ from iamgraph.policy.variables import Lookup
 __all__ = ["Estate", "PrincipalEntry", "ResourceEntry"]
 
 _RESOURCE_KNOWN = ("aws:resourcetag/*", "aws:resourceaccount", "aws:resourceorgid", "aws:resourceorgpaths")
+_ANY_KEY = KeyPatterns.of("*")  # every key not given is unknown (partial evaluation)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,6 +69,7 @@ class Estate:
         self.resources: dict[str, ResourceEntry] = {}
         self._allow_cache: dict[tuple[str, str], bool] = {}
         self._lookups: dict[str, Lookup] = {}
+        self._principal_contexts: dict[str, tuple[Mapping[str, Value], Mapping[str, object]]] = {}
         self.shared = SharedDecisions(self)  # decisions shared between requests with the same inputs
         for account in snapshot.accounts.values():
             self._add_account(account)
@@ -214,6 +216,15 @@ class Estate:
             self._allow_cache[key] = hit
         return hit
 
+    def _principal_values(self, principal: PrincipalEntry) -> Mapping[str, Value]:
+        """The principal's context keys as a request context has them (lower case, values normalised), made
+        once per principal (hypothetical entries share their principal's values) instead of once per request."""
+        hit = self._principal_contexts.get(principal.arn)
+        if hit is None or hit[1] is not principal.context_values:
+            made = Context.build(principal.context_values).values
+            hit = self._principal_contexts[principal.arn] = (made, principal.context_values)
+        return hit[0]
+
     def lookup_for(self, principal: PrincipalEntry) -> Lookup:
         """Context lookup of the principal's known keys (for Resource elements with policy variables)."""
         found = self._lookups.get(principal.arn)
@@ -268,9 +279,11 @@ class Estate:
         property)."""
         res = self.resources.get(resource) or self._bucket_of(resource)
         owner = resource_account or (res.account if res else _arn_account(resource))
+        base: Mapping[str, Value] | None = None
         if isinstance(principal, PrincipalEntry):
             p, ident, bounds, scps = principal.principal, principal.identity, principal.boundaries, principal.scps
-            values: dict[str, object] = dict(principal.context_values)
+            base = self._principal_values(principal)
+            values: dict[str, object] = {}
             known = principal.known
         else:  # an outside principal (external account, service, provider, anyone)
             p, ident, bounds, scps = principal, (), (), ()
@@ -289,8 +302,11 @@ class Estate:
                 values[f"aws:ResourceTag/{k}"] = v
         if extra:
             values.update(extra)
-        ctx = Context.build(values, unknown="*")
-        ctx = Context(ctx.values, ctx.unknown, known)
+        if base is not None:
+            ctx = Context.extended(base, values, unknown=_ANY_KEY, known=known)
+        else:
+            ctx = Context.build(values, unknown="*")
+            ctx = Context(ctx.values, ctx.unknown, known)
         rbp = policy if policy is not None else (res.policy if res else None)
         policies = PolicySet(
             identity=ident,

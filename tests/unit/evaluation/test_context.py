@@ -92,3 +92,19 @@ class TestKeyPatterns:
         assert KeyPatterns.of("*") and "x" in KeyPatterns.of("*")
         assert 5 not in KeyPatterns.of("*")
         assert "aws:sourceip" in KeyPatterns.of("aws:SourceIp")
+
+
+def test_extended_is_build_of_the_merged_values() -> None:
+    """``Context.extended`` (a principal's keys normalised once, a request's resource keys added) gives the
+    context ``Context.build`` gives for the merged values: keys lower-cased, values normalised, the added
+    keys winning."""
+    raw = {"aws:username": "alice", "aws:PrincipalTag/Team": "blue", "aws:MultiFactorAuthPresent": True}
+    extra = {"aws:ResourceAccount": "111122223333", "aws:ResourceOrgPaths": ["o-1/r-1/"], "aws:ResourceTag/n": 3}
+    extra["aws:principaltag/team"] = "red"  # another case of a key of ``raw``: the added value wins
+    unknown, known = KeyPatterns.of("*"), KeyPatterns.of(["aws:resourcetag/*"])
+    made = Context.extended(Context.build(raw).values, extra, unknown=unknown, known=known)
+    expected = Context.build({**raw, **extra}, unknown="*", known=["aws:resourcetag/*"])
+    assert made == expected and dict(made.values) == dict(expected.values)
+    assert made.lookup("aws:principaltag/team") == "red" and made.lookup("aws:resourcetag/n") == "3"
+    assert made.lookup("aws:resourceorgpaths") == ("o-1/r-1/",) and made.lookup("aws:sourceip") is UNKNOWN
+    assert made.lookup("aws:resourcetag/other") is None  # known: absent means absent
