@@ -118,8 +118,8 @@ def _build(snapshot: Snapshot, progress: Progress | None, *, on_demand: bool = F
 def _forget_requests(estate: Estate) -> None:
     """Between techniques: let go of the memoised decisions on particular resources and targets. Each
     technique asks about its own actions, so the next would not find its questions there; kept, they
-    were over a gigabyte of the peak of a 50,000-principal build. What is per principal and action stays
-    (admin checks, statement plans, service trusts)."""
+    were 836 MB of the peak of a 50,000-principal build (4,665 against 3,829 MB). What is per principal
+    and action stays (admin checks, statement plans, service trusts)."""
     privesc_index(estate).forget_requests()
     estate.shared.forget_requests()
     forget_proofs()

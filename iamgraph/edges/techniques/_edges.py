@@ -3,7 +3,7 @@ conditions ANDed over every step, and the choice among alternative techniques fo
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from iamgraph.edges.base import DerivedEdge, EdgeKind, new_edge, proof_of
 from iamgraph.evaluation.decision import Decision, MatchedStatement
@@ -11,7 +11,16 @@ from iamgraph.model.policy import Policy, PolicyKind
 from iamgraph.policy.logic import Expr, conj
 from iamgraph.policy.parse import parse_policy
 
-__all__ = ["SYNTHETIC", "WRITTEN_POLICY", "Alternatives", "forget_proofs", "make_edge", "shared", "synthetic_policy"]
+__all__ = [
+    "SYNTHETIC",
+    "WRITTEN_POLICY",
+    "Alternatives",
+    "forget_proofs",
+    "make_edge",
+    "outright",
+    "shared",
+    "synthetic_policy",
+]
 
 SYNTHETIC = "(hypothetical)"  # name prefix of the policies techniques make up; never shown as proof
 
@@ -93,6 +102,12 @@ def _merged(parts: tuple[tuple[MatchedStatement, ...], ...]) -> tuple[MatchedSta
         for m in part:
             seen.setdefault((m.ref.layer.value, m.ref.policy, m.ref.index, m.level), m)
     return tuple(seen.values())
+
+
+def outright(decisions: Iterable[Decision | None]) -> bool:
+    """Every decision holds without conditions (None: none to check): an edge ``make_edge`` makes of them
+    (it conjoins their residuals) is unconditional."""
+    return all(d is None or d.residual is True for d in decisions)
 
 
 def make_edge(

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.edges.registry import register
-from iamgraph.edges.techniques._edges import Alternatives, make_edge, synthetic_policy
+from iamgraph.edges.techniques._edges import Alternatives, make_edge, outright, synthetic_policy
 from iamgraph.edges.techniques._privesc import PrivescIndex, index
 from iamgraph.evaluation.decision import Decision
 from iamgraph.graph.estate import Estate, PrincipalEntry
@@ -266,6 +266,6 @@ def _edge(
         for action in _PROFILE_STEPS:
             all_steps[action] = idx.decide(p, action, _PROFILE.format(a=p.account))
         note = "; ".join(n for n in (note, "the role has no instance profile: the source creates one") if n)
-    if firm_only and not (trust.residual is True and all(d.residual is True for d in all_steps.values())):
+    if firm_only and not outright([trust, *all_steps.values()]):
         return None
     return make_edge(p.arn, role.arn, EdgeKind.ESCALATE, recipe.technique, all_steps, support=(trust,), note=note)

@@ -21,7 +21,7 @@ from functools import partial
 
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.edges.registry import register
-from iamgraph.edges.techniques._edges import SYNTHETIC, Alternatives, make_edge
+from iamgraph.edges.techniques._edges import SYNTHETIC, Alternatives, make_edge, outright
 from iamgraph.edges.techniques._privesc import PrivescIndex, index
 from iamgraph.evaluation.decision import Decision
 from iamgraph.graph.estate import Estate, PrincipalEntry, ResourceEntry
@@ -242,9 +242,7 @@ def _best(
         if same in seen:
             continue  # the same decisions as through an earlier resource
         seen.add(same)
-        if firm_only and not (
-            all(d.residual is True for d in steps.values()) and (trust is None or trust.residual is True)
-        ):
+        if firm_only and not outright([trust, *steps.values()]):
             if alike:
                 return None  # every other such resource would give the same conditional edge
             continue
