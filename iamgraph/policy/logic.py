@@ -136,18 +136,20 @@ def substitute(x: Expr, value_of: Callable[[Atom], Expr]) -> Expr:
 
 
 @functools.lru_cache(maxsize=1 << 16)
-@memo(maxsize=1 << 16)
 def _sort_key(x: Expr) -> str:
     """The order of an And's or Or's parts in JSON: their text, with the parts of a nested And or Or in
     this same order (the text of a frozenset lists its items in the order of their hashes, which differ
-    from one process to the next: the same edge's conditions came out in another order in another run).
-    Kept by value (a dataclass's text is rebuilt field by field, tens of microseconds for a condition;
-    equal atoms recur on thousands of edges)."""
+    from one process to the next: the same edge's conditions came out in another order in another run)."""
+    return _compound_key(x) if isinstance(x, Not | And | Or) else repr(x)
+
+
+@memo(maxsize=1 << 16)
+def _compound_key(x: Not | And | Or) -> str:
+    """:func:`_sort_key` of a Not, And or Or, kept by value (its parts' texts are rebuilt field by field;
+    equal conditions recur on thousands of edges)."""
     if isinstance(x, Not):
         return f"Not(item={_sort_key(x.item)})"
-    if isinstance(x, And | Or):
-        return f"{type(x).__name__}(items=[{', '.join(sorted(map(_sort_key, x.items)))}])"
-    return repr(x)
+    return f"{type(x).__name__}(items=[{', '.join(sorted(map(_sort_key, x.items)))}])"
 
 
 def expr_to_json(x: Expr) -> Any:
