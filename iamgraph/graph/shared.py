@@ -15,20 +15,23 @@ policies; every entry keeps those policies alive, so an id stays theirs while th
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from iamgraph.evaluation.decision import Decision
+from iamgraph.evaluation.decision import Decision, MatchedStatement
 from iamgraph.evaluation.principals import match_block
-from iamgraph.model.policy import ConditionClause, Policy, Statement, StatementRef
+from iamgraph.model._fast import fast_constructor
+from iamgraph.model.policy import ConditionClause, Effect, Policy, Statement, StatementRef
 from iamgraph.policy.conditions.evaluate import evaluate_clause
+from iamgraph.policy.logic import Atom, substitute
 from iamgraph.policy.match import is_pattern
 from iamgraph.policy.variables import Lookup
 
 if TYPE_CHECKING:
     from iamgraph.graph.estate import Estate, PrincipalEntry, ResourceEntry
 
-__all__ = ["SharedDecisions", "condition_outcomes"]
+__all__ = ["SharedDecisions", "condition_outcomes", "resource_specific", "resource_state"]
 
 
 class SharedDecisions:
@@ -46,6 +49,12 @@ class SharedDecisions:
         # what a condition clause decides for a principal, by (ARN, clause id) (the value keeps the clause)
         self._decided: dict[tuple[str, int], tuple[object, ConditionClause]] = {}
         self._resource_side: dict[tuple[str, str], tuple[tuple[Statement, ...], tuple[Clause, ...]] | None] = {}
+        self._rcp_side: dict[tuple[str, str], tuple[Clause, ...] | None] = {}  # an account's RCP clauses
+        # alike decisions shared by resources with the same policy text (see _twin)
+        self._twins: dict[tuple[object, ...], tuple[Decision, ResourceEntry]] = {}
+        self._texts: dict[str, str] = {}
+        self._specifics: dict[tuple[str, str], tuple[tuple[Statement, ...], frozenset[str]]] = {}
+        self._rcp_statements: dict[tuple[str, str], tuple[Statement, ...]] = {}
 
     def forget_requests(self) -> None:
         """Let go of the decisions on particular resources (``alike``) and what they were keyed by; the
@@ -54,6 +63,11 @@ class SharedDecisions:
         self._caller_side.clear()
         self._decided.clear()
         self._resource_side.clear()
+        self._rcp_side.clear()
+        self._twins.clear()
+        self._texts.clear()
+        self._specifics.clear()
+        self._rcp_statements.clear()
 
     def anywhere(self, principal: PrincipalEntry, action: str, *, org_policies: bool) -> Decision:
         """``evaluate(principal, action, "*", resource_account=principal.account, org_policies=...)``: may the
@@ -136,7 +150,7 @@ class SharedDecisions:
         res = self.estate.resources.get(resource)
         caller = self._caller_class(principal, action)
         callee = self._resource_class(res, action) if res is not None and not is_pattern(resource) else None
-        if caller is None or callee is None:
+        if res is None or caller is None or callee is None:
             return self.estate.evaluate(principal, action, resource)
         side, (statements, theirs) = caller, callee
         q = principal.principal
@@ -144,8 +158,84 @@ class SharedDecisions:
         key = (resource, action, side, forms, self._outcomes(principal, theirs))
         hit = self._alike.get(key)
         if hit is None:
-            hit = self._alike[key] = self.estate.evaluate(principal, action, resource)
+            hit = self._alike[key] = self._twin(principal, action, res, key, theirs)
         return hit
+
+    def _twin(
+        self, p: PrincipalEntry, action: str, res: ResourceEntry, key: tuple[object, ...], theirs: tuple[Clause, ...]
+    ) -> Decision:
+        """The decision of an :meth:`alike` key: evaluated, or taken from a resource that differs from
+        ``res`` only by its name and its policy's name (the same policy text, type, account, tag values read
+        and matches of the resource-specific statements naming the action), its statements renamed
+        (:func:`_renamed`). Many roles of an account share one trust policy text."""
+        twin = self._twin_key(p, action, res, theirs)
+        if twin is None:
+            return self.estate.evaluate(p, action, res.arn)
+        full = (twin, *key[1:])
+        found = self._twins.get(full)
+        if found is None:
+            d = self.estate.evaluate(p, action, res.arn)
+            self._twins[full] = (d, res)
+            return d
+        d, other = found
+        return d if other is res else _renamed(d, other.policy, res.policy)
+
+    def _twin_key(
+        self, p: PrincipalEntry, action: str, res: ResourceEntry, theirs: tuple[Clause, ...]
+    ) -> tuple[object, ...] | None:
+        """What the engine reads of ``res`` beyond the :meth:`alike` key's parts (None: no twin)."""
+        text = self._texts.get(res.arn)
+        if text is None:
+            raw = res.policy.raw if res.policy is not None else None
+            text = self._texts[res.arn] = json.dumps(raw, sort_keys=True, default=str)
+        specific, reads = self._specific(p, action)
+        rcps = self._rcp_specific(res.account, action)
+        lookup = self.estate.lookup_for(p)
+        states = tuple(resource_state(st, res.arn, lookup) for st in (*specific, *rcps))
+        reads = reads | _tags_read(theirs)
+        tags = tuple(sorted((k, v) for k, v in res.tags.items() if k.lower() in reads)) if reads else ()
+        return (res.account, res.type, text, states, tags)
+
+    def _specific(self, p: PrincipalEntry, action: str) -> tuple[tuple[Statement, ...], frozenset[str]]:
+        """The resource-specific statements naming ``action`` of ``p``'s identity policies, boundaries and
+        SCPs, and the resource tags the conditions of all its statements naming it read."""
+        key = (p.arn, action)
+        hit = self._specifics.get(key)
+        if hit is None:
+            identity = [pol for pol in p.identity if self.names_action(pol, action)]
+            pols = (*identity, *p.boundaries, *(pol for level in p.scps for pol in level.policies))
+            sts = [st for pol in pols for st in pol.statements if st.action_matcher.matches(action)]
+            specific = tuple(st for st in sts if resource_specific(st))
+            hit = self._specifics[key] = (specific, _tags_read((c, st.ref) for st in sts for c in st.conditions))
+        return hit
+
+    def _rcp_specific(self, account: str, action: str) -> tuple[Statement, ...]:
+        """The resource-specific statements naming ``action`` of the account's RCPs (the tags their
+        conditions read are among the resource side's clauses)."""
+        key = (account, action)
+        if key not in self._rcp_statements:
+            org = self.estate.org
+            pols = [pol for level in org.rcps_for(account) for pol in level.policies] if org is not None else []
+            sts = [st for pol in pols for st in pol.statements if st.action_matcher.matches(action)]
+            self._rcp_statements[key] = tuple(st for st in sts if resource_specific(st))
+        return self._rcp_statements[key]
+
+    def caller_in(self, p: PrincipalEntry, action: str, account: str) -> tuple[object, ...] | None:
+        """What the engine reads of ``p`` asking for ``action`` on a resource of ``account`` whose policy
+        (if any) says nothing of ``p``: its part of an :meth:`alike` key, and what the conditions of the
+        account's RCP statements naming the action decide for it. Principals with equal values get equal
+        decisions on every such resource. None when the answer is the principal's own (a policy variable,
+        a NotPrincipal)."""
+        caller = self._caller_class(p, action)
+        if caller is None:
+            return None
+        key = (account, action)
+        if key not in self._rcp_side:
+            org = self.estate.org
+            rcps = [pol for level in org.rcps_for(account) for pol in level.policies] if org is not None else []
+            self._rcp_side[key] = _clauses(rcps, action, principals=True)
+        theirs = self._rcp_side[key]
+        return None if theirs is None else (caller, self._outcomes(p, theirs))
 
     def _caller_class(self, p: PrincipalEntry, action: str) -> tuple[object, ...] | None:
         """The principal's part of an :meth:`alike` key, with what the conditions of its statements naming
@@ -249,6 +339,59 @@ def condition_outcomes(clauses: Iterable[Clause], lookup: Lookup) -> tuple[objec
         r = evaluate_clause(clause, lookup, variables=False, source=ref)
         out.append(r if r is True or r is False else ("value", lookup(clause.key_lc)))
     return tuple(out)
+
+
+def resource_state(st: Statement, arn: str, lookup: Lookup) -> tuple[object, ...]:
+    """How a statement's Resource (or NotResource) element meets ``arn``: matched, unknown variables,
+    ambiguity, a match only when letter case is ignored."""
+    assert st.resource_matcher is not None
+    r = st.resource_matcher.match(arn, lookup, deny=st.effect is Effect.DENY)
+    return (r.matched, r.unknown_keys, r.ambiguous, r.case_only)
+
+
+def resource_specific(st: Statement) -> bool:
+    """The statement's Resource element does not name every resource (a NotResource element counts)."""
+    return st.resource_matcher is not None and st.resources != ("*",)
+
+
+_TAG_KEYS = ("aws:resourcetag/", "iam:resourcetag/")
+
+
+def _tags_read(clauses: Iterable[Clause]) -> frozenset[str]:
+    """The resource tag names (lower case) the clauses read."""
+    return frozenset(c.key_lc.split("/", 1)[1] for c, _ in clauses if c.key_lc.startswith(_TAG_KEYS))
+
+
+_new_matched = fast_constructor(MatchedStatement)
+_new_atom = fast_constructor(Atom)
+_new_decision = fast_constructor(Decision)
+
+
+def _renamed(d: Decision, old: Policy | None, new: Policy | None) -> Decision:
+    """``d``, made on a resource with policy ``old``, for a resource with ``new`` (the same text): the
+    matched statements and the residual conditions' sources of ``old`` become those of ``new``."""
+    if old is None or new is None or old is new:
+        return d
+    refs = {a.ref: b.ref for a, b in zip(old.statements, new.statements, strict=True)}
+
+    def atom(a: Atom) -> Atom:
+        ref = refs.get(a.source)
+        return a if ref is None else _new_atom(source=ref, clause=a.clause, reason=a.reason, undecidable=a.undecidable)
+
+    matched = tuple(
+        m
+        if m.ref not in refs
+        else _new_matched(ref=refs[m.ref], conditional=m.conditional, forms=m.forms, level=m.level)
+        for m in d.matched
+    )
+    return _new_decision(
+        result=d.result,
+        blocked_by=d.blocked_by,
+        matched=matched,
+        residual=substitute(d.residual, atom),
+        warnings=d.warnings,
+        notes=d.notes,
+    )
 
 
 def _has_variables(st: Statement) -> bool:

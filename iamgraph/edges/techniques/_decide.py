@@ -17,6 +17,7 @@ from iamgraph.evaluation.context import Context
 from iamgraph.evaluation.decision import Decision
 from iamgraph.evaluation.principals import match_block
 from iamgraph.graph.estate import Estate, PrincipalEntry, ResourceEntry
+from iamgraph.graph.shared import resource_specific, resource_state
 from iamgraph.model.policy import Effect, Policy, PrincipalBlock, Statement
 from iamgraph.policy.match import is_pattern
 from iamgraph.policy.variables import Lookup
@@ -33,13 +34,6 @@ class Named(Protocol):
     def arn(self) -> str: ...
 
 
-def _state(st: Statement, arn: str, lookup: Lookup) -> tuple[object, ...]:
-    """How a statement's Resource element meets ``arn`` (matched, unknown variables, ambiguity)."""
-    assert st.resource_matcher is not None
-    r = st.resource_matcher.match(arn, lookup, deny=st.effect is Effect.DENY)
-    return (r.matched, r.unknown_keys, r.ambiguous, r.case_only)
-
-
 def _could_name(st: Statement, arn: str, lookup: Lookup) -> bool:
     """Can this Allow statement's Resource element cover ``arn`` (or leave it open)?"""
     if st.resource_matcher is None:
@@ -52,10 +46,6 @@ def _names_every(st: Statement) -> bool:
     """The statement's Resource element matches every ARN (no element, or ``*`` not negated)."""
     m = st.resource_matcher
     return m is None or (not m.negated and "*" in m.patterns)
-
-
-def _resource_specific(st: Statement) -> bool:
-    return st.resource_matcher is not None and st.resources != ("*",)
 
 
 def _tag_keys(st: Statement) -> frozenset[str] | None:
@@ -98,12 +88,12 @@ class Decider:
         if hit is None:
             hit = self._bearing_rbp[key] = any(
                 st.action_matcher.matches(action)
-                and (st.principal is None or st.not_principal is not None or self._names_p(st.principal, p))
+                and (st.principal is None or st.not_principal is not None or self.block_names(st.principal, p))
                 for st in res.policy.statements
             )
         return hit
 
-    def _names_p(self, block: PrincipalBlock, p: PrincipalEntry) -> bool:
+    def block_names(self, block: PrincipalBlock, p: PrincipalEntry) -> bool:
         """A Principal element names ``p`` (memoised by content: policies repeat the same blocks)."""
         key = (block.wildcard, block.aws, block.service, block.federated, p.arn)
         hit = self._block_hits.get(key)
@@ -219,7 +209,7 @@ class Decider:
             return None
         statements, tag_keys = bearing
         lookup = self._lookup(p, account)
-        states = tuple(_state(st, arn, lookup) for st in statements)
+        states = tuple(resource_state(st, arn, lookup) for st in statements)
         if not tag_keys:
             return states
         res = self.estate.resources.get(arn)
@@ -249,7 +239,7 @@ class Decider:
                 break
             keys |= found
         else:
-            out = (tuple(st for st in sts if _resource_specific(st)), tuple(sorted(keys)))
+            out = (tuple(st for st in sts if resource_specific(st)), tuple(sorted(keys)))
         self._bearing_memo[key] = out
         return out
 

@@ -148,6 +148,25 @@ def make_edge(
     )
 
 
+def from_source(edge: DerivedEdge, source: str) -> DerivedEdge:
+    """``edge`` as made for another source that the engine cannot tell apart from the edge's own (same
+    decisions, so the same proof and conditions)."""
+    if edge.source == source:
+        return edge
+    return new_edge(
+        source=source,
+        target=edge.target,
+        kind=edge.kind,
+        technique=edge.technique,
+        actions=edge.actions,
+        proof=edge.proof,
+        conditions=edge.conditions,
+        access=edge.access,
+        via=edge.via,
+        note=edge.note,
+    )
+
+
 class Alternatives:
     """Alternative techniques for one (source, target) pair, tried in order of preference: the first
     that works is kept, a later one only when it is unconditional and every kept one is not."""

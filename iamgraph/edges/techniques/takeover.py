@@ -15,17 +15,18 @@ account's EC2 instance roles.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.edges.registry import register
-from iamgraph.edges.techniques._edges import SYNTHETIC, Alternatives, make_edge, outright
+from iamgraph.edges.techniques._edges import SYNTHETIC, Alternatives, from_source, make_edge, outright
 from iamgraph.edges.techniques._privesc import PrivescIndex, index
 from iamgraph.evaluation.decision import Decision
 from iamgraph.graph.estate import Estate, PrincipalEntry, ResourceEntry
-from iamgraph.model.policy import Effect, Policy, PolicyKind
+from iamgraph.model.policy import Effect, Policy, PolicyKind, PrincipalBlock
 from iamgraph.model.snapshot import Role
 from iamgraph.policy.logic import atoms
 from iamgraph.policy.parse import parse_policy
@@ -35,6 +36,8 @@ __all__ = ["TAKEOVERS", "Takeover", "takeover_edges"]
 SELF_GRANTED = "(self-granted)"  # suffix: allowed by a resource policy statement the source adds
 _EC2 = "ec2.amazonaws.com"
 _ARN = "{arn}"  # the request names the resource itself
+_ACCOUNT_OF = re.compile(r"^(?:(\d{12})|arn:[\w-]+:(?:iam|sts)::(\d{12}):\S+)$")  # an AWS principal's account
+_ANY = frozenset({"*"})  # every account
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,26 +159,92 @@ def _type_edges(
     resources whose policy may let principals of other accounts in."""
     first = frozenset(t.steps[0][0] for t in takeovers)
     candidates = idx.memo(("takeover-sources", first), lambda: _by_account(idx, first))
+    actions = tuple(dict.fromkeys(a.removesuffix(SELF_GRANTED) for t in takeovers for a, _ in t.steps))
     by_account: dict[str, Runs] = {}
     for res in resources:
         runs = by_account.setdefault(res.account, {})
         for role, trust in _targets(idx, res):
             runs.setdefault(role, []).append((res, trust))
     for account, runs in by_account.items():
+        blocks = _policy_principals(idx, takeovers, runs, actions)
+        made: dict[tuple[object, ...], list[DerivedEdge]] = {}  # the edges of a class of sources, by its key
         for p in candidates.get(account, ()):
-            if not idx.skip(p, account):
+            if idx.skip(p, account):
+                continue
+            key = _source_class(idx, p, account, actions, blocks)
+            if key is None:
                 yield from _source_edges(idx, p, takeovers, runs)
+                continue
+            edges = made.get(key)
+            if edges is None:
+                edges = made[key] = list(_source_edges(idx, p, takeovers, runs, own_role=True))
+            for edge in edges:
+                if edge.target != p.arn:
+                    yield from_source(edge, p.arn)
     for res in resources:
-        if res.policy is None or not _grants_outside(res, first):
+        named = _outside_accounts(res, first)
+        if not named:
             continue
         runs = {role: [(res, trust)] for role, trust in _targets(idx, res)}
         for account, principals in candidates.items():
-            if account != res.account:
+            if account != res.account and (named is _ANY or account in named):
                 for p in principals:
                     yield from _source_edges(idx, p, takeovers, runs)
 
 
-def _source_edges(idx: PrivescIndex, p: PrincipalEntry, takeovers: list[Takeover], runs: Runs) -> Iterator[DerivedEdge]:
+def _policy_principals(
+    idx: PrivescIndex, takeovers: list[Takeover], runs: Runs, actions: tuple[str, ...]
+) -> tuple[PrincipalBlock, ...] | None:
+    """The Principal elements of the statements naming one of ``actions`` in the policies of the resources
+    the requests name (the inventory entries in ``runs``, and those their steps' templates name): the
+    sources those elements name get decisions of their own. None when such a statement has no Principal
+    element or a NotPrincipal: it may bear on any source."""
+    found: dict[tuple[object, ...], PrincipalBlock] = {}
+    seen: set[str] = set()
+    templates = {template for t in takeovers for _, template in t.steps if template != _ARN}
+    for places in runs.values():
+        for res, _ in places:
+            named = [res, *(idx.estate.resources.get(_fill(idx, template, res)) for template in templates)]
+            for entry in named:
+                if entry is None or entry.policy is None or entry.arn in seen:
+                    continue
+                seen.add(entry.arn)
+                for st in entry.policy.statements:
+                    if not any(st.action_matcher.matches(a) for a in actions):
+                        continue
+                    if st.principal is None or st.not_principal is not None:
+                        return None
+                    b = st.principal
+                    found.setdefault((b.wildcard, b.aws, b.service, b.federated), b)
+    return tuple(found.values())
+
+
+def _source_class(
+    idx: PrivescIndex,
+    p: PrincipalEntry,
+    account: str,
+    actions: tuple[str, ...],
+    blocks: tuple[PrincipalBlock, ...] | None,
+) -> tuple[object, ...] | None:
+    """What the engine reads of ``p`` for the takeovers' requests on the account's resources, when no
+    resource policy names ``p`` (``SharedDecisions.caller_in`` per action): sources with equal keys get
+    equal decisions everywhere, so equal edges. None when ``p``'s edges are its own."""
+    if blocks is None or any(idx.block_names(b, p) for b in blocks):
+        return None
+    key: list[object] = []
+    for action in actions:
+        part = idx.estate.shared.caller_in(p, action, account)
+        if part is None:
+            return None
+        key.append(part)
+    return tuple(key)
+
+
+def _source_edges(
+    idx: PrivescIndex, p: PrincipalEntry, takeovers: list[Takeover], runs: Runs, *, own_role: bool = False
+) -> Iterator[DerivedEdge]:
+    """``p``'s edges to the roles of ``runs`` (``own_role``: also to ``p`` itself, for the other sources of
+    its class)."""
     kept: dict[str, Alternatives] = {}
     for takeover in takeovers:
         if not all(idx.estate.may_allow(p.arn, a) for a, _ in takeover.steps if not a.endswith(SELF_GRANTED)):
@@ -183,7 +252,7 @@ def _source_edges(idx: PrivescIndex, p: PrincipalEntry, takeovers: list[Takeover
         group = kept.setdefault(takeover.group, Alternatives())
         uniform = _Uniform(idx, p, takeover)
         for role, places in runs.items():
-            if role == p.arn or group.settled(p.arn, role):
+            if (role == p.arn and not own_role) or group.settled(p.arn, role):
                 continue
             firm_only = group.holds(p.arn, role)  # a conditional edge is kept: only an unconditional one counts
             edge = _best(idx, p, takeover, role, places, uniform, firm_only=firm_only)
@@ -267,15 +336,25 @@ def _by_account(idx: PrivescIndex, first: frozenset[str]) -> dict[str, list[Prin
     return out
 
 
-def _grants_outside(res: ResourceEntry, first: frozenset[str]) -> bool:
-    assert res.policy is not None
-    return any(
-        st.effect is Effect.ALLOW
-        and st.principal is not None
-        and (st.principal.wildcard or st.principal.aws)
-        and any(st.action_matcher.matches(a.removesuffix(SELF_GRANTED)) for a in first)
-        for st in res.policy.statements
-    )
+def _outside_accounts(res: ResourceEntry, first: frozenset[str]) -> frozenset[str]:
+    """The accounts whose principals the Allow statements of the resource's policy naming a first step
+    may name (a first step is never self-granted: without such a grant a source of another account gets
+    no edge); ``_ANY``: every account (``*``, an entry that names no account). An Allow with NotPrincipal
+    grants nothing (the evaluator ignores it, spec section 6.4)."""
+    if res.policy is None:
+        return frozenset()
+    out: set[str] = set()
+    for st in res.policy.statements:
+        if st.effect is not Effect.ALLOW or st.principal is None or not any(map(st.action_matcher.matches, first)):
+            continue
+        if st.principal.wildcard:
+            return _ANY
+        for entry in st.principal.aws:
+            m = _ACCOUNT_OF.match(entry)
+            if m is None:
+                return _ANY
+            out.add(m.group(1) or m.group(2))
+    return frozenset(out)
 
 
 def _steps(idx: PrivescIndex, p: PrincipalEntry, res: ResourceEntry, takeover: Takeover) -> dict[str, Decision] | None:

@@ -1,0 +1,89 @@
+"""Role assumption decisions shared by roles whose trust policies have the same text
+(``SharedDecisions._twin``): the decision made for one role is renamed for the other, so that its proof
+and its conditions name the other role's own trust policy. The graph must be the one of evaluating every
+request on its own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from iamgraph.export import to_json
+from iamgraph.graph import shared as shared_module
+from iamgraph.graph.build import build_graph
+from iamgraph.graph.estate import Estate, PrincipalEntry
+from iamgraph.ingest import load_snapshot
+from iamgraph.model.policy import PolicyKind
+from iamgraph.policy.logic import atoms
+
+from .estate_builder import ACCOUNT, Account, allow, arn, doc, generated, graph, one
+
+ROOT = Path(__file__).resolve().parents[3]
+ASSUME = "sts:AssumeRole"
+MFA = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+
+
+def _plain_alike(self: Estate, principal: PrincipalEntry, action: str, resource: str) -> object:
+    return self.evaluate(principal, action, resource)
+
+
+@pytest.mark.parametrize("seed", [None, 5, 17])
+def test_renamed_decisions_equal_evaluating_each_role(
+    seed: int | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = (
+        ROOT / "fixtures" / "demo-org"
+        if seed is None
+        else generated(tmp_path, seed, principals=150, accounts=3, resources=300)
+    )
+    renamed = 0
+    rename = shared_module._renamed
+
+    def counted(*args: object) -> object:
+        nonlocal renamed
+        renamed += 1
+        return rename(*args)  # type: ignore[arg-type]
+
+    with monkeypatch.context() as m:
+        m.setattr(shared_module, "_renamed", counted)
+        twins = to_json(build_graph(load_snapshot(path), resource_access="eager"))
+    with monkeypatch.context() as m:
+        m.setattr(Estate, "evaluate_alike", _plain_alike)
+        alone = to_json(build_graph(load_snapshot(path), resource_access="eager"))
+    assert twins == alone
+    if seed is not None:
+        assert renamed > 0  # decisions were shared between roles: the comparison means something
+
+
+def _estate() -> Account:
+    """Three roles with one trust text (anyone of the account, with MFA); a caller allowed to assume only
+    the deploy-* roles tagged env=dev, and one allowed to assume any role."""
+    a = Account()
+    root = f"arn:aws:iam::{ACCOUNT}:root"
+    trust = doc({"Sid": "Team", "Effect": "Allow", "Principal": {"AWS": root}, "Action": ASSUME, "Condition": MFA})
+    for name, env in (("deploy-a", "dev"), ("deploy-b", "prod"), ("audit-c", "dev")):
+        a.role(name, trust)
+        a.roles[-1]["Tags"] = [{"Key": "env", "Value": env}]
+    dev_only = {"StringEquals": {"aws:ResourceTag/env": "dev"}}
+    a.user("dev", allow(ASSUME, f"arn:aws:iam::{ACCOUNT}:role/deploy-*", Condition=dev_only))
+    a.user("ops", allow(ASSUME))
+    return a
+
+
+def test_each_role_s_edge_names_its_own_trust_policy(tmp_path: Path) -> None:
+    g = graph(tmp_path, _estate())
+    for name in ("deploy-a", "deploy-b", "audit-c"):
+        role = arn("role", name)
+        edge = one(g, arn("user", "ops"), role, ASSUME)
+        trusts = {m.ref.policy for m in edge.proof if m.ref.layer is PolicyKind.TRUST}
+        assert trusts == {role}
+        assert {a.source.policy for a in atoms(edge.conditions)} == {role}  # the MFA condition of its own trust
+
+
+def test_a_caller_s_resource_patterns_and_tag_conditions_keep_roles_apart(tmp_path: Path) -> None:
+    """deploy-a and deploy-b share a trust text, but only deploy-a is tagged env=dev; audit-c is tagged
+    env=dev but its name is not deploy-*: dev may assume deploy-a only."""
+    g = graph(tmp_path, _estate())
+    assumed = {e.target for e in g.edges() if e.source == arn("user", "dev") and e.technique == ASSUME}
+    assert assumed == {arn("role", "deploy-a")}
