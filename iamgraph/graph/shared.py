@@ -53,6 +53,8 @@ class SharedDecisions:
         # alike decisions shared by resources with the same policy text (see _twin)
         self._twins: dict[tuple[object, ...], tuple[Decision, ResourceEntry]] = {}
         self._texts: dict[str, str] = {}
+        # alike: the principal forms and condition outcomes of a principal on a policy text, by account
+        self._reads: dict[tuple[str, str, str, str], tuple[tuple[object, ...], tuple[object, ...]]] = {}
         self._specifics: dict[tuple[str, str], tuple[tuple[Statement, ...], frozenset[str]]] = {}
         self._rcp_statements: dict[tuple[str, str], tuple[Statement, ...]] = {}
 
@@ -66,6 +68,7 @@ class SharedDecisions:
         self._rcp_side.clear()
         self._twins.clear()
         self._texts.clear()
+        self._reads.clear()
         self._specifics.clear()
         self._rcp_statements.clear()
 
@@ -153,9 +156,14 @@ class SharedDecisions:
         if res is None or caller is None or callee is None:
             return self.estate.evaluate(principal, action, resource)
         side, (statements, theirs) = caller, callee
-        q = principal.principal
-        forms = tuple(match_block(st.principal, q) if st.principal is not None else None for st in statements)
-        key = (resource, action, side, forms, self._outcomes(principal, theirs))
+        # what the principal reads of the policy: the same for every resource of the account with its text
+        seen = (principal.arn, action, res.account, self._text(res))
+        reads = self._reads.get(seen)
+        if reads is None:
+            q = principal.principal
+            forms = tuple(match_block(st.principal, q) if st.principal is not None else None for st in statements)
+            reads = self._reads[seen] = (forms, self._outcomes(principal, theirs))
+        key = (resource, action, side, *reads)
         hit = self._alike.get(key)
         if hit is None:
             hit = self._alike[key] = self._twin(principal, action, res, key, theirs)
@@ -184,10 +192,7 @@ class SharedDecisions:
         self, p: PrincipalEntry, action: str, res: ResourceEntry, theirs: tuple[Clause, ...]
     ) -> tuple[object, ...] | None:
         """What the engine reads of ``res`` beyond the :meth:`alike` key's parts (None: no twin)."""
-        text = self._texts.get(res.arn)
-        if text is None:
-            raw = res.policy.raw if res.policy is not None else None
-            text = self._texts[res.arn] = json.dumps(raw, sort_keys=True, default=str)
+        text = self._text(res)
         specific, reads = self._specific(p, action)
         rcps = self._rcp_specific(res.account, action)
         lookup = self.estate.lookup_for(p)
@@ -195,6 +200,14 @@ class SharedDecisions:
         reads = reads | _tags_read(theirs)
         tags = tuple(sorted((k, v) for k, v in res.tags.items() if k.lower() in reads)) if reads else ()
         return (res.account, res.type, text, states, tags)
+
+    def _text(self, res: ResourceEntry) -> str:
+        """The text of the resource's policy (one string object per resource)."""
+        text = self._texts.get(res.arn)
+        if text is None:
+            raw = res.policy.raw if res.policy is not None else None
+            text = self._texts[res.arn] = json.dumps(raw, sort_keys=True, default=str)
+        return text
 
     def _specific(self, p: PrincipalEntry, action: str) -> tuple[tuple[Statement, ...], frozenset[str]]:
         """The resource-specific statements naming ``action`` of ``p``'s identity policies, boundaries and

@@ -17,7 +17,7 @@ from iamgraph.ingest import load_snapshot
 from iamgraph.model.policy import PolicyKind
 from iamgraph.policy.logic import atoms
 
-from .estate_builder import ACCOUNT, Account, allow, arn, doc, generated, graph, one
+from .estate_builder import ACCOUNT, OTHER, Account, allow, arn, doc, generated, graph, one
 
 ROOT = Path(__file__).resolve().parents[3]
 ASSUME = "sts:AssumeRole"
@@ -87,3 +87,52 @@ def test_a_caller_s_resource_patterns_and_tag_conditions_keep_roles_apart(tmp_pa
     g = graph(tmp_path, _estate())
     assumed = {e.target for e in g.edges() if e.source == arn("user", "dev") and e.technique == ASSUME}
     assert assumed == {arn("role", "deploy-a")}
+
+
+def test_an_rcp_of_one_role_s_account_keeps_its_callers_apart(tmp_path: Path) -> None:
+    """Two roles with one trust text in two accounts; an RCP of the second denies sts:AssumeRole to callers
+    not tagged team=ops. What a caller reads of the trust text is kept per account: the RCP's condition
+    tells ops from dev on the second role only, though their reads on the first are the same."""
+    deployer = "777788889999"
+    a, b, c = Account(), Account(id=OTHER), Account(id=deployer)
+    trust = doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{deployer}:root"}, "Action": ASSUME})
+    a.role("deploy", trust)
+    b.role("deploy", trust)
+    assumer = c.managed("assumer", doc(allow(ASSUME)))
+    for name, team in (("ops", "ops"), ("dev", "dev")):
+        c.user(name, managed=(assumer,))
+        c.users[-1]["Tags"] = [{"Key": "team", "Value": team}]
+    only_ops = {"StringNotEquals": {"aws:PrincipalTag/team": "ops"}}
+    rcp = doc({"Effect": "Deny", "Principal": "*", "Action": ASSUME, "Resource": "*", "Condition": only_ops})
+    accounts = [ACCOUNT, OTHER, deployer]
+    organization = {
+        "management_account": "999988887777",
+        "roots": [{"id": "r-root"}],
+        "organizational_units": [],
+        "accounts": [{"id": x, "name": f"acct-{x}", "parent": "r-root"} for x in ["999988887777", *accounts]],
+        "policies": [
+            {"id": "p-full", "name": "FullAWSAccess", "type": "SERVICE_CONTROL_POLICY", "document": doc(allow("*")),
+             "targets": ["r-root", "999988887777", *accounts]},
+            {"id": "p-ops", "name": "OpsOnly", "type": "RESOURCE_CONTROL_POLICY", "document": rcp, "targets": [OTHER]},
+        ],
+    }  # fmt: skip
+    g = graph(tmp_path, a, b, c, organization=organization)
+    callers = {
+        (e.source.rsplit("/", 1)[-1], e.target.split(":")[4])
+        for e in g.edges()
+        if e.technique == ASSUME and e.target.endswith(":role/deploy")
+    }
+    assert callers == {("ops", ACCOUNT), ("dev", ACCOUNT), ("ops", OTHER)}
+
+
+def test_one_trust_text_in_two_accounts_is_two_decisions(tmp_path: Path) -> None:
+    """A trust naming a user lets it in without an identity grant only in its own account: the role of the
+    user's account and the role of another account with the same trust text get different decisions."""
+    a, b = Account(), Account(id=OTHER)
+    user = b.user("builder")
+    trust = doc({"Effect": "Allow", "Principal": {"AWS": user}, "Action": ASSUME})
+    a.role("build", trust)
+    b.role("build", trust)
+    g = graph(tmp_path, a, b)
+    assumed = {e.target for e in g.edges() if e.source == user and e.technique == ASSUME}
+    assert assumed == {arn("role", "build", OTHER)}
