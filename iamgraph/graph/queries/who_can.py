@@ -8,7 +8,7 @@ from iamgraph.catalog import get_catalog
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.errors import InputError
 from iamgraph.graph.model import AccessGraph
-from iamgraph.graph.queries.base import ACT_AS, HopMemo, QueryView, path_conditional, reverse_reach, usable
+from iamgraph.graph.queries.base import ACT_AS, Hop, HopMemo, QueryView, path_conditional, reverse_reach, usable
 from iamgraph.graph.queries.budget import Deadline, check
 from iamgraph.graph.queries.reach import bit_test, in_order, known_reverse_sets
 from iamgraph.graph.queries.whatif import WhatIf
@@ -17,6 +17,7 @@ from iamgraph.policy.logic import Expr
 __all__ = ["check_grant", "holders", "who_can"]
 
 _ACCESS = frozenset({EdgeKind.ACCESS})
+_Path = tuple[list[tuple[DerivedEdge, Expr]], bool, list[Hop] | None]  # hops, conditional, hops as JSON
 LEVELS = ("List", "Read", "Write", "Permissions management", "Tagging")
 
 
@@ -70,6 +71,7 @@ class _Levels:
         "_g",
         "_names",
         "_numbers",
+        "_paths",
         "deadline",
         "levels",
         "max_depth",
@@ -98,6 +100,7 @@ class _Levels:
         for node in starts:
             self.seen |= 1 << numbers[node]
         self.passed_over = False  # a conditional edge onto a node not seen yet was left (``firm`` only)
+        self._paths: dict[str, _Path] = {}  # node -> (hops, conditional, hops as JSON when asked)
 
     def level(self, k: int) -> list[str] | None:
         """The nodes at ``k`` act-as hops from a start (path length ``k + 1``); None past the last."""
@@ -136,19 +139,36 @@ class _Levels:
         return bool(below)
 
     def hops(self, node: str) -> list[tuple[DerivedEdge, Expr]]:
-        """``node``'s path: the first edge that holds (outright when ``firm``) onto its parent, and so on up
-        to a start, then the start's last hop."""
-        out: list[tuple[DerivedEdge, Expr]] = []
-        at = node
-        step = self.parent[at]
-        while step is not None:
+        """``node``'s path: the first edge that holds (outright when ``firm``) onto its parent, then its
+        parent's path (made once per node: the paths of a level share their parents' paths)."""
+        return self._path(node)[0]
+
+    def answer(self, node: str, hop_json: HopMemo) -> tuple[bool, list[Hop]]:
+        """``node``'s path as the answer shows it: whether it holds only under conditions, and its hops."""
+        _, conditional, json_path = self._path(node, hop_json)
+        assert json_path is not None
+        return conditional, json_path
+
+    def _path(self, node: str, hop_json: HopMemo | None = None) -> _Path:
+        found = self._paths.get(node)
+        if found is not None and (hop_json is None or found[2] is not None):
+            return found
+        step = self.parent[node]
+        if step is None:  # a start: its last hop
+            hops = self.starts[node]
+            conditional = path_conditional(hops)
+            made: _Path = (hops, conditional, [hop_json(e, c) for e, c in hops] if hop_json is not None else None)
+        else:
             sources = self._g.in_sources_of(step, ACT_AS)
-            edges = sources.groups[sources.rank[at]][1]
+            edges = sources.groups[sources.rank[node]][1]
             e = next(e for e in edges if (e.conditions is True if self._firm else e.conditions is not False))
-            out.append((e, e.conditions))
-            at, step = step, self.parent[step]
-        out.extend(self.starts[at])
-        return out
+            above, above_conditional, above_json = self._path(step, hop_json)
+            json_path = (
+                [hop_json(e, e.conditions), *above_json] if hop_json is not None and above_json is not None else None
+            )
+            made = ([(e, e.conditions), *above], above_conditional or e.conditions is not True, json_path)
+        self._paths[node] = made
+        return made
 
 
 def _page(
@@ -158,8 +178,9 @@ def _page(
     limit: int | None,
     offset: int,
     deadline: Deadline | None,
-) -> tuple[list[tuple[str, list[tuple[DerivedEdge, Expr]]]], int]:
-    """who-can without a what-if: the page of (principal, path) in (path length, ARN) order, and the total.
+) -> tuple[list[tuple[str, _Levels]], int]:
+    """who-can without a what-if: the page of (principal, the walk that found it) in (path length, ARN)
+    order, and the total.
 
     The same answer as the two walks of ``reverse_reach`` sorted whole: a principal's path is its shortest
     over the edges that hold outright when it has one (the firm walk), else its shortest over every edge.
@@ -184,7 +205,7 @@ def _page(
         all_set = firm_set | every.seen if walk_every else firm_set
     total = all_set.bit_count()
     end = total if limit is None else min(total, offset + limit)
-    page: list[tuple[str, list[tuple[DerivedEdge, Expr]]]] = []
+    page: list[tuple[str, _Levels]] = []
     counted, k = 0, 0
     in_firm = bit_test(firm_set)
     while counted < end:
@@ -198,7 +219,7 @@ def _page(
         if counted + len(here) > offset:
             here.sort(key=lambda pair: pair[0])
             for node, walk in here[max(offset - counted, 0) : end - counted]:
-                page.append((node, walk.hops(node)))
+                page.append((node, walk))
         counted += len(here)
         k += 1
     return page, total
@@ -236,19 +257,15 @@ def who_can(
         ordered = sorted(reach.items(), key=lambda kv: (len(kv[1]), kv[0]))
         page = ordered[offset:] if limit is None else ordered[offset : offset + limit]
         total = len(ordered)
+        rows = [(node, path_conditional(hops), [hop_json(e, c) for e, c in hops]) for node, hops in page]
     else:
-        page, total = _page(g, starts, max_depth, limit, offset, deadline)
+        walked, total = _page(g, starts, max_depth, limit, offset, deadline)
+        rows = [(node, *walk.answer(node, hop_json)) for node, walk in walked]
     nodes = g.graph.nodes
-    principals = []
-    for node, hops in page:
-        principals.append(
-            {
-                "arn": node,
-                "kind": str(nodes[node].get("kind", "")),
-                "conditional": path_conditional(hops),
-                "path": [hop_json(e, c) for e, c in hops],
-            }
-        )
+    principals = [
+        {"arn": node, "kind": str(nodes[node].get("kind", "")), "conditional": conditional, "path": path}
+        for node, conditional, path in rows
+    ]
     return {
         "resource": target,
         "action": action,
