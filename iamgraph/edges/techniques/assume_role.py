@@ -39,28 +39,48 @@ _ENTITY = re.compile(r"^arn:[\w-]+:(?:iam|sts)::(\d{12}):")
 Candidate = tuple[str, PrincipalEntry | Principal, str]  # (source node id, principal, action)
 
 
-def _candidates(estate: Estate, st: Statement, role_account: str) -> Iterator[Candidate]:
+class _Callers:
+    """The principals of each account (roots aside): all of them, and those whose identity Allow
+    statements name sts:AssumeRole (``Estate.may_allow``), listed once per account rather than filtered
+    again for every trust that names the account."""
+
+    def __init__(self, estate: Estate) -> None:
+        self.estate = estate
+        self._all: dict[str, list[PrincipalEntry]] = {}
+        self._allowed: dict[str, list[PrincipalEntry]] = {}
+
+    def every(self, account: str) -> list[PrincipalEntry]:
+        found = self._all.get(account)
+        if found is None:
+            found = self._all[account] = [p for p in self.estate.by_account.get(account, ()) if p.kind != "root"]
+        return found
+
+    def allowed(self, account: str) -> list[PrincipalEntry]:
+        found = self._allowed.get(account)
+        if found is None:
+            may = self.estate.may_allow
+            found = self._allowed[account] = [p for p in self.every(account) if may(p.arn, ASSUME)]
+        return found
+
+
+def _candidates(estate: Estate, st: Statement, role_account: str, callers: _Callers) -> Iterator[Candidate]:
     block = st.principal
     if block is None:
         return
     if block.wildcard:
         # "*" grants the role's own account directly; any other caller also needs an identity Allow
-        for account, principals in estate.by_account.items():
-            same = account == role_account
-            for p in principals:
-                if p.kind != "root" and (same or estate.may_allow(p.arn, ASSUME)):
-                    yield p.arn, p, ASSUME
+        for account in estate.by_account:
+            for p in callers.every(account) if account == role_account else callers.allowed(account):
+                yield p.arn, p, ASSUME
         yield ANYONE, anyone_principal(), ASSUME
     by_id = _ids(estate)
     for entry in block.aws:
         m = _ACCOUNT.match(entry)
         if m:
             account = m.group(1) or m.group(2)
-            local = estate.by_account.get(account)
-            if local is not None:
-                for p in local:
-                    if p.kind != "root" and estate.may_allow(p.arn, ASSUME):
-                        yield p.arn, p, ASSUME
+            if account in estate.by_account:
+                for p in callers.allowed(account):
+                    yield p.arn, p, ASSUME
             else:
                 yield (
                     f"arn:aws:iam::{account}:root",
@@ -91,6 +111,7 @@ def _ids(estate: Estate) -> dict[str, PrincipalEntry]:
 @register("assume-role", "assume_role", "sts:AssumeRole / AssumeRoleWithWebIdentity / AssumeRoleWithSAML")
 def assume_role_edges(estate: Estate) -> Iterator[DerivedEdge]:
     proofs: dict[int, tuple[tuple[MatchedStatement, ...], Decision]] = {}  # principals of a class share a decision
+    callers = _Callers(estate)
     for role in estate.roles():
         res = estate.resources.get(role.arn)
         trust = res.policy if res else None
@@ -100,7 +121,7 @@ def assume_role_edges(estate: Estate) -> Iterator[DerivedEdge]:
         for st in trust.statements:
             if st.effect is not Effect.ALLOW:
                 continue
-            for source, principal, action in _candidates(estate, st, role.account):
+            for source, principal, action in _candidates(estate, st, role.account, callers):
                 if (source, action) in seen:
                     continue
                 seen.add((source, action))
