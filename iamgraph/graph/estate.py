@@ -24,7 +24,7 @@ from iamgraph.model.policy import Effect, Policy
 from iamgraph.model.snapshot import Account, Resource, Role, Snapshot, User
 from iamgraph.policy.variables import Lookup
 
-__all__ = ["Estate", "PrincipalEntry", "ResourceEntry", "arn_account"]
+__all__ = ["Estate", "PrincipalEntry", "ResourceEntry"]
 
 _RESOURCE_KNOWN = ("aws:resourcetag/*", "aws:resourceaccount", "aws:resourceorgid", "aws:resourceorgpaths")
 _ANY_KEY = KeyPatterns.of("*")  # every key not given is unknown (partial evaluation)
@@ -278,7 +278,7 @@ class Estate:
         bucket's ``PublicAccessBlockConfiguration`` or the account's ``AccountPublicAccessBlockConfiguration``
         property)."""
         res = self.resources.get(resource) or self._bucket_of(resource)
-        owner = resource_account or (res.account if res else arn_account(resource))
+        owner = resource_account or (res.account if res else _arn_account(resource))
         base: Mapping[str, Value] | None = None
         if isinstance(principal, PrincipalEntry):
             p, ident, bounds, scps = principal.principal, principal.identity, principal.boundaries, principal.scps
@@ -335,7 +335,6 @@ def _restricts_public_buckets(res: ResourceEntry) -> bool:
     return False
 
 
-def arn_account(arn: str) -> str | None:
-    """The account field of an ARN (None when it holds no account id)."""
+def _arn_account(arn: str) -> str | None:
     parts = arn.split(":", 5)
     return parts[4] if len(parts) == 6 and parts[4].isdigit() else None

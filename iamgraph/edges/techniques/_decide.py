@@ -16,7 +16,7 @@ from typing import Protocol
 from iamgraph.evaluation.context import Context
 from iamgraph.evaluation.decision import Decision
 from iamgraph.evaluation.principals import match_block
-from iamgraph.graph.estate import Estate, PrincipalEntry, ResourceEntry, arn_account
+from iamgraph.graph.estate import Estate, PrincipalEntry, ResourceEntry
 from iamgraph.graph.shared import resource_specific, resource_state
 from iamgraph.model.policy import Effect, Policy, PrincipalBlock, Statement
 from iamgraph.policy.match import is_pattern
@@ -101,23 +101,10 @@ class Decider:
             hit = self._block_hits[key] = bool(match_block(block, p.principal))
         return hit
 
-    def _who(self, p: PrincipalEntry, action: str, resource: str) -> object:
-        """``p``'s part of a memo key: the class of principals the engine cannot tell apart from ``p`` for
-        ``action`` on ``resource`` (``SharedDecisions.caller_in``: the same statements naming the action,
-        the same condition outcomes) when no resource policy there names the action; else ``p``'s ARN."""
-        res = self.estate.resources.get(resource)
-        if ":s3:::" in resource or (
-            res is not None and res.policy is not None and self.estate.names_action(res.policy, action)
-        ):
-            return p.arn  # a policy that may name p (an S3 object's: its bucket's)
-        account = res.account if res is not None else (arn_account(resource) or "")
-        found = self.estate.shared.caller_in(p, action, account)
-        return p.arn if found is None else found
-
     def decide(
         self, p: PrincipalEntry, action: str, resource: str, *, extra: Mapping[str, str] | None = None
     ) -> Decision:
-        key = (self._who(p, action, resource), action, resource, tuple(sorted((extra or {}).items())))
+        key = (p.arn, action, resource, tuple(sorted((extra or {}).items())))
         d = self._memo.get(key)
         if d is None:
             d = self._memo[key] = self.estate.evaluate(p, action, resource, extra=extra)
@@ -180,7 +167,7 @@ class Decider:
         if sig is None:
             d = self.decide(p, action, arn, extra=extra)
         else:
-            key = (self._who(p, action, arn), action, account, extra_key, sig)
+            key = (p.arn, action, account, extra_key, sig)
             hit = self._memo.get(key)
             d = (
                 hit
@@ -204,7 +191,7 @@ class Decider:
         sig = None
         if res.account == p.account and not self._bears(res, action, p):
             sig = self.signature(p, action, res.arn, res.account)
-        key = (self._who(p, action, res.arn), action, "(self-granted)", res.account, sig)
+        key = (p.arn, action, "(self-granted)", res.account, sig)
         d = self._memo.get(key) if sig is not None else None
         if d is None:
             d = self.estate.evaluate(p, action, res.arn, policy=policy())
