@@ -68,6 +68,7 @@ class Estate:
         self.principals: dict[str, PrincipalEntry] = {}
         self.resources: dict[str, ResourceEntry] = {}
         self._allow_cache: dict[tuple[str, str], bool] = {}
+        self._services: dict[str, tuple[frozenset[str] | None, tuple[Policy, ...]]] = {}  # see _allowed_services
         self._lookups: dict[str, Lookup] = {}
         self._principal_contexts: dict[str, tuple[Mapping[str, Value], Mapping[str, object]]] = {}
         self.shared = SharedDecisions(self)  # decisions shared between requests with the same inputs
@@ -208,13 +209,41 @@ class Estate:
         hit = self._allow_cache.get(key)
         if hit is None:
             entry = self.principals[principal]
-            hit = entry.kind == "root" or any(
-                st.effect is Effect.ALLOW and st.action_matcher.matches(action)
-                for pol in entry.identity
-                for st in pol.statements
+            services = self._allowed_services(entry)
+            hit = entry.kind == "root" or (
+                (services is None or action.split(":", 1)[0].lower() in services)
+                and any(
+                    st.effect is Effect.ALLOW and st.action_matcher.matches(action)
+                    for pol in entry.identity
+                    for st in pol.statements
+                )
             )
             self._allow_cache[key] = hit
         return hit
+
+    def _allowed_services(self, entry: PrincipalEntry) -> frozenset[str] | None:
+        """The services (lower-case prefixes) the principal's identity Allow statements name; None when one
+        may name any service (NotAction, a wildcard in the service part). Most principals name a few
+        services: ``may_allow`` answers no for the others without matching each statement."""
+        found = self._services.get(entry.arn)
+        if found is None or found[1] is not entry.identity:
+            names: set[str] = set()
+            every = False
+            for pol in entry.identity:
+                for st in pol.statements:
+                    if st.effect is not Effect.ALLOW:
+                        continue
+                    if st.not_action:
+                        every = True
+                        break
+                    for pattern in st.actions:
+                        service = pattern.split(":", 1)[0].strip().lower() if ":" in pattern else "*"
+                        if "*" in service or "?" in service:
+                            every = True
+                            break
+                        names.add(service)
+            found = self._services[entry.arn] = (None if every else frozenset(names), entry.identity)
+        return found[0]
 
     def _principal_values(self, principal: PrincipalEntry) -> Mapping[str, Value]:
         """The principal's context keys as a request context has them (lower case, values normalised), made
