@@ -11,6 +11,10 @@ is unconditional and the ones emitted for the pair are not. Of the resources run
 least conditional edge is kept (one is enough where every resource gets the same decisions). Launch
 templates are special: a new default version may name any instance profile, so their targets are the
 account's EC2 instance roles.
+
+Sources of one account that the engine cannot tell apart on these requests (the same statements naming
+the actions, the same condition outcomes, named by no resource policy: ``_source_class``) get the same
+edges: they are made once per class and copied to its other sources.
 """
 
 from __future__ import annotations
