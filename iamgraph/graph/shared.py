@@ -176,10 +176,9 @@ class SharedDecisions:
         ``res`` only by its name and its policy's name (the same policy text, type, account, tag values read
         and matches of the resource-specific statements naming the action), its statements renamed
         (:func:`_renamed`). Many roles of an account share one trust policy text."""
-        twin = self._twin_key(p, action, res, theirs)
-        if twin is None:
+        if res.type != ROLE:  # other resources' properties (S3 Block Public Access) may decide too
             return self.estate.evaluate(p, action, res.arn)
-        full = (twin, *key[1:])
+        full = (self._twin_key(p, action, res, theirs), *key[1:])
         found = self._twins.get(full)
         if found is None:
             d = self.estate.evaluate(p, action, res.arn)
@@ -190,8 +189,8 @@ class SharedDecisions:
 
     def _twin_key(
         self, p: PrincipalEntry, action: str, res: ResourceEntry, theirs: tuple[Clause, ...]
-    ) -> tuple[object, ...] | None:
-        """What the engine reads of ``res`` beyond the :meth:`alike` key's parts (None: no twin)."""
+    ) -> tuple[object, ...]:
+        """What the engine reads of the role ``res`` beyond the :meth:`alike` key's parts."""
         text = self._text(res)
         specific, reads = self._specific(p, action)
         rcps = self._rcp_specific(res.account, action)
@@ -227,9 +226,7 @@ class SharedDecisions:
         conditions read are among the resource side's clauses)."""
         key = (account, action)
         if key not in self._rcp_statements:
-            org = self.estate.org
-            pols = [pol for level in org.rcps_for(account) for pol in level.policies] if org is not None else []
-            sts = [st for pol in pols for st in pol.statements if st.action_matcher.matches(action)]
+            sts = [st for pol in self._rcps(account) for st in pol.statements if st.action_matcher.matches(action)]
             self._rcp_statements[key] = tuple(st for st in sts if resource_specific(st))
         return self._rcp_statements[key]
 
@@ -244,11 +241,14 @@ class SharedDecisions:
             return None
         key = (account, action)
         if key not in self._rcp_side:
-            org = self.estate.org
-            rcps = [pol for level in org.rcps_for(account) for pol in level.policies] if org is not None else []
-            self._rcp_side[key] = _clauses(rcps, action, principals=True)
+            self._rcp_side[key] = _clauses(self._rcps(account), action, principals=True)
         theirs = self._rcp_side[key]
         return None if theirs is None else (caller, self._outcomes(p, theirs))
+
+    def _rcps(self, account: str) -> list[Policy]:
+        """The RCPs that apply to the account's resources, every level's."""
+        org = self.estate.org
+        return [pol for level in org.rcps_for(account) for pol in level.policies] if org is not None else []
 
     def _caller_class(self, p: PrincipalEntry, action: str) -> tuple[object, ...] | None:
         """The principal's part of an :meth:`alike` key, with what the conditions of its statements naming
@@ -368,6 +368,7 @@ def resource_specific(st: Statement) -> bool:
 
 
 _TAG_KEYS = ("aws:resourcetag/", "iam:resourcetag/")
+ROLE = "AWS::IAM::Role"
 
 
 def _tags_read(clauses: Iterable[Clause]) -> frozenset[str]:
