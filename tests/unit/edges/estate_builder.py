@@ -293,6 +293,14 @@ def generated(tmp_path: Path, seed: int, *, principals: int, accounts: int, reso
     return out
 
 
+def demo_or_generated(tmp_path: Path, seed: int | None, *, principals: int, accounts: int, resources: int) -> Path:
+    """The demo organization (``seed`` None), else a generated snapshot: the estates on which a shortcut's
+    graph is compared with the graph made without it."""
+    if seed is None:
+        return Path(__file__).resolve().parents[3] / "fixtures" / "demo-org"
+    return generated(tmp_path, seed, principals=principals, accounts=accounts, resources=resources)
+
+
 def graph(tmp_path: Path, *accounts: Account, organization: Doc | None = None) -> AccessGraph:
     return build_graph(load(tmp_path, *accounts, organization=organization))
 

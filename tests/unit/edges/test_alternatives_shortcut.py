@@ -13,9 +13,8 @@ from iamgraph.export import to_json
 from iamgraph.graph.build import build_graph
 from iamgraph.ingest import load_snapshot
 
-from .estate_builder import ACCOUNT, Account, allow, arn, generated, graph, one, trust_service
+from .estate_builder import ACCOUNT, Account, allow, arn, demo_or_generated, graph, one, trust_service
 
-ROOT = Path(__file__).resolve().parents[3]
 ATTACKER = arn("user", "attacker")
 ROLE = arn("role", "runner")
 FUNCTION = f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:orders"
@@ -26,11 +25,7 @@ MFA = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
 def test_skipping_conditional_alternatives_changes_no_edge(
     seed: int | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = (
-        ROOT / "fixtures" / "demo-org"
-        if seed is None
-        else generated(tmp_path, seed, principals=120, accounts=2, resources=200)
-    )
+    path = demo_or_generated(tmp_path, seed, principals=120, accounts=2, resources=200)
     held = 0
     holds = Alternatives.holds
 

@@ -13,9 +13,8 @@ from iamgraph.export import to_json
 from iamgraph.graph.build import build_graph
 from iamgraph.ingest import load_snapshot
 
-from .estate_builder import ACCOUNT, OTHER, Account, allow, arn, doc, generated, graph, none, one, trust_service
+from .estate_builder import ACCOUNT, OTHER, Account, allow, arn, demo_or_generated, doc, graph, none, one, trust_service
 
-ROOT = Path(__file__).resolve().parents[3]
 UPDATE = "lambda:UpdateFunctionCode"
 
 
@@ -27,11 +26,7 @@ def _function(name: str, account: str = ACCOUNT) -> str:
 def test_class_edges_equal_each_source_on_its_own(
     seed: int | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = (
-        ROOT / "fixtures" / "demo-org"
-        if seed is None
-        else generated(tmp_path, seed, principals=150, accounts=3, resources=300)
-    )
+    path = demo_or_generated(tmp_path, seed, principals=150, accounts=3, resources=300)
     copied = 0
     source_class = takeover._source_class
 

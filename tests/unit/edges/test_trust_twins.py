@@ -17,9 +17,8 @@ from iamgraph.ingest import load_snapshot
 from iamgraph.model.policy import PolicyKind
 from iamgraph.policy.logic import atoms
 
-from .estate_builder import ACCOUNT, OTHER, Account, allow, arn, doc, generated, graph, one
+from .estate_builder import ACCOUNT, OTHER, Account, allow, arn, demo_or_generated, doc, graph, one
 
-ROOT = Path(__file__).resolve().parents[3]
 ASSUME = "sts:AssumeRole"
 MFA = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
 
@@ -32,11 +31,7 @@ def _plain_alike(self: Estate, principal: PrincipalEntry, action: str, resource:
 def test_renamed_decisions_equal_evaluating_each_role(
     seed: int | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = (
-        ROOT / "fixtures" / "demo-org"
-        if seed is None
-        else generated(tmp_path, seed, principals=150, accounts=3, resources=300)
-    )
+    path = demo_or_generated(tmp_path, seed, principals=150, accounts=3, resources=300)
     renamed = 0
     rename = shared_module._renamed
 
