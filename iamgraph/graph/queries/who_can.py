@@ -17,7 +17,7 @@ from iamgraph.policy.logic import Expr
 __all__ = ["check_grant", "holders", "who_can"]
 
 _ACCESS = frozenset({EdgeKind.ACCESS})
-_Path = tuple[list[tuple[DerivedEdge, Expr]], bool, list[Hop] | None]  # hops, conditional, hops as JSON
+_Path = tuple[bool, list[Hop]]  # conditional, hops as JSON
 LEVELS = ("List", "Read", "Write", "Permissions management", "Tagging")
 
 
@@ -100,7 +100,7 @@ class _Levels:
         for node in starts:
             self.seen |= 1 << numbers[node]
         self.passed_over = False  # a conditional edge onto a node not seen yet was left (``firm`` only)
-        self._paths: dict[str, _Path] = {}  # node -> (hops, conditional, hops as JSON when asked)
+        self._paths: dict[str, _Path] = {}  # node -> (conditional, hops as JSON)
 
     def level(self, k: int) -> list[str] | None:
         """The nodes at ``k`` act-as hops from a start (path length ``k + 1``); None past the last."""
@@ -138,35 +138,23 @@ class _Levels:
         self.levels.append(below)
         return bool(below)
 
-    def hops(self, node: str) -> list[tuple[DerivedEdge, Expr]]:
-        """``node``'s path: the first edge that holds (outright when ``firm``) onto its parent, then its
-        parent's path (made once per node: the paths of a level share their parents' paths)."""
-        return self._path(node)[0]
-
-    def answer(self, node: str, hop_json: HopMemo) -> tuple[bool, list[Hop]]:
-        """``node``'s path as the answer shows it: whether it holds only under conditions, and its hops."""
-        _, conditional, json_path = self._path(node, hop_json)
-        assert json_path is not None
-        return conditional, json_path
-
-    def _path(self, node: str, hop_json: HopMemo | None = None) -> _Path:
+    def answer(self, node: str, hop_json: HopMemo) -> _Path:
+        """``node``'s path as the answer shows it: whether it holds only under conditions, and its hops (the
+        first edge that holds, outright when ``firm``, onto its parent, then its parent's path). Made once
+        per node: the nodes of a level share their parents' paths."""
         found = self._paths.get(node)
-        if found is not None and (hop_json is None or found[2] is not None):
+        if found is not None:
             return found
         step = self.parent[node]
         if step is None:  # a start: its last hop
             hops = self.starts[node]
-            conditional = path_conditional(hops)
-            made: _Path = (hops, conditional, [hop_json(e, c) for e, c in hops] if hop_json is not None else None)
+            made: _Path = (path_conditional(hops), [hop_json(e, c) for e, c in hops])
         else:
             sources = self._g.in_sources_of(step, ACT_AS)
             edges = sources.groups[sources.rank[node]][1]
             e = next(e for e in edges if (e.conditions is True if self._firm else e.conditions is not False))
-            above, above_conditional, above_json = self._path(step, hop_json)
-            json_path = (
-                [hop_json(e, e.conditions), *above_json] if hop_json is not None and above_json is not None else None
-            )
-            made = ([(e, e.conditions), *above], above_conditional or e.conditions is not True, json_path)
+            above_conditional, above = self.answer(step, hop_json)
+            made = (above_conditional or e.conditions is not True, [hop_json(e, e.conditions), *above])
         self._paths[node] = made
         return made
 
