@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import gc
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 
+from iamgraph._gc import collector_paused
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.edges.registry import techniques
 from iamgraph.edges.techniques._edges import forget_proofs
@@ -29,30 +28,6 @@ Progress = Callable[[str, int, int], None]
 ACCESS_TECHNIQUE = "resource-access"
 _PROVIDER_TYPES = frozenset({"AWS::IAM::SAMLProvider", "AWS::IAM::OIDCProvider"})
 _ACCOUNT_ROOT = re.compile(r"^arn:[\w-]+:iam::(\d{12}):root$")
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector paused, for work that allocates millions of long-lived objects and next
-    to no cyclic garbage (building a graph, unpickling or indexing one): every full collection those
-    allocations trigger walks all of them again (15 % of a 500-principal build; loading a cached graph
-    4-5x slower).
-
-    On the way out, what was allocated meanwhile goes straight to the oldest generation (``gc.freeze`` then
-    ``gc.unfreeze``, two list splices) instead of being walked by the young collections the first
-    allocations after ``gc.enable`` trigger: 0.1-0.2 s after an 800-principal build. They stay collectable;
-    only the next full collection sees them. Skipped when objects are frozen already (a server's loaded
-    snapshots, ``load_analysis(freeze=True)``): ``unfreeze`` would hand those back to the collector."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            if gc.get_freeze_count() == 0:
-                gc.freeze()
-                gc.unfreeze()
-            gc.enable()
 
 
 def build_graph(snapshot: Snapshot, *, progress: Progress | None = None, resource_access: str = "auto") -> AccessGraph:

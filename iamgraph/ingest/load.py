@@ -11,6 +11,7 @@ import os
 import re
 from pathlib import Path
 
+from iamgraph._gc import collector_paused
 from iamgraph.errors import InputError
 from iamgraph.ingest.account_info import AccountInfo, read_account_info
 from iamgraph.ingest.authorization import AuthorizationDetails, account_id_from_arns, read_authorization_details
@@ -39,10 +40,11 @@ _DATA_SUFFIXES = (".json", ".csv")
 def load_snapshot(path: str | os.PathLike[str]) -> Snapshot:
     """Read a snapshot (docs/snapshot-format.md); any bad input raises InputError naming file and element."""
     root = Path(path)
-    if root.is_dir():
-        return _load_directory(root)
-    if root.is_file():
-        return _load_bare(root)
+    with collector_paused():  # millions of long-lived objects, no cyclic garbage
+        if root.is_dir():
+            return _load_directory(root)
+        if root.is_file():
+            return _load_bare(root)
     raise InputError("no such file or directory", where=os.fspath(path))
 
 

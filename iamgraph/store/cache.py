@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 
 from iamgraph import __version__
-from iamgraph.graph.build import collector_paused
+from iamgraph._gc import collector_paused
 from iamgraph.graph.ondemand import check_mode, resolve_mode
 from iamgraph.graph.queries.base import Analysis
 from iamgraph.ingest import load_snapshot

@@ -112,7 +112,7 @@ def test_cli_graph_build_shows_policy_warnings(tmp_path: Path) -> None:
 
 _PAUSED_SCRIPT = """
 import gc, weakref
-from iamgraph.graph.build import collector_paused
+from iamgraph._gc import collector_paused
 
 class Node:
     other = None

@@ -1,0 +1,34 @@
+"""Pausing the cyclic garbage collector around bulk allocation (loading a snapshot, building or unpickling a
+graph). Pure: no I/O, importable from every layer."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+__all__ = ["collector_paused"]
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused, for work that allocates millions of long-lived objects and next
+    to no cyclic garbage (loading a snapshot, building a graph, unpickling or indexing one): every full
+    collection those allocations trigger walks all of them again (15 % of a 500-principal build; loading a
+    cached graph 4-5x slower; loading the 50,000-principal snapshot 2x slower).
+
+    On the way out, what was allocated meanwhile goes straight to the oldest generation (``gc.freeze`` then
+    ``gc.unfreeze``, two list splices) instead of being walked by the young collections the first
+    allocations after ``gc.enable`` trigger: 0.1-0.2 s after an 800-principal build. They stay collectable;
+    only the next full collection sees them. Skipped when objects are frozen already (a server's loaded
+    snapshots, ``load_analysis(freeze=True)``): ``unfreeze`` would hand those back to the collector."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            if gc.get_freeze_count() == 0:
+                gc.freeze()
+                gc.unfreeze()
+            gc.enable()
