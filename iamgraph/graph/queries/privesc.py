@@ -29,7 +29,7 @@ from iamgraph.graph.queries.base import (
     usable,
 )
 from iamgraph.graph.queries.budget import Deadline, check
-from iamgraph.graph.queries.reach import bits, bounded_reach
+from iamgraph.graph.queries.reach import bits, bounded_reach, factor
 from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.policy.logic import Expr
 
@@ -101,13 +101,16 @@ class _Pass:
             i = index.get(node)
             if i is not None:
                 self.admin_mask |= 1 << i
-        succ: list[list[int]] = [[] for _ in s.nodes]
+        succ: dict[int, list[set[int]]] = {}  # node -> the targets of its usable edges, by technique
         for node, edges in s.act_as.items():
             check(deadline)
             kept = [(e.target, e, c) for e, c in edges if ok(c)]
             if kept:
                 self.adj[node] = kept
-                succ[index[node]] = sorted({index[t] for t, _, _ in kept})
+                by_technique: dict[str, set[int]] = {}
+                for t, e, _ in kept:
+                    by_technique.setdefault(e.technique, set()).add(index[t])
+                succ[index[node]] = list(by_technique.values())
         for node, edges in s.grant_edges.items():
             usable_grants = [(e, c) for e, c in edges if ok(c)]
             if usable_grants:
@@ -118,8 +121,9 @@ class _Pass:
                 for e, _ in usable_grants:
                     targets |= 1 << index[e.target]
                 self.grant_targets[i] = targets
-        found = bounded_reach({i: outs for i, outs in enumerate(succ) if outs}, s.max_depth, deadline)
-        self.reach = [found.get(i, 1 << i) for i in range(len(succ))]
+        rest, blocks = factor(succ)
+        found = bounded_reach(rest, s.max_depth, deadline, blocks)
+        self.reach = [found.get(i, 1 << i) for i in range(len(s.nodes))]
 
     def escalates(self, i: int) -> bool:
         """Whether node ``i`` reaches an admin other than itself, or a usable grant onto a node it reaches."""
