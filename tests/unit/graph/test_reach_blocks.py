@@ -1,6 +1,7 @@
 """Shared groups of successors (``reach.factor``) change no reach set: ``bounded_reach`` with blocks equals
 ``bounded_reach`` with every successor listed, on random graphs whose groups repeat, and on the graph of a
-generated estate, where the admin edges make the blocks (the server's reverse sets, privesc's reach)."""
+generated estate, where the admin edges make the blocks (the server's reverse sets, privesc's reach). And
+``bits`` lists a mask's bits in order, few or many."""
 
 from __future__ import annotations
 
@@ -105,3 +106,14 @@ def test_the_reverse_sets_and_privesc_reach_of_a_generated_estate(tmp_path: Path
                 succ[index[node]] = sorted(targets)
         found = bounded_reach(succ, 8, None)
         assert reach == [found.get(i, 1 << i) for i in range(len(search.nodes))], unconditional
+
+
+@pytest.mark.parametrize("count", [0, 1, 5, 24, 25, 100, 3000])
+def test_bits_lists_the_set_bits_lowest_first(count: int) -> None:
+    rng = random.Random(count)
+    for top in (64, 600, 52_000):
+        positions = sorted(rng.sample(range(top), min(count, top)))
+        mask = 0
+        for n in positions:
+            mask |= 1 << n
+        assert list(bits(mask)) == positions
