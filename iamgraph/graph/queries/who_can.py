@@ -117,24 +117,27 @@ class _Levels:
         if not self.levels or not self.levels[-1] or len(self.levels) >= self.max_depth:
             return False
         g, names, numbers, firm, parent = self._g, self._names, self._numbers, self._firm, self.parent
-        seen = self.seen
+        # the complement of what is seen, kept as such through the level: one mask operation per node, and
+        # a second for a node with new sources, instead of ``~seen`` made anew for every node
+        unseen = ~self.seen
         below: list[str] = []
         for node in self.levels[-1]:
             check(self.deadline)
             sources = g.in_sources_of(node, ACT_AS)
             if firm:
-                self.passed_over = self.passed_over or bool(sources.mixed & ~seen)
-                new = sources.firm & ~seen
+                if not self.passed_over and sources.mixed & unseen:
+                    self.passed_over = True
+                new = sources.firm & unseen
             else:
-                new = sources.every & ~seen
+                new = sources.every & unseen
             if not new:
                 continue
-            seen |= new
+            unseen ^= new  # ``new`` lies within ``unseen``
             found = in_order(new, sources.groups, sources.rank, numbers, names)
             for source in found:
                 parent[source] = node
             below.extend(found)
-        self.seen = seen
+        self.seen = ~unseen
         self.levels.append(below)
         return bool(below)
 
@@ -151,8 +154,9 @@ class _Levels:
             made: _Path = (path_conditional(hops), [hop_json(e, c) for e, c in hops])
         else:
             sources = self._g.in_sources_of(step, ACT_AS)
-            edges = sources.groups[sources.rank[node]][1]
-            e = next(e for e in edges if (e.conditions is True if self._firm else e.conditions is not False))
+            for e in sources.groups[sources.rank[node]][1]:  # the first that holds (outright when firm)
+                if e.conditions is True or (not self._firm and e.conditions is not False):
+                    break
             above_conditional, above = self.answer(step, hop_json)
             made = (above_conditional or e.conditions is not True, [hop_json(e, e.conditions), *above])
         self._paths[node] = made
@@ -249,9 +253,9 @@ def who_can(
     else:
         walked, total = _page(g, starts, max_depth, limit, offset, deadline)
         rows = [(node, *walk.answer(node, hop_json)) for node, walk in walked]
-    nodes = g.graph.nodes
+    kinds = g.graph.nodes(data="kind", default="")  # read once per node (thousands in a whole answer)
     principals = [
-        {"arn": node, "kind": str(nodes[node].get("kind", "")), "conditional": conditional, "path": path}
+        {"arn": node, "kind": str(kinds[node]), "conditional": conditional, "path": path}
         for node, conditional, path in rows
     ]
     return {
