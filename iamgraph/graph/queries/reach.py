@@ -148,6 +148,7 @@ def bounded_reach(
         if not dirty:
             break
         for b in stale:  # from the previous round's sets, like every node's own successors below
+            check(deadline)
             acc = 0
             for v in members[b]:
                 acc |= reach[v]
@@ -165,7 +166,7 @@ def bounded_reach(
         for u, acc in updates:
             reach[u] = acc
         stale = sorted({b for u, _ in updates for b in holders.get(u, ())})
-        dirty = sorted({p for u, _ in updates for p in preds.get(u, ())} | {w for b in stale for w in users[b]})
+        dirty = sorted({p for u, _ in updates for p in preds.get(u, ())} | {w for b in stale for w in users.get(b, ())})
     return reach
 
 
