@@ -193,14 +193,16 @@ def _joiners(idx: PrivescIndex, account_id: str, group: Group) -> list[tuple[Pri
 
 def _find_joiners(idx: PrivescIndex, account_id: str, group: Group) -> Iterator[tuple[PrincipalEntry, Verdict]]:
     extra = idx.account(account_id).identity_policies(group.arn)
-    group_probe = any(
-        st.effect is Effect.ALLOW and st.action_matcher.matches(_PROBE) for pol in extra for st in pol.statements
-    )
+    allows = [st for pol in extra for st in pol.statements if st.effect is Effect.ALLOW]
+    # the actions of the admin test that no Allow of the group names: the user's own policies must
+    # (admin is tested on the "*" resource, which only identity statements can grant)
+    missing = [a for a in (_PROBE, *SENTINEL_ACTIONS[:-1]) if not any(st.action_matcher.matches(a) for st in allows)]
+    may_allow = idx.estate.may_allow
     for user in idx.users[account_id]:
         if user.arn in group.member_arns or idx.admin_by_permissions(user):
             continue  # a member already, or admin already: joining changes nothing that matters
-        if not group_probe and not idx.estate.may_allow(user.arn, _PROBE):
-            continue  # neither the group nor the user's own policies grant every action
+        if any(not may_allow(user.arn, a) for a in missing):
+            continue  # an action neither the group's nor the user's own policies allow: never admin
         verdict = idx.admin_if(user, ("group", group.arn), identity=(*user.identity, *extra))
         if verdict.admin:
             yield user, verdict

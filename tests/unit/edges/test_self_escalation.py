@@ -147,6 +147,21 @@ def test_a_role_adding_users_to_the_admin_group(tmp_path: Path) -> None:
     none(g, helper, arn("user", "admin"))  # already a member
 
 
+def test_a_group_that_allows_all_but_iam_makes_admin_only_a_user_who_has_iam(tmp_path: Path) -> None:
+    """The group grants everything but IAM (like PowerUserAccess): joining makes admin a user whose own
+    policies grant IAM, and no one else. The user is tried because the actions the group lacks are all
+    among its own (the cheap test before evaluating every member to be)."""
+    a = Account()
+    power = a.group("power", {"Effect": "Allow", "NotAction": ["iam:*", "organizations:*"], "Resource": "*"})
+    a.user("iam-operator", allow("iam:*"))
+    a.user("reader", allow("s3:Get*"))
+    a.user("attacker", allow("iam:AddUserToGroup", sid="Join"))
+    g = graph(tmp_path, a)
+    assert one(g, ATTACKER, arn("user", "iam-operator"), "iam:AddUserToGroup").via == (power,)
+    none(g, ATTACKER, arn("user", "reader"))
+    none(g, ATTACKER, ATTACKER)
+
+
 def test_add_user_to_a_harmless_group(tmp_path: Path) -> None:
     a = Account()
     a.group("readers", allow("s3:Get*"))
