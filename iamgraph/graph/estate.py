@@ -19,7 +19,7 @@ from iamgraph.evaluation.engine import evaluate
 from iamgraph.evaluation.keys import PRINCIPAL_KEY_PATTERNS, principal_keys
 from iamgraph.evaluation.policyset import OrgLevel, PolicySet
 from iamgraph.evaluation.request import Principal, PrincipalKind, Request
-from iamgraph.graph.shared import SharedDecisions
+from iamgraph.graph.shared import ROLE, SharedDecisions
 from iamgraph.model.policy import Effect, Policy
 from iamgraph.model.snapshot import Account, Resource, Role, Snapshot, User
 from iamgraph.policy.variables import Lookup
@@ -128,7 +128,7 @@ class Estate:
             self._add_principal(
                 role.arn, "role", account.id, p, account.identity_policies(role.arn), bounds, role_scps, role
             )
-            self._add_resource(role.arn, account.id, "AWS::IAM::Role", role.trust_policy, role.tags, rcps, None)
+            self._add_resource(role.arn, account.id, ROLE, role.trust_policy, role.tags, rcps, None)
         for group in account.groups.values():
             self._add_resource(group.arn, account.id, "AWS::IAM::Group", None, {}, rcps, None)
         for mp in account.managed_policies.values():

@@ -368,7 +368,7 @@ def resource_specific(st: Statement) -> bool:
 
 
 _TAG_KEYS = ("aws:resourcetag/", "iam:resourcetag/")
-ROLE = "AWS::IAM::Role"
+ROLE = "AWS::IAM::Role"  # the type of a role's entry (Estate), whose decisions twins share
 
 
 def _tags_read(clauses: Iterable[Clause]) -> frozenset[str]:
