@@ -73,20 +73,29 @@ class AdminSubsumption:
         self._covered: dict[tuple[str, int], tuple[Expr, bool]] = {}
 
     def covers(self, edge: DerivedEdge) -> bool:
-        verdict = self.verdicts.get(edge.source)
-        if verdict is None or edge.kind not in _KINDS:
+        if edge.kind not in _KINDS:
             return False
         source = self.estate.principals.get(edge.source)
         if source is None or _account_of(edge.target) != source.account:
             return False
-        key = (edge.source, id(edge.conditions))
+        return self.within(edge.source, edge.conditions)
+
+    def within(self, source: str, conditions: Expr) -> bool:
+        """An escalation or grant edge of ``source`` onto its own account under ``conditions`` (or under
+        any conditions that imply them) is covered. The techniques ask it before making such edges
+        (``Decider.cover``): an account's one decision for an action that implies the admin conditions
+        makes every edge built on it covered, so they are not made at all."""
+        verdict = self.verdicts.get(source)
+        if verdict is None:
+            return False
+        key = (source, id(conditions))
         hit = self._covered.get(key)
         if hit is None:
-            if edge.source not in self._cases:
-                self._cases[edge.source] = falsifiers(verdict.conditions)
-            cases = self._cases[edge.source]
-            covered = cases is not None and implies(edge.conditions, verdict.conditions, cases=cases)
-            hit = self._covered[key] = (edge.conditions, covered)
+            if source not in self._cases:
+                self._cases[source] = falsifiers(verdict.conditions)
+            cases = self._cases[source]
+            covered = cases is not None and implies(conditions, verdict.conditions, cases=cases)
+            hit = self._covered[key] = (conditions, covered)
         return hit[1]
 
 

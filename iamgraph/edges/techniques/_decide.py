@@ -19,6 +19,7 @@ from iamgraph.evaluation.principals import match_block
 from iamgraph.graph.estate import Estate, PrincipalEntry, ResourceEntry
 from iamgraph.graph.shared import resource_specific, resource_state
 from iamgraph.model.policy import Effect, Policy, PrincipalBlock, Statement
+from iamgraph.policy.logic import Expr
 from iamgraph.policy.match import is_pattern
 from iamgraph.policy.variables import Lookup
 
@@ -70,6 +71,9 @@ class Decider:
         self._block_hits: dict[tuple[object, ...], bool] = {}
         self._targets: dict[tuple[object, ...], Decision | None] = {}  # on_target answers by its arguments
         self._plans: dict[tuple[str, str, str], _Plan] = {}
+        # set by the graph builder: does its admin subsumption drop every edge of a principal onto its own
+        # account whose conditions imply these? (``iam_targets`` then leaves such edges unmade)
+        self.cover: Callable[[str, Expr], bool] | None = None
 
     def forget_requests(self) -> None:
         """Let go of the decisions on particular targets and resources (one technique's questions: the
@@ -78,6 +82,10 @@ class Decider:
         self._targets.clear()
         self._bearing_rbp.clear()
         self._block_hits.clear()
+
+    def _bears_arn(self, arn: str, action: str, p: PrincipalEntry) -> bool:
+        res = self.estate.resources.get(arn)
+        return res is not None and res.policy is not None and self._bears(res, action, p)
 
     def _bears(self, res: ResourceEntry, action: str, p: PrincipalEntry) -> bool:
         """The resource's policy has a statement bearing on ``p`` doing ``action`` (memoised)."""
@@ -119,11 +127,27 @@ class Decider:
         account: str,
         extra: Mapping[str, str] | None = None,
     ) -> Iterator[tuple[Named, Decision]]:
-        """Targets (IAM entities of ``account``) on which ``p`` may perform ``action``, with the decision."""
+        """Targets (IAM entities of ``account``) on which ``p`` may perform ``action``, with the decision.
+
+        With a ``cover``: targets of ``p``'s own account all share one decision when no statement bearing
+        on the action is resource-specific or reads a tag (the ``uniform`` plan) and no resource policy
+        bears on the request. When that decision's conditions imply the conditions under which ``p`` is
+        admin, every edge made on it (it is one of the edge's steps, so its conditions are a conjunct) is
+        one the graph builder drops: those targets are passed over. The others still come."""
         if not self._allows(p, action):
             return
+        cover = self.cover if account == p.account else None
+        shared_key = (p.arn, action, account, tuple(sorted(extra.items())) if extra else (), ())
+        covered = False
         for t in targets:
+            if covered and not is_pattern(t.arn) and not self._bears_arn(t.arn, action, p):
+                continue
             d = self.on_target(p, action, t.arn, account=account, extra=extra)
+            if cover is not None:
+                shared = self._memo.get(shared_key)  # made by the first target that shares it
+                if shared is not None:
+                    covered = not shared.possible or cover(p.arn, shared.residual)
+                    cover = None  # decided once
             if d is not None:
                 yield t, d
 
@@ -153,8 +177,7 @@ class Decider:
         extra: Mapping[str, str] | None,
         extra_key: tuple[tuple[str, str], ...],
     ) -> Decision | None:
-        res = self.estate.resources.get(arn)
-        if res is not None and res.policy is not None and self._bears(res, action, p):
+        if self._bears_arn(arn, action, p):
             d = self.decide(p, action, arn, extra=extra)
             return d if d.possible else None
         if account != p.account:
