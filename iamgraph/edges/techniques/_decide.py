@@ -74,12 +74,14 @@ class Decider:
         # set by the graph builder: does its admin subsumption drop every edge of a principal onto its own
         # account whose conditions imply these? (``iam_targets`` then leaves such edges unmade)
         self.cover: Callable[[str, Expr], bool] | None = None
+        self._passed_over: dict[tuple[object, ...], bool] = {}
 
     def forget_requests(self) -> None:
         """Let go of the decisions on particular targets and resources (one technique's questions: the
         next asks about other actions), keeping what is per principal and action (plans, bearings)."""
         self._memo.clear()
         self._targets.clear()
+        self._passed_over.clear()
         self._bearing_rbp.clear()
         self._block_hits.clear()
 
@@ -127,29 +129,39 @@ class Decider:
         account: str,
         extra: Mapping[str, str] | None = None,
     ) -> Iterator[tuple[Named, Decision]]:
-        """Targets (IAM entities of ``account``) on which ``p`` may perform ``action``, with the decision.
-
-        With a ``cover``: targets of ``p``'s own account all share one decision when no statement bearing
-        on the action is resource-specific or reads a tag (the ``uniform`` plan) and no resource policy
-        bears on the request. When that decision's conditions imply the conditions under which ``p`` is
-        admin, every edge made on it (it is one of the edge's steps, so its conditions are a conjunct) is
-        one the graph builder drops: those targets are passed over. The others still come."""
+        """Targets (IAM entities of ``account``) on which ``p`` may perform ``action``, with the decision
+        (but those :meth:`passes_over` leaves out: the graph builder would drop their edges)."""
         if not self._allows(p, action):
             return
-        cover = self.cover if account == p.account else None
-        shared_key = (p.arn, action, account, tuple(sorted(extra.items())) if extra else (), ())
-        covered = False
         for t in targets:
-            if covered and not is_pattern(t.arn) and not self._bears_arn(t.arn, action, p):
+            if self.passes_over(p, action, t.arn, account=account, extra=extra):
                 continue
             d = self.on_target(p, action, t.arn, account=account, extra=extra)
-            if cover is not None:
-                shared = self._memo.get(shared_key)  # made by the first target that shares it
-                if shared is not None:
-                    covered = not shared.possible or cover(p.arn, shared.residual)
-                    cover = None  # decided once
             if d is not None:
                 yield t, d
+
+    def passes_over(
+        self, p: PrincipalEntry, action: str, arn: str, *, account: str, extra: Mapping[str, str] | None = None
+    ) -> bool:
+        """Every edge made on ``p``'s decision for ``action`` on ``arn`` is one the graph builder drops
+        (``cover``, set by it: ``p`` is admin under conditions that the decision implies).
+
+        Told for the targets of ``p``'s own account that share one decision: no statement bearing on the
+        action is resource-specific or reads a tag (the ``uniform`` plan), and no resource policy bears on
+        the request. The decision is one of the steps of any edge made on it, so its conditions are a
+        conjunct of the edge's, which then imply the admin conditions too: the edge is covered. Decided
+        once per (principal, action, context), with the first such target's decision."""
+        if self.cover is None or account != p.account or is_pattern(arn) or self._bears_arn(arn, action, p):
+            return False
+        key = (p.arn, action, account, tuple(sorted(extra.items())) if extra else (), ())  # on_target's memo key
+        hit = self._passed_over.get(key)
+        if hit is None:
+            self.on_target(p, action, arn, account=account, extra=extra)
+            shared = self._memo.get(key)  # made by that call when this target shares the decision
+            if shared is None:
+                return False
+            hit = self._passed_over[key] = not shared.possible or self.cover(p.arn, shared.residual)
+        return hit
 
     def on_target(
         self, p: PrincipalEntry, action: str, arn: str, *, account: str, extra: Mapping[str, str] | None = None

@@ -256,6 +256,8 @@ def _edge(
     is not made)."""
     passed_to = service if recipe.passed_to == USE else recipe.passed_to
     extra = {"iam:PassedToService": passed_to} if passed_to else None
+    if idx.passes_over(p, PASS, role.arn, account=p.account, extra=extra):
+        return None  # an admin under conditions this passing implies: the builder would drop the edge
     passing = idx.on_target(p, PASS, role.arn, account=p.account, extra=extra)
     if passing is None:
         return None

@@ -21,8 +21,9 @@ from iamgraph.graph.build import build_graph
 from iamgraph.graph.estate import PrincipalEntry
 from iamgraph.ingest import load_snapshot
 
-from .estate_builder import Account, allow, arn, demo_or_generated, load, none, one, trust_aws
+from .estate_builder import Account, allow, arn, demo_or_generated, load, none, one, trust_aws, trust_service
 
+LAMBDA = "iam:PassRole+lambda:CreateFunction+lambda:InvokeFunction"
 MFA_TRUE = {"Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}
 NO_MFA = {"Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}}
 
@@ -43,6 +44,10 @@ def _estate(tmp_path: Path) -> Path:
     a.group("ops", allow("sqs:ReceiveMessage"))
     for name in ("app", "worker"):
         a.role(name, trust_aws(f"arn:aws:iam::{a.id}:root"), allow("s3:*"))
+    for name in ("fn1", "fn2", "fn3"):
+        a.role(name, trust_service("lambda.amazonaws.com"), allow("logs:*"))
+    # admin only with MFA, but may pass roles to new functions without it
+    a.user("passer", allow("*", **MFA_TRUE), allow(["iam:PassRole", "lambda:CreateFunction", "lambda:InvokeFunction"]))
     # a trust policy naming "guarded" for every action: it bears on rewriting the trust itself, and grants
     # it without MFA (a resource policy of the same account)
     a.role(
@@ -97,19 +102,28 @@ def test_the_same_graph_with_fewer_decisions(tmp_path: Path, monkeypatch: pytest
         now, before = asked[("guarded", action)], plain_asked[("guarded", action)]
         assert now <= expected and now < before, (action, now, before)
         assert ("open" in asked[("guarded", action)]) is role_action
+    passing = asked[("guarded", "iam:PassRole")]
+    assert passing <= {"fn1", "guarded"} and len(plain_asked[("guarded", "iam:PassRole")]) >= 3
+    assert {"fn1", "fn2", "fn3"} <= asked[("passer", "iam:PassRole")]
     # "mfa" was left out already (one statement allows it everything, under MFA)
     assert not plain_asked[("mfa", "iam:CreateAccessKey")]
     # "keys" may create access keys without MFA: every user is decided, as before
     assert asked[("keys", "iam:CreateAccessKey")] == plain_asked[("keys", "iam:CreateAccessKey")]
-    assert len(asked[("keys", "iam:CreateAccessKey")]) == 5
+    assert len(asked[("keys", "iam:CreateAccessKey")]) == 6
 
 
 def test_the_edges_usable_without_the_admin_conditions_are_kept(tmp_path: Path) -> None:
     g = build_graph(load_snapshot(_estate(tmp_path)))
     guarded, mfa, keys = arn("user", "guarded"), arn("user", "mfa"), arn("user", "keys")
     assert {guarded, mfa, keys} <= set(g.admins())
-    for user in ("bob", "carol", "dave", "guarded", "mfa"):
+    for user in ("bob", "carol", "dave", "guarded", "mfa", "passer"):
         assert one(g, keys, arn("user", user), "iam:CreateAccessKey").conditions is True
+    for fn in ("fn1", "fn2", "fn3"):
+        edge = one(
+            g, arn("user", "passer"), arn("role", fn), "iam:PassRole+lambda:CreateFunction+lambda:InvokeFunction"
+        )
+        assert edge.conditions is True
+        none(g, guarded, arn("role", fn))
     for admin in (guarded, mfa):
         for target in (arn("user", "bob"), arn("role", "app"), arn("role", "open")):
             none(g, admin, target)  # covered: usable only when the source is admin anyway
