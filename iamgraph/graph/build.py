@@ -53,7 +53,7 @@ def _build(snapshot: Snapshot, progress: Progress | None, *, on_demand: bool = F
     verdicts = _admin_verdicts(estate, g)
     effective = _admin_verdicts(estate, g, within=verdicts)
     covered = AdminSubsumption(estate, effective)
-    privesc_index(estate).cover = covered.within  # edges it would drop are not made
+    privesc_index(estate).cover = covered  # the edges it would drop are not made
     g.timings["admin"] = time.perf_counter() - t0
     found = techniques()
     for i, tech in enumerate(found):

@@ -80,6 +80,9 @@ class AdminSubsumption:
             return False
         return self.within(edge.source, edge.conditions)
 
+    def admin(self, source: str) -> bool:
+        return source in self.verdicts
+
     def within(self, source: str, conditions: Expr) -> bool:
         """An escalation or grant edge of ``source`` onto its own account under ``conditions`` (or under
         any conditions that imply them) is covered. The techniques ask it before making such edges

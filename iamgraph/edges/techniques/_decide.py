@@ -23,7 +23,7 @@ from iamgraph.policy.logic import Expr
 from iamgraph.policy.match import is_pattern
 from iamgraph.policy.variables import Lookup
 
-__all__ = ["Decider", "Named"]
+__all__ = ["Cover", "Decider", "Named"]
 
 _TAG = ("aws:resourcetag/", "iam:resourcetag/", "${aws:resource", "${iam:resource")
 Bearing = tuple[tuple[Statement, ...], tuple[str, ...]]  # resource-specific statements, tag keys read
@@ -58,6 +58,18 @@ def _tag_keys(st: Statement) -> frozenset[str] | None:
     return frozenset(c.key_lc.split("/", 1)[1] for c in st.conditions if c.key_lc.startswith(_TAG[:2]))
 
 
+class Cover(Protocol):
+    """The graph builder's admin subsumption (``iamgraph.graph.subsume.AdminSubsumption``)."""
+
+    def admin(self, source: str) -> bool:
+        """``source`` is admin (under conditions or not): some of its edges may be covered."""
+        ...
+
+    def within(self, source: str, conditions: Expr) -> bool:
+        """An edge of ``source`` onto its own account under ``conditions`` is covered (dropped)."""
+        ...
+
+
 class Decider:
     """Memoised decisions over one estate (see the module docstring)."""
 
@@ -73,7 +85,7 @@ class Decider:
         self._plans: dict[tuple[str, str, str], _Plan] = {}
         # set by the graph builder: does its admin subsumption drop every edge of a principal onto its own
         # account whose conditions imply these? (``iam_targets`` then leaves such edges unmade)
-        self.cover: Callable[[str, Expr], bool] | None = None
+        self.cover: Cover | None = None
         self._passed_over: dict[tuple[object, ...], bool] = {}
 
     def forget_requests(self) -> None:
@@ -151,17 +163,23 @@ class Decider:
         the request. The decision is one of the steps of any edge made on it, so its conditions are a
         conjunct of the edge's, which then imply the admin conditions too: the edge is covered. Decided
         once per (principal, action, context), with the first such target's decision."""
-        if self.cover is None or account != p.account or is_pattern(arn) or self._bears_arn(arn, action, p):
+        cover = self.cover
+        if cover is None or account != p.account:
             return False
         key = (p.arn, action, account, tuple(sorted(extra.items())) if extra else (), ())  # on_target's memo key
         hit = self._passed_over.get(key)
         if hit is None:
-            self.on_target(p, action, arn, account=account, extra=extra)
-            shared = self._memo.get(key)  # made by that call when this target shares the decision
-            if shared is None:
+            if not cover.admin(p.arn):
+                hit = self._passed_over[key] = False
+            elif is_pattern(arn) or self._bears_arn(arn, action, p):
                 return False
-            hit = self._passed_over[key] = not shared.possible or self.cover(p.arn, shared.residual)
-        return hit
+            else:
+                self.on_target(p, action, arn, account=account, extra=extra)
+                shared = self._memo.get(key)  # made by that call when this target shares the decision
+                if shared is None:
+                    return False
+                hit = self._passed_over[key] = not shared.possible or cover.within(p.arn, shared.residual)
+        return hit and not is_pattern(arn) and not self._bears_arn(arn, action, p)
 
     def on_target(
         self, p: PrincipalEntry, action: str, arn: str, *, account: str, extra: Mapping[str, str] | None = None
