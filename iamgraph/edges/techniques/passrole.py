@@ -191,11 +191,17 @@ def passrole_edges(estate: Estate) -> Iterator[DerivedEdge]:
     for p in idx.sources(PASS):
         if idx.is_admin(p):
             continue
+        passable: dict[tuple[str, str | None], list[Passable]] = {}  # the source's, shared by its recipes
         for recipes in groups.values():
-            yield from _group_edges(idx, p, recipes)
+            yield from _group_edges(idx, p, recipes, passable)
 
 
-def _group_edges(idx: PrivescIndex, p: PrincipalEntry, recipes: list[Recipe]) -> Iterator[DerivedEdge]:
+Passable = tuple[PrincipalEntry, Decision, Decision]  # a role, its trust of the service, passing it
+
+
+def _group_edges(
+    idx: PrivescIndex, p: PrincipalEntry, recipes: list[Recipe], passable: dict[tuple[str, str | None], list[Passable]]
+) -> Iterator[DerivedEdge]:
     kept = Alternatives()
     for recipe in recipes:
         trusting = [(svc, idx.roles_trusting(p.account, svc)) for svc in recipe.services]
@@ -205,13 +211,34 @@ def _group_edges(idx: PrivescIndex, p: PrincipalEntry, recipes: list[Recipe]) ->
         if steps is None:
             continue
         for service, roles in trusting:
-            for role, trust in roles:
-                if role.arn == p.arn or kept.settled(p.arn, role.arn):
+            passed_to = service if recipe.passed_to == USE else recipe.passed_to
+            ours = passable.get((service, passed_to))
+            if ours is None:
+                ours = passable[(service, passed_to)] = _passable(idx, p, roles, passed_to)
+            for role, trust, passing in ours:
+                if kept.settled(p.arn, role.arn):
                     continue
                 firm_only = kept.holds(p.arn, role.arn)  # a conditional edge is kept: only an unconditional one counts
-                edge = _edge(idx, p, recipe, service, role, trust, steps, firm_only=firm_only)
+                edge = _edge(idx, p, recipe, service, role, trust, passing, steps, firm_only=firm_only)
                 if edge is not None and kept.keep(edge):
                     yield edge
+
+
+def _passable(
+    idx: PrivescIndex, p: PrincipalEntry, roles: list[tuple[PrincipalEntry, Decision]], passed_to: str | None
+) -> list[Passable]:
+    """The roles trusting a service that ``p`` may pass with ``iam:PassedToService`` = ``passed_to`` (once per
+    source, service and value, not once per recipe), but those whose every edge the builder would drop (an
+    admin under conditions this passing implies)."""
+    extra = {"iam:PassedToService": passed_to} if passed_to else None
+    out: list[Passable] = []
+    for role, trust in roles:
+        if role.arn == p.arn or idx.passes_over(p, PASS, role.arn, account=p.account, extra=extra):
+            continue
+        passing = idx.on_target(p, PASS, role.arn, account=p.account, extra=extra)
+        if passing is not None:
+            out.append((role, trust, passing))
+    return out
 
 
 def _service_steps(idx: PrivescIndex, p: PrincipalEntry, recipe: Recipe) -> dict[str, Decision] | None:
@@ -248,19 +275,13 @@ def _edge(
     service: str,
     role: PrincipalEntry,
     trust: Decision,
+    passing: Decision,
     steps: dict[str, Decision],
     *,
     firm_only: bool = False,
 ) -> DerivedEdge | None:
     """The edge of one recipe to one role (``firm_only``: only when it is unconditional; a conditional one
     is not made)."""
-    passed_to = service if recipe.passed_to == USE else recipe.passed_to
-    extra = {"iam:PassedToService": passed_to} if passed_to else None
-    if idx.passes_over(p, PASS, role.arn, account=p.account, extra=extra):
-        return None  # an admin under conditions this passing implies: the builder would drop the edge
-    passing = idx.on_target(p, PASS, role.arn, account=p.account, extra=extra)
-    if passing is None:
-        return None
     all_steps = {PASS: passing, **steps}
     note = recipe.note
     entity = role.entity
