@@ -78,8 +78,8 @@ def _build(snapshot: Snapshot, progress: Progress | None, *, on_demand: bool = F
     idx = privesc_index(estate)  # one-step admins in control: their self grant works within their SCPs
     self_grants = [
         e
-        for e in g.edges(EdgeKind.GRANT)
-        if e.source == e.target and e.source in estate.principals and idx.is_admin(estate.principals[e.source])
+        for e in g.self_loops(EdgeKind.GRANT)
+        if e.source in estate.principals and idx.is_admin(estate.principals[e.source])
     ]
     for edge in control_edges(estate, effective, self_grants):
         g.add_edge(edge)
@@ -209,9 +209,9 @@ def _mark_admins(g: AccessGraph, verdicts: dict[str, AdminVerdict]) -> None:
             admin_conditions=_conditions(verdict.conditions),
             admin_proof=[m.to_json() for m in verdict.proof],
         )
-    for e in list(g.edges(EdgeKind.GRANT)):
+    for e in g.self_loops(EdgeKind.GRANT):
         node = g.graph.nodes[e.source]
-        if e.source == e.target and not node.get("admin"):
+        if not node.get("admin"):
             node.update(
                 admin=True,
                 admin_via=e.technique,

@@ -361,6 +361,16 @@ class AccessGraph:
             if kind is None or e.kind is kind:
                 yield e
 
+    def self_loops(self, kind: EdgeKind) -> list[DerivedEdge]:
+        """The edges of ``kind`` from a node to itself, in the order :meth:`edges` gives them (a walk over
+        the nodes, not over every edge)."""
+        out: list[DerivedEdge] = []
+        for node, around in self.graph.adj.items():
+            loops = around.get(node)
+            if loops:
+                out.extend(e for data in loops.values() if (e := data["edge"]).kind is kind)
+        return out
+
     def edges_between(self, source: str, target: str) -> list[DerivedEdge]:
         data = self.graph.get_edge_data(source, target) or {}
         stored: list[DerivedEdge] = [d["edge"] for d in data.values()]

@@ -146,3 +146,13 @@ def test_collector_paused_hands_its_allocations_to_the_oldest_generation() -> No
     frozen. In a fresh interpreter: other tests freeze their graphs."""
     done = subprocess.run([sys.executable, "-c", _PAUSED_SCRIPT], capture_output=True, text=True, check=False)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+def test_self_loops_are_the_edges_from_a_node_to_itself_in_edge_order() -> None:
+    """The builder reads the self grants through ``self_loops`` (a walk over the nodes); on the demo
+    organization, which has grants to self and to others, it gives what filtering every edge gives."""
+    g = build_graph(load_snapshot(ROOT / "fixtures" / "demo-org"))
+    for kind in EdgeKind:
+        assert g.self_loops(kind) == [e for e in g.edges(kind) if e.source == e.target]
+    assert g.self_loops(EdgeKind.GRANT)
+    assert any(e.source != e.target for e in g.edges(EdgeKind.GRANT))
