@@ -66,12 +66,7 @@ def _build(snapshot: Snapshot, progress: Progress | None, *, on_demand: bool = F
             derived = _outsiders_access(estate)
         else:
             derived = tech.derive(estate)
-        for edge in derived:
-            if covered.covers(edge):
-                continue
-            _ensure_endpoint(estate, g, edge.source)
-            _ensure_endpoint(estate, g, edge.target)
-            g.add_edge(edge)
+        g.add_edges(_kept(estate, g, derived, covered))
         _forget_requests(estate)
         g.timings[f"technique:{tech.name}"] = time.perf_counter() - t0
     t0 = time.perf_counter()
@@ -81,14 +76,25 @@ def _build(snapshot: Snapshot, progress: Progress | None, *, on_demand: bool = F
         for e in g.self_loops(EdgeKind.GRANT)
         if e.source in estate.principals and idx.is_admin(estate.principals[e.source])
     ]
-    for edge in control_edges(estate, effective, self_grants):
-        g.add_edge(edge)
+    g.add_edges(control_edges(estate, effective, self_grants))
     _mark_admins(g, verdicts)
     g.timings["admin"] += time.perf_counter() - t0
     g.timings["total"] = time.perf_counter() - started
     if progress:
         progress("done", len(found), len(found))
     return g
+
+
+def _kept(
+    estate: Estate, g: AccessGraph, derived: Iterable[DerivedEdge], covered: AdminSubsumption
+) -> Iterator[DerivedEdge]:
+    """The edges the admin marks do not cover, with their endpoints made nodes (as they go into ``g``)."""
+    for edge in derived:
+        if covered.covers(edge):
+            continue
+        _ensure_endpoint(estate, g, edge.source)
+        _ensure_endpoint(estate, g, edge.target)
+        yield edge
 
 
 def _forget_requests(estate: Estate) -> None:

@@ -162,6 +162,23 @@ class AccessGraph:
         """Add ``edge`` unless an equal one is there: one edge per (kind, technique, residual condition)
         between two nodes. Keys are ``kind:technique`` and ``kind:technique:N`` for the N-th other
         condition, so they do not depend on the process (no hashes of strings)."""
+        key = self._free_key(edge)
+        if key is not None:
+            self.put(edge, key)
+
+    def add_edges(self, edges: Iterable[DerivedEdge]) -> None:
+        """:meth:`add_edge` for each of ``edges`` (a builder's stream): the indexes and memos made from the
+        edges are let go of once before and once after, not once per edge."""
+        self._forget_indexes()
+        add = self.graph.add_edge
+        for edge in edges:
+            key = self._free_key(edge)
+            if key is not None:
+                add(edge.source, edge.target, key=key, edge=edge)
+        self._forget_indexes()
+
+    def _free_key(self, edge: DerivedEdge) -> str | None:
+        """The key ``edge`` goes under; None when an equal edge is there already."""
         base = _BASES.get((edge.kind, edge.technique))
         if base is None:
             base = _BASES[(edge.kind, edge.technique)] = f"{edge.kind.value}:{edge.technique}"
@@ -171,20 +188,23 @@ class AccessGraph:
             n = 0
             while key in existing:
                 if existing[key]["edge"].conditions == edge.conditions:
-                    return
+                    return None
                 n += 1
                 key = f"{base}:{n}"
-        self.put(edge, key)
+        return key
 
     def put(self, edge: DerivedEdge, key: str) -> None:
         """Store ``edge`` under ``key`` as it is (a store's fetched subgraph keeps the keys it loaded)."""
+        self._forget_indexes()
+        self.graph.add_edge(edge.source, edge.target, key=key, edge=edge)
+
+    def _forget_indexes(self) -> None:
         self._by_kind = self._in_by_kind = self._numbers = self._names = self._order = None
         self._in_sources.clear()
         self._out_targets.clear()
         self.hop_cache.clear()
         self.access_hops.clear()
         self.query_memo.clear()
-        self.graph.add_edge(edge.source, edge.target, key=key, edge=edge)
 
     def index_edges(self) -> None:
         """Build the by-kind edge indexes now (a server does it at start-up, before the first query)."""

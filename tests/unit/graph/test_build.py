@@ -156,3 +156,19 @@ def test_self_loops_are_the_edges_from_a_node_to_itself_in_edge_order() -> None:
         assert g.self_loops(kind) == [e for e in g.edges(kind) if e.source == e.target]
     assert g.self_loops(EdgeKind.GRANT)
     assert any(e.source != e.target for e in g.edges(EdgeKind.GRANT))
+
+
+def test_add_edges_adds_what_add_edge_adds_and_lets_go_of_the_indexes() -> None:
+    """The builder's stream (``add_edges``): the same keys, equal edges once, other conditions under
+    ``:N`` keys; the indexes made before are let go of."""
+    edges = list(build_graph(load_snapshot(ROOT / "fixtures" / "demo-org")).edges())
+    stream = [*edges, *edges[:50]]  # equal edges again: not added twice
+    one, many = AccessGraph(), AccessGraph()
+    for e in stream:
+        one.add_edge(e)
+    many.index_edges()
+    assert many.numbers() == {}
+    many.add_edges(iter(stream))
+    assert list(many.graph.edges(keys=True, data=True)) == list(one.graph.edges(keys=True, data=True))
+    assert len(many.numbers()) == many.graph.number_of_nodes() > 0  # made again from the edges now there
+    assert any(key.endswith(":1") for _, _, key in many.graph.edges(keys=True))
