@@ -149,8 +149,15 @@ class Decider:
             if self.passes_over(p, action, t.arn, account=account, extra=extra):
                 continue
             d = self.on_target(p, action, t.arn, account=account, extra=extra)
-            if d is not None:
+            if d is not None and not self.covered(p, d, account):
                 yield t, d
+
+    def covered(self, p: PrincipalEntry, d: Decision, account: str) -> bool:
+        """Every edge made on decision ``d`` (one of its steps) onto ``account`` is one the graph builder
+        drops: ``p`` is admin under conditions that ``d``'s imply, in its own account. For targets whose
+        decisions are not shared (statements that name them): :meth:`passes_over` tells it before deciding."""
+        cover = self.cover
+        return cover is not None and account == p.account and cover.admin(p.arn) and cover.within(p.arn, d.residual)
 
     def passes_over(
         self, p: PrincipalEntry, action: str, arn: str, *, account: str, extra: Mapping[str, str] | None = None

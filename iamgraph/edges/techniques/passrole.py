@@ -236,7 +236,7 @@ def _passable(
         if role.arn == p.arn or idx.passes_over(p, PASS, role.arn, account=p.account, extra=extra):
             continue
         passing = idx.on_target(p, PASS, role.arn, account=p.account, extra=extra)
-        if passing is not None:
+        if passing is not None and not idx.covered(p, passing, p.account):
             out.append((role, trust, passing))
     return out
 

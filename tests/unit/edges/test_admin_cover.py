@@ -38,6 +38,8 @@ def _estate(tmp_path: Path) -> Path:
     a.user("mfa", allow("*", **MFA_TRUE))
     # admin only with MFA, but may create any user's access key without it: those edges matter
     a.user("keys", allow("*", **MFA_TRUE), allow("iam:CreateAccessKey"))
+    # the same, for bob's keys only: a statement naming a user makes each user's decision its own
+    a.user("bobs-keys", allow("*", **MFA_TRUE), allow("iam:CreateAccessKey", arn("user", "bob")))
     for name in ("bob", "carol", "dave"):
         a.user(name, allow("s3:ListAllMyBuckets"), managed=(shared,), groups=("devs",))
     a.group("devs", allow("sqs:SendMessage"))
@@ -89,7 +91,18 @@ def test_the_same_graph_with_fewer_decisions(tmp_path: Path, monkeypatch: pytest
         plain_asked = _asked(m)
         plain = _build(path)
     asked = _asked(monkeypatch)
+    covered: defaultdict[str, list[bool]] = defaultdict(list)
+    original = Decider.covered
+
+    def is_covered(self: Decider, p: PrincipalEntry, *args: Any) -> bool:
+        covered[_name(p.arn)].append(original(self, p, *args))
+        return covered[_name(p.arn)][-1]
+
+    monkeypatch.setattr(Decider, "covered", is_covered)
     assert _build(path) == plain
+    # "bobs-keys" names bob: every user decided on its own, and the decisions that need MFA are not used
+    assert asked[("bobs-keys", "iam:CreateAccessKey")] == plain_asked[("bobs-keys", "iam:CreateAccessKey")]
+    assert True in covered["bobs-keys"] and False in covered["bobs-keys"]
     # "guarded" is admin only with MFA (a Deny without it); every user, group and role was decided for it
     # before; now the first target of each action, which makes the decision they share, and "open", whose
     # trust policy names "guarded" for every action (a resource policy bearing on the request: decided
@@ -109,13 +122,16 @@ def test_the_same_graph_with_fewer_decisions(tmp_path: Path, monkeypatch: pytest
     assert not plain_asked[("mfa", "iam:CreateAccessKey")]
     # "keys" may create access keys without MFA: every user is decided, as before
     assert asked[("keys", "iam:CreateAccessKey")] == plain_asked[("keys", "iam:CreateAccessKey")]
-    assert len(asked[("keys", "iam:CreateAccessKey")]) == 6
+    assert len(asked[("keys", "iam:CreateAccessKey")]) == 7
 
 
 def test_the_edges_usable_without_the_admin_conditions_are_kept(tmp_path: Path) -> None:
     g = build_graph(load_snapshot(_estate(tmp_path)))
     guarded, mfa, keys = arn("user", "guarded"), arn("user", "mfa"), arn("user", "keys")
     assert {guarded, mfa, keys} <= set(g.admins())
+    bobs_keys = arn("user", "bobs-keys")
+    assert one(g, bobs_keys, arn("user", "bob"), "iam:CreateAccessKey").conditions is True
+    none(g, bobs_keys, arn("user", "carol"))  # only with MFA, when it is admin anyway
     for user in ("bob", "carol", "dave", "guarded", "mfa", "passer"):
         assert one(g, keys, arn("user", user), "iam:CreateAccessKey").conditions is True
     for fn in ("fn1", "fn2", "fn3"):
