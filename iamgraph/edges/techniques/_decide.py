@@ -62,7 +62,7 @@ class Cover(Protocol):
     """The graph builder's admin subsumption (``iamgraph.graph.subsume.AdminSubsumption``)."""
 
     def admin(self, source: str) -> bool:
-        """``source`` is admin (under conditions or not): some of its edges may be covered."""
+        """``source`` is an admin in control (under conditions or not): some of its edges may be covered."""
         ...
 
     def within(self, source: str, conditions: Expr) -> bool:
@@ -171,22 +171,19 @@ class Decider:
         conjunct of the edge's, which then imply the admin conditions too: the edge is covered. Decided
         once per (principal, action, context), with the first such target's decision."""
         cover = self.cover
-        if cover is None or account != p.account:
+        if cover is None or account != p.account or not cover.admin(p.arn):
             return False
+        if is_pattern(arn) or self._bears_arn(arn, action, p):
+            return False  # decided on its own
         key = (p.arn, action, account, tuple(sorted(extra.items())) if extra else (), ())  # on_target's memo key
         hit = self._passed_over.get(key)
         if hit is None:
-            if not cover.admin(p.arn):
-                hit = self._passed_over[key] = False
-            elif is_pattern(arn) or self._bears_arn(arn, action, p):
+            self.on_target(p, action, arn, account=account, extra=extra)
+            shared = self._memo.get(key)  # made by that call when this target shares the decision
+            if shared is None:
                 return False
-            else:
-                self.on_target(p, action, arn, account=account, extra=extra)
-                shared = self._memo.get(key)  # made by that call when this target shares the decision
-                if shared is None:
-                    return False
-                hit = self._passed_over[key] = not shared.possible or cover.within(p.arn, shared.residual)
-        return hit and not is_pattern(arn) and not self._bears_arn(arn, action, p)
+            hit = self._passed_over[key] = not shared.possible or cover.within(p.arn, shared.residual)
+        return hit
 
     def on_target(
         self, p: PrincipalEntry, action: str, arn: str, *, account: str, extra: Mapping[str, str] | None = None
