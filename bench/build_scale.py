@@ -14,8 +14,9 @@ the generator's source. For each size, two fresh processes measure:
 
 Sizes run in increasing order; after one fails or exceeds ``--timeout`` the larger ones are skipped.
 The results are printed as markdown and written to docs/benchmarks.md, section "Graph build scale
-(issue 3)". ``--profile SIZE`` instead runs cProfile over load + build of one size in this process and
-prints the functions with the most own time and the most cumulative time.
+(issue 3)". ``--profile SIZE`` instead runs cProfile over load + build of one size in this process (with
+the same ``--resource-access`` and ``--skip`` as a measured build) and prints the functions with the most
+own time and the most cumulative time.
 """
 
 from __future__ import annotations
@@ -326,10 +327,17 @@ def profile(principals: int, seed: int, out: Path | None, top: int, cap: float) 
 
     from iamgraph.graph.build import build_graph
     from iamgraph.ingest import load_snapshot
+    from iamgraph.store.cache import resource_access_mode
 
+    skipped = skip_techniques()  # --skip and --resource-access as in the build workers
+    mode = resource_access_mode()
     spec = spec_for(principals, seed)
     root, stats = estate_dir(spec)
-    print(f"profiling {root.name}: {stats['principals']} principals, {stats['resources']} resources", flush=True)
+    print(
+        f"profiling {root.name}: {stats['principals']} principals, {stats['resources']} resources, "
+        f"resource access {mode}, left out: {', '.join(skipped) or 'nothing'}",
+        flush=True,
+    )
     phases: list[tuple[str, cProfile.Profile]] = []
     prof = cProfile.Profile()
     t0 = time.perf_counter()
@@ -355,7 +363,7 @@ def profile(principals: int, seed: int, out: Path | None, top: int, cap: float) 
     t0 = time.perf_counter()
     prof.enable()
     try:
-        build_graph(snapshot, progress=progress)
+        build_graph(snapshot, progress=progress, resource_access=mode)
         finished = "finished"
     except _TimeUp:
         finished = f"stopped after {cap:.0f} s in {step['name']}"
@@ -408,13 +416,13 @@ def main(argv: list[str] | None = None) -> int:
         result = worker_parse(Path(root)) if mode == "parse" else worker_build(Path(root))
         print(json.dumps(result), flush=True)
         os._exit(0)  # the graph is not freed object by object: minutes at 5k principals, nothing to gain
-    if args.profile:
-        profile(parse_size(args.profile), args.seed, args.profile_out, args.top, args.profile_seconds)
-        return 0
     if args.skip:
         os.environ[SKIP_ENV] = args.skip
         args.note = f"{args.note} Techniques left out of this run: {args.skip}.".strip()
-    os.environ["IAMGRAPH_RESOURCE_ACCESS"] = args.resource_access  # read by the build workers
+    os.environ["IAMGRAPH_RESOURCE_ACCESS"] = args.resource_access  # read by the build workers and the profile
+    if args.profile:
+        profile(parse_size(args.profile), args.seed, args.profile_out, args.top, args.profile_seconds)
+        return 0
     if args.resource_access == "on-demand":
         args.note = f"{args.note} Resource access on demand: the access edges are outsiders' only.".strip()
     rows: list[dict[str, Any]] = json.loads(Path(args.from_json).read_text()) if args.from_json else []
