@@ -20,9 +20,10 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from iamgraph.evaluation.decision import Decision, MatchedStatement
+from iamgraph.evaluation.policyset import OrgLevel
 from iamgraph.evaluation.principals import match_block
 from iamgraph.model._fast import fast_constructor
-from iamgraph.model.policy import ConditionClause, Effect, Policy, Statement, StatementRef
+from iamgraph.model.policy import ConditionClause, Effect, Policy, PolicyKind, Statement, StatementRef
 from iamgraph.policy.conditions.evaluate import evaluate_clause
 from iamgraph.policy.logic import Atom, substitute
 from iamgraph.policy.match import is_pattern
@@ -55,7 +56,7 @@ class SharedDecisions:
         self._texts: dict[str, str] = {}
         # alike: the principal forms and condition outcomes of a principal on a policy text, by account
         self._reads: dict[tuple[str, str, str, str], tuple[tuple[object, ...], tuple[object, ...]]] = {}
-        self._specifics: dict[tuple[str, str], tuple[tuple[Statement, ...], frozenset[str]]] = {}
+        self._specifics: dict[tuple[str, str], tuple[tuple[Statement, ...], frozenset[str], bool]] = {}
         self._rcp_statements: dict[tuple[str, str], tuple[Statement, ...]] = {}
 
     def forget_requests(self) -> None:
@@ -172,10 +173,10 @@ class SharedDecisions:
     def _twin(
         self, p: PrincipalEntry, action: str, res: ResourceEntry, key: tuple[object, ...], theirs: tuple[Clause, ...]
     ) -> Decision:
-        """The decision of an :meth:`alike` key: evaluated, or taken from a resource that differs from
-        ``res`` only by its name and its policy's name (the same policy text, type, account, tag values read
-        and matches of the resource-specific statements naming the action), its statements renamed
-        (:func:`_renamed`). Many roles of an account share one trust policy text."""
+        """The decision of an :meth:`alike` key: evaluated, or taken from a role that differs from ``res``
+        only by its name, its policy's name and perhaps its account (:meth:`_twin_key`), its statements and
+        RCP levels renamed (:func:`_renamed`). Many roles share one trust policy text, within an account
+        and across the accounts trusting the same one."""
         if res.type != ROLE:  # other resources' properties (S3 Block Public Access) may decide too
             return self.estate.evaluate(p, action, res.arn)
         full = (self._twin_key(p, action, res, theirs), *key[1:])
@@ -185,20 +186,30 @@ class SharedDecisions:
             self._twins[full] = (d, res)
             return d
         d, other = found
-        return d if other is res else _renamed(d, other.policy, res.policy)
+        if other is res:
+            return d
+        return _renamed(d, other.policy, res.policy, _level_names(other.rcps, res.rcps))
 
     def _twin_key(
         self, p: PrincipalEntry, action: str, res: ResourceEntry, theirs: tuple[Clause, ...]
     ) -> tuple[object, ...]:
-        """What the engine reads of the role ``res`` beyond the :meth:`alike` key's parts."""
+        """What the engine reads of the role ``res`` beyond the :meth:`alike` key's parts: its policy text,
+        type, the tag values and Resource-element matches read, and where it is. Where: its account when a
+        condition reads the resource's account or organisation keys; else only whether the caller is of its
+        account and which RCPs apply at each level of its path (the names of the levels are renamed)."""
         text = self._text(res)
-        specific, reads = self._specific(p, action)
+        specific, reads, placed = self._specific(p, action)
         rcps = self._rcp_specific(res.account, action)
         lookup = self.estate.lookup_for(p)
         states = tuple(resource_state(st, res.arn, lookup) for st in (*specific, *rcps))
         reads = reads | _tags_read(theirs)
         tags = tuple(sorted((k, v) for k, v in res.tags.items() if k.lower() in reads)) if reads else ()
-        return (res.account, res.type, text, states, tags)
+        place: object
+        if placed or _reads_place(theirs):
+            place = res.account
+        else:
+            place = (p.account == res.account, tuple(tuple(map(id, level.policies)) for level in res.rcps))
+        return (place, res.type, text, states, tags)
 
     def _text(self, res: ResourceEntry) -> str:
         """The text of the resource's policy (one string object per resource)."""
@@ -208,9 +219,10 @@ class SharedDecisions:
             text = self._texts[res.arn] = json.dumps(raw, sort_keys=True, default=str)
         return text
 
-    def _specific(self, p: PrincipalEntry, action: str) -> tuple[tuple[Statement, ...], frozenset[str]]:
+    def _specific(self, p: PrincipalEntry, action: str) -> tuple[tuple[Statement, ...], frozenset[str], bool]:
         """The resource-specific statements naming ``action`` of ``p``'s identity policies, boundaries and
-        SCPs, and the resource tags the conditions of all its statements naming it read."""
+        SCPs, the resource tags the conditions of all its statements naming it read, and whether they read
+        the resource's account or organisation."""
         key = (p.arn, action)
         hit = self._specifics.get(key)
         if hit is None:
@@ -218,7 +230,8 @@ class SharedDecisions:
             pols = (*identity, *p.boundaries, *(pol for level in p.scps for pol in level.policies))
             sts = [st for pol in pols for st in pol.statements if st.action_matcher.matches(action)]
             specific = tuple(st for st in sts if resource_specific(st))
-            hit = self._specifics[key] = (specific, _tags_read((c, st.ref) for st in sts for c in st.conditions))
+            clauses = [(c, st.ref) for st in sts for c in st.conditions]
+            hit = self._specifics[key] = (specific, _tags_read(clauses), _reads_place(clauses))
         return hit
 
     def _rcp_specific(self, account: str, action: str) -> tuple[Statement, ...]:
@@ -371,38 +384,61 @@ _TAG_KEYS = ("aws:resourcetag/", "iam:resourcetag/")
 ROLE = "AWS::IAM::Role"  # the type of a role's entry (Estate), whose decisions twins share
 
 
+_PLACE = frozenset({"aws:resourceaccount", "aws:resourceorgid", "aws:resourceorgpaths"})
+
+
+def _reads_place(clauses: Iterable[Clause]) -> bool:
+    """A clause reads the resource's account or organisation (``aws:ResourceAccount``, ``aws:ResourceOrgID``,
+    ``aws:ResourceOrgPaths``): then the account of a role decides more than which RCPs apply to it."""
+    return any(c.key_lc in _PLACE for c, _ in clauses)
+
+
+def _level_names(old: tuple[OrgLevel, ...], new: tuple[OrgLevel, ...]) -> dict[str, str]:
+    """Each level of ``old`` by the name of the level of ``new`` at its place in the path (twins hold the
+    same RCPs at every place)."""
+    return {a.name: b.name for a, b in zip(old, new, strict=True) if a.name != b.name}
+
+
 def _tags_read(clauses: Iterable[Clause]) -> frozenset[str]:
     """The resource tag names (lower case) the clauses read."""
     return frozenset(c.key_lc.split("/", 1)[1] for c, _ in clauses if c.key_lc.startswith(_TAG_KEYS))
 
 
+_RCP_LAYER = PolicyKind.RCP
 _new_matched = fast_constructor(MatchedStatement)
 _new_atom = fast_constructor(Atom)
 _new_decision = fast_constructor(Decision)
 
 
-def _renamed(d: Decision, old: Policy | None, new: Policy | None) -> Decision:
+def _renamed(d: Decision, old: Policy | None, new: Policy | None, levels: dict[str, str] | None = None) -> Decision:
     """``d``, made on a resource with policy ``old``, for a resource with ``new`` (the same text): the
-    matched statements and the residual conditions' sources of ``old`` become those of ``new``."""
+    matched statements and the residual conditions' sources of ``old`` become those of ``new``, and the
+    organisation levels of matched RCP statements their names in ``levels`` (the twin's path)."""
     if old is None or new is None or old is new:
+        refs: dict[StatementRef, StatementRef] = {}
+    else:
+        refs = {a.ref: b.ref for a, b in zip(old.statements, new.statements, strict=True)}
+    if not refs and not levels:
         return d
-    refs = {a.ref: b.ref for a, b in zip(old.statements, new.statements, strict=True)}
 
     def atom(a: Atom) -> Atom:
         ref = refs.get(a.source)
         return a if ref is None else _new_atom(source=ref, clause=a.clause, reason=a.reason, undecidable=a.undecidable)
 
-    matched = tuple(
-        m
-        if m.ref not in refs
-        else _new_matched(ref=refs[m.ref], conditional=m.conditional, forms=m.forms, level=m.level)
-        for m in d.matched
-    )
+    def entry(m: MatchedStatement) -> MatchedStatement:
+        ref = refs.get(m.ref, m.ref)
+        level = m.level
+        if levels and level is not None and m.ref.layer is _RCP_LAYER:
+            level = levels.get(level, level)
+        if ref is m.ref and level is m.level:
+            return m
+        return _new_matched(ref=ref, conditional=m.conditional, forms=m.forms, level=level)
+
     return _new_decision(
         result=d.result,
         blocked_by=d.blocked_by,
-        matched=matched,
-        residual=substitute(d.residual, atom),
+        matched=tuple(map(entry, d.matched)),
+        residual=substitute(d.residual, atom) if refs else d.residual,
         warnings=d.warnings,
         notes=d.notes,
     )
