@@ -55,7 +55,8 @@ class SharedDecisions:
         self._twins: dict[tuple[object, ...], tuple[Decision, ResourceEntry]] = {}
         self._texts: dict[str, str] = {}
         # alike: the principal forms and condition outcomes of a principal on a policy text, by account
-        self._reads: dict[tuple[str, str, str, str], tuple[tuple[object, ...], tuple[object, ...]]] = {}
+        self._reads: dict[tuple[str, str, object, str], tuple[tuple[object, ...], tuple[object, ...]]] = {}
+        self._rcp_shapes: dict[str, tuple[tuple[int, ...], ...]] = {}  # the RCPs' ids at each level, by account
         self._specifics: dict[tuple[str, str], tuple[tuple[Statement, ...], frozenset[str], bool]] = {}
         self._rcp_statements: dict[tuple[str, str], tuple[Statement, ...]] = {}
 
@@ -70,6 +71,7 @@ class SharedDecisions:
         self._twins.clear()
         self._texts.clear()
         self._reads.clear()
+        self._rcp_shapes.clear()
         self._specifics.clear()
         self._rcp_statements.clear()
 
@@ -157,8 +159,9 @@ class SharedDecisions:
         if res is None or caller is None or callee is None:
             return self.estate.evaluate(principal, action, resource)
         side, (statements, theirs) = caller, callee
-        # what the principal reads of the policy: the same for every resource of the account with its text
-        seen = (principal.arn, action, res.account, self._text(res))
+        # what the principal reads of the policy and the RCPs: the same for every resource with its text under
+        # the same RCPs, whatever its account
+        seen = (principal.arn, action, self._rcp_ids(res), self._text(res))
         reads = self._reads.get(seen)
         if reads is None:
             q = principal.principal
@@ -204,12 +207,16 @@ class SharedDecisions:
         states = tuple(resource_state(st, res.arn, lookup) for st in (*specific, *rcps))
         reads = reads | _tags_read(theirs)
         tags = tuple(sorted((k, v) for k, v in res.tags.items() if k.lower() in reads)) if reads else ()
-        place: object
-        if placed or _reads_place(theirs):
-            place = res.account
-        else:
-            place = (p.account == res.account, tuple(tuple(map(id, level.policies)) for level in res.rcps))
+        located = placed or _reads_place(theirs)
+        place = res.account if located else (p.account == res.account, self._rcp_ids(res))
         return (place, res.type, text, states, tags)
+
+    def _rcp_ids(self, res: ResourceEntry) -> tuple[tuple[int, ...], ...]:
+        """The ids of the RCPs at each level of the resource's path (the estate's organisation keeps them)."""
+        found = self._rcp_shapes.get(res.account)
+        if found is None:
+            found = self._rcp_shapes[res.account] = tuple(tuple(map(id, level.policies)) for level in res.rcps)
+        return found
 
     def _text(self, res: ResourceEntry) -> str:
         """The text of the resource's policy (one string object per resource)."""
