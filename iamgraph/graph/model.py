@@ -71,6 +71,17 @@ class NodeKind(StrEnum):
 _ACCESS_ONLY = frozenset({EdgeKind.ACCESS})
 PRINCIPAL_KINDS = frozenset({NodeKind.ACCOUNT, NodeKind.USER, NodeKind.ROLE})
 _BASES: dict[tuple[EdgeKind, str], str] = {}  # edge keys' "kind:technique" part, made once per pair
+# MultiDiGraph keeps its adjacency in plain dicts (the factories networkx documents as the defaults):
+# AccessGraph.add_edges may then fill them itself
+_PLAIN_ADJACENCY = all(
+    getattr(nx.MultiDiGraph, f) is dict
+    for f in (
+        "adjlist_outer_dict_factory",
+        "adjlist_inner_dict_factory",
+        "edge_key_dict_factory",
+        "edge_attr_dict_factory",
+    )
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,13 +179,40 @@ class AccessGraph:
 
     def add_edges(self, edges: Iterable[DerivedEdge]) -> None:
         """:meth:`add_edge` for each of ``edges`` (a builder's stream): the indexes and memos made from the
-        edges are let go of once before and once after, not once per edge."""
+        edges are let go of once before and once after, not once per edge. Between two nodes already in
+        the graph, the edge goes straight into networkx's adjacency dicts (what ``MultiDiGraph.add_edge``
+        does, without its per-edge node checks and cache clearing; a build adds millions of edges)."""
         self._forget_indexes()
-        add = self.graph.add_edge
+        g = self.graph
+        add = g.add_edge
+        plain = _PLAIN_ADJACENCY and type(g) is nx.MultiDiGraph
+        adjacency: Any = g  # the adjacency dicts are networkx's own attributes, not in its typed interface
+        succ: dict[str, dict[str, dict[str, dict[str, Any]]]] = adjacency._succ if plain else {}
+        pred: dict[str, dict[str, dict[str, dict[str, Any]]]] = adjacency._pred if plain else {}
+        bases = _BASES
         for edge in edges:
-            key = self._free_key(edge)
-            if key is not None:
-                add(edge.source, edge.target, key=key, edge=edge)
+            source, target = edge.source, edge.target
+            out = succ.get(source)
+            if out is None or target not in succ:
+                key = self._free_key(edge)
+                if key is not None:
+                    add(source, target, key=key, edge=edge)
+                continue
+            base = bases.get((edge.kind, edge.technique))
+            if base is None:
+                base = bases[(edge.kind, edge.technique)] = f"{edge.kind.value}:{edge.technique}"
+            keys = out.get(target)
+            if keys is None:
+                keys = out[target] = pred[target][source] = {}
+            key, n = base, 0
+            while key in keys:
+                if keys[key]["edge"].conditions == edge.conditions:
+                    break
+                n += 1
+                key = f"{base}:{n}"
+            else:
+                keys[key] = {"edge": edge}
+        nx._clear_cache(g)
         self._forget_indexes()
 
     def _free_key(self, edge: DerivedEdge) -> str | None:

@@ -172,3 +172,27 @@ def test_add_edges_adds_what_add_edge_adds_and_lets_go_of_the_indexes() -> None:
     assert list(many.graph.edges(keys=True, data=True)) == list(one.graph.edges(keys=True, data=True))
     assert len(many.numbers()) == many.graph.number_of_nodes() > 0  # made again from the edges now there
     assert any(key.endswith(":1") for _, _, key in many.graph.edges(keys=True))
+
+
+def test_add_edges_between_nodes_already_there_fills_the_same_adjacency() -> None:
+    """The builder makes the endpoints nodes before it adds an edge: ``add_edges`` then writes networkx's
+    adjacency itself. Out- and in-adjacency, keys (``:N`` for other conditions), self loops, equal edges
+    once and edge order are those of adding each edge with ``add_edge``; networkx's views see them."""
+    g = build_graph(load_snapshot(ROOT / "fixtures" / "demo-org"))
+    edges = list(g.edges())
+    stream = [*edges, *edges[:50], *reversed(edges[-50:])]
+    nodes = list(g.graph.nodes(data=True))
+    one, many = AccessGraph(), AccessGraph()
+    for h in (one, many):
+        h.graph.add_nodes_from(nodes)
+    for e in stream:
+        one.add_edge(e)
+    many.add_edges(iter(stream))
+    assert list(many.graph.edges(keys=True, data=True)) == list(one.graph.edges(keys=True, data=True))
+    assert list(many.graph.in_edges(keys=True, data=True)) == list(one.graph.in_edges(keys=True, data=True))
+    assert many.graph.number_of_edges() == one.graph.number_of_edges() == len({id(e) for e in edges})
+    loops = [e for e in edges if e.source == e.target]
+    assert loops and many.self_loops(EdgeKind.GRANT) == one.self_loops(EdgeKind.GRANT)
+    assert any(key.endswith(":1") for _, _, key in many.graph.edges(keys=True))
+    for e in edges[:20]:
+        assert many.edges_between(e.source, e.target) == one.edges_between(e.source, e.target)
