@@ -9,6 +9,7 @@ and come back as residual conditions.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -69,6 +70,8 @@ class Estate:
         self.resources: dict[str, ResourceEntry] = {}
         self._allow_cache: dict[tuple[str, str], bool] = {}
         self._services: dict[str, tuple[frozenset[str] | None, tuple[Policy, ...]]] = {}  # see _allowed_services
+        self._naming: dict[str, list[PrincipalEntry]] = {}  # see acting_naming
+        self._service_places: tuple[list[PrincipalEntry], dict[str, list[int]], list[int]] | None = None
         self._lookups: dict[str, Lookup] = {}
         self._principal_contexts: dict[str, tuple[Mapping[str, Value], Mapping[str, object]]] = {}
         self.shared = SharedDecisions(self)  # decisions shared between requests with the same inputs
@@ -195,6 +198,29 @@ class Estate:
     def acting_principals(self) -> Iterator[PrincipalEntry]:
         """Users and roles: the principals that hold identity policies."""
         return (p for p in self.principals.values() if p.kind in ("user", "role"))
+
+    def acting_naming(self, service: str) -> list[PrincipalEntry]:
+        """The users and roles (in the order of :meth:`acting_principals`) whose identity Allow statements
+        may name an action of ``service`` (a lower-case prefix): :meth:`may_allow` can say yes for an
+        action of the service only to them. A technique looking for the principals that may do one
+        action walks this list, not every principal of the estate."""
+        hit = self._naming.get(service)
+        if hit is None:
+            if self._service_places is None:
+                acting = list(self.acting_principals())
+                places: dict[str, list[int]] = {}
+                every: list[int] = []  # may name any service (NotAction, a wildcard service)
+                for i, p in enumerate(acting):
+                    services = self._allowed_services(p)
+                    if services is None:
+                        every.append(i)
+                    else:
+                        for name in services:
+                            places.setdefault(name, []).append(i)
+                self._service_places = (acting, places, every)
+            acting, places, every = self._service_places
+            hit = self._naming[service] = [acting[i] for i in heapq.merge(places.get(service, ()), every)]
+        return hit
 
     @cached_property
     def by_account(self) -> dict[str, list[PrincipalEntry]]:

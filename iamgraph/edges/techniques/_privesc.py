@@ -124,7 +124,8 @@ class PrivescIndex(Decider):
 
     def sources(self, *actions: str) -> Iterator[PrincipalEntry]:
         """Users and roles whose identity Allow statements name every one of ``actions``."""
-        for p in self.estate.acting_principals():
+        everyone = self.estate.acting_principals()
+        for p in self.estate.acting_naming(actions[0].split(":", 1)[0].lower()) if actions else everyone:
             if not all(self.estate.may_allow(p.arn, a) for a in actions):
                 continue
             self.admin_by_permissions(p)  # notes the statements of an admin under conditions
