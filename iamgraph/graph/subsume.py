@@ -73,7 +73,7 @@ class AdminSubsumption:
         self._covered: dict[tuple[str, int], tuple[Expr, bool]] = {}
 
     def covers(self, edge: DerivedEdge) -> bool:
-        if edge.kind not in _KINDS:
+        if edge.kind not in _KINDS or edge.source not in self.verdicts:  # most sources are not admins
             return False
         source = self.estate.principals.get(edge.source)
         if source is None or _account_of(edge.target) != source.account:
