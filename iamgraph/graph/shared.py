@@ -54,7 +54,7 @@ class SharedDecisions:
         # alike decisions shared by resources with the same policy text (see _twin)
         self._twins: dict[tuple[object, ...], tuple[Decision, ResourceEntry]] = {}
         self._texts: dict[str, str] = {}
-        # alike: the principal forms and condition outcomes of a principal on a policy text, by account
+        # alike: the principal forms and condition outcomes of a principal on a policy text, by text and RCPs
         self._reads: dict[tuple[str, str, object, str], tuple[tuple[object, ...], tuple[object, ...]]] = {}
         self._rcp_shapes: dict[str, tuple[tuple[int, ...], ...]] = {}  # the RCPs' ids at each level, by account
         self._specifics: dict[tuple[str, str], tuple[tuple[Statement, ...], frozenset[str], bool]] = {}
