@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import nullcontext
 
 from iamgraph._gc import collector_paused
 from iamgraph.edges.base import DerivedEdge, EdgeKind
-from iamgraph.edges.registry import techniques
+from iamgraph.edges.registry import TECHNIQUES, techniques
 from iamgraph.edges.techniques._edges import forget_proofs
 from iamgraph.edges.techniques._privesc import index as privesc_index
 from iamgraph.edges.techniques.resource_access import ResourceAccess
@@ -18,6 +19,7 @@ from iamgraph.graph.estate import Estate
 from iamgraph.graph.model import AccessGraph, NodeKind
 from iamgraph.graph.ondemand import OnDemandAccess, resolve_mode
 from iamgraph.graph.outside import ANYONE
+from iamgraph.graph.parallel import SECOND_PROCESS, SecondProcess, resolve_workers
 from iamgraph.graph.subsume import AdminSubsumption
 from iamgraph.model.snapshot import Snapshot
 from iamgraph.policy.logic import expr_to_json
@@ -30,19 +32,32 @@ _PROVIDER_TYPES = frozenset({"AWS::IAM::SAMLProvider", "AWS::IAM::OIDCProvider"}
 _ACCOUNT_ROOT = re.compile(r"^arn:[\w-]+:iam::(\d{12}):root$")
 
 
-def build_graph(snapshot: Snapshot, *, progress: Progress | None = None, resource_access: str = "auto") -> AccessGraph:
+def build_graph(
+    snapshot: Snapshot,
+    *,
+    progress: Progress | None = None,
+    resource_access: str = "auto",
+    workers: int | None = None,
+) -> AccessGraph:
     """Evaluate every technique over the estate; each edge keeps its proof and residual conditions.
 
     ``resource_access``: ``eager`` makes every access edge; ``on-demand`` makes those of outsiders only and
     leaves the graph an ``OnDemandAccess`` that makes the others onto a resource when a query asks for
     them (``iamgraph.graph.ondemand``: for estates whose access edges would not fit in memory); ``auto``
-    is ``eager`` up to ``AUTO_PRINCIPALS`` users and roles, ``on-demand`` above."""
+    is ``eager`` up to ``AUTO_PRINCIPALS`` users and roles, ``on-demand`` above.
+
+    ``workers``: 2 derives the techniques of ``SECOND_PROCESS`` in a forked copy of this process while this
+    one derives the others (``iamgraph.graph.parallel``; the same graph); 1 derives all here; ``None``
+    (default) is 2 from ``PARALLEL_PRINCIPALS`` users and roles where forking is sound, else 1. The
+    timings of the copy's techniques are its own; ``handover`` is what taking their edges cost here."""
     on_demand = resolve_mode(resource_access, snapshot) == "on-demand"  # checked there
     with collector_paused():
-        return _build(snapshot, progress, on_demand=on_demand)
+        return _build(snapshot, progress, on_demand=on_demand, workers=workers)
 
 
-def _build(snapshot: Snapshot, progress: Progress | None, *, on_demand: bool = False) -> AccessGraph:
+def _build(
+    snapshot: Snapshot, progress: Progress | None, *, on_demand: bool = False, workers: int | None = None
+) -> AccessGraph:
     started = time.perf_counter()
     estate = Estate(snapshot)
     g = AccessGraph()
@@ -56,19 +71,58 @@ def _build(snapshot: Snapshot, progress: Progress | None, *, on_demand: bool = F
     privesc_index(estate).cover = covered  # the edges it would drop are not made
     g.timings["admin"] = time.perf_counter() - t0
     found = techniques()
-    for i, tech in enumerate(found):
-        t0 = time.perf_counter()
-        if progress:
-            progress(tech.name, i, len(found))
-        derived: Iterable[DerivedEdge]
-        if on_demand and tech.name == ACCESS_TECHNIQUE:  # outsiders' now, the estate's when asked
-            g.on_demand = OnDemandAccess(estate)
-            derived = _outsiders_access(estate)
-        else:
-            derived = tech.derive(estate)
-        g.add_edges(_kept(estate, g, derived, covered))
+    second: list[str] = []
+    if resolve_workers(workers, len(estate.principals)) == 2:
+        second = [t.name for t in found if t.name in SECOND_PROCESS]
+
+    def derive_kept(name: str) -> list[DerivedEdge]:  # in the copy
+        kept = [e for e in TECHNIQUES[name].derive(estate) if not covered.covers(e)]
         _forget_requests(estate)
-        g.timings[f"technique:{tech.name}"] = time.perf_counter() - t0
+        return kept
+
+    with SecondProcess(second, derive_kept) if second else nullcontext() as helper:
+        # the edges go into g in the registry's order: a technique's own edges wait (made, kept) while an
+        # earlier one's are still in the copy
+        waiting: list[tuple[str, list[DerivedEdge] | None]] = []
+
+        def add_waiting(block: bool) -> None:
+            t0 = time.perf_counter()
+            while waiting:
+                name, edges = waiting[0]
+                if edges is None:
+                    assert helper is not None
+                    if not (block or helper.ready()):
+                        break
+                    edges = helper.take(name)
+                    g.timings[f"technique:{name}"] = helper.seconds[name]
+                g.add_edges(_with_endpoints(estate, g, edges))
+                del waiting[0]
+            g.timings["handover"] = g.timings.get("handover", 0.0) + time.perf_counter() - t0
+
+        for i, tech in enumerate(found):
+            t0 = time.perf_counter()
+            if progress:
+                progress(tech.name, i, len(found))
+            if helper is not None and tech.name in helper.names:
+                waiting.append((tech.name, None))
+                g.timings[f"technique:{tech.name}"] = 0.0  # its time in the copy, once taken (registry order)
+                continue
+            derived: Iterable[DerivedEdge]
+            if on_demand and tech.name == ACCESS_TECHNIQUE:  # outsiders' now, the estate's when asked
+                g.on_demand = OnDemandAccess(estate)
+                derived = _outsiders_access(estate)
+            else:
+                derived = tech.derive(estate)
+            if waiting:
+                waiting.append((tech.name, [e for e in derived if not covered.covers(e)]))
+            else:
+                g.add_edges(_kept(estate, g, derived, covered))
+            _forget_requests(estate)
+            g.timings[f"technique:{tech.name}"] = time.perf_counter() - t0
+            if waiting:
+                add_waiting(block=False)
+        if waiting:
+            add_waiting(block=True)
     t0 = time.perf_counter()
     idx = privesc_index(estate)  # one-step admins in control: their self grant works within their SCPs
     self_grants = [
@@ -89,9 +143,12 @@ def _kept(
     estate: Estate, g: AccessGraph, derived: Iterable[DerivedEdge], covered: AdminSubsumption
 ) -> Iterator[DerivedEdge]:
     """The edges the admin marks do not cover, with their endpoints made nodes (as they go into ``g``)."""
-    for edge in derived:
-        if covered.covers(edge):
-            continue
+    return _with_endpoints(estate, g, (edge for edge in derived if not covered.covers(edge)))
+
+
+def _with_endpoints(estate: Estate, g: AccessGraph, edges: Iterable[DerivedEdge]) -> Iterator[DerivedEdge]:
+    """``edges``, with their endpoints made nodes as they go into ``g``."""
+    for edge in edges:
         _ensure_endpoint(estate, g, edge.source)
         _ensure_endpoint(estate, g, edge.target)
         yield edge

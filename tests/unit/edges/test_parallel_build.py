@@ -1,0 +1,158 @@
+"""The build with a second process (``workers=2``) makes the graph of the build in one process."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import signal
+import tempfile
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from iamgraph.edges.base import DerivedEdge
+from iamgraph.edges.registry import TECHNIQUES, techniques
+from iamgraph.graph import build_graph
+from iamgraph.graph.model import AccessGraph
+from iamgraph.graph.parallel import PARALLEL_PRINCIPALS, SECOND_PROCESS, can_fork, resolve_workers
+from iamgraph.ingest import load_snapshot
+
+from .estate_builder import demo_or_generated
+
+FIXTURES = Path(__file__).resolve().parents[3] / "fixtures"
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="a second process needs os.fork")
+
+
+def _everything(g: AccessGraph) -> list[Any]:
+    """Nodes with their data, then every edge with its key and JSON, in the graph's own order."""
+    nodes = [json.dumps([n, d], sort_keys=True, default=str) for n, d in g.graph.nodes(data=True)]
+    edges = [
+        json.dumps([u, v, k, d["edge"].to_json()], sort_keys=True, default=str)
+        for u, v, k, d in g.graph.edges(keys=True, data=True)
+    ]
+    return [nodes, edges, g.admins()]
+
+
+@pytest.mark.parametrize("seed", [None, 3, 11])
+@pytest.mark.parametrize("mode", ["eager", "on-demand"])
+def test_two_processes_make_the_graph_of_one(tmp_path: Path, seed: int | None, mode: str) -> None:
+    snapshot = load_snapshot(demo_or_generated(tmp_path, seed, principals=90, accounts=3, resources=150))
+    one = build_graph(snapshot, resource_access=mode, workers=1)
+    two = build_graph(snapshot, resource_access=mode, workers=2)
+    assert "handover" in two.timings and "handover" not in one.timings  # the copy really derived some
+    assert _everything(two) == _everything(one)
+    assert any(e.technique.startswith("iam:PassRole") for e in two.edges())  # the copy's edges came back
+    assert [k for k in two.timings if k.startswith("technique:")] == [
+        k for k in one.timings if k.startswith("technique:")
+    ]
+
+
+def test_hostile_names_survive_the_handover() -> None:
+    snapshot = load_snapshot(FIXTURES / "hostile")
+    assert _everything(build_graph(snapshot, workers=2)) == _everything(build_graph(snapshot, workers=1))
+
+
+def _replace(monkeypatch: pytest.MonkeyPatch, name: str, derive: Any) -> None:
+    techniques()
+    monkeypatch.setitem(TECHNIQUES, name, dataclasses.replace(TECHNIQUES[name], derive=derive))
+
+
+def test_an_error_in_the_copy_is_raised_with_its_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(estate: object) -> Iterator[DerivedEdge]:
+        raise ValueError("no edges from this technique today")
+        yield  # pragma: no cover
+
+    _replace(monkeypatch, SECOND_PROCESS[-1], broken)
+    snapshot = load_snapshot(FIXTURES / "demo-org")
+    with pytest.raises(RuntimeError, match="second process failed on") as raised:
+        build_graph(snapshot, workers=2)
+    assert "ValueError: no edges from this technique today" in str(raised.value)
+
+
+def test_a_copy_that_dies_is_reported_not_waited_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    def dies(estate: object) -> Iterable[DerivedEdge]:
+        os.kill(os.getpid(), signal.SIGKILL)
+        return []
+
+    _replace(monkeypatch, SECOND_PROCESS[0], dies)
+    with pytest.raises(RuntimeError, match=r"ended without the edges of .*killed by signal 9"):
+        build_graph(load_snapshot(FIXTURES / "demo-org"), workers=2)
+
+
+def test_an_error_here_stops_the_copy_and_leaves_no_files(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    started: list[float] = []
+
+    def slow(estate: object) -> Iterable[DerivedEdge]:  # in the copy: would hold the build for a minute
+        time.sleep(60)
+        return []
+
+    def broken(estate: object) -> Iterable[DerivedEdge]:  # here
+        started.append(time.monotonic())
+        raise KeyError("stop")
+
+    _replace(monkeypatch, SECOND_PROCESS[0], slow)
+    _replace(monkeypatch, "assume-role", broken)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with pytest.raises(KeyError, match="stop"):
+        build_graph(load_snapshot(FIXTURES / "demo-org"), workers=2)
+    assert time.monotonic() - started[0] < 30  # killed, not waited for
+    assert list(tmp_path.iterdir()) == []  # the hand-over folder is gone
+    with pytest.raises(ChildProcessError):  # and the copy reaped
+        os.waitpid(-1, os.WNOHANG)
+
+
+def test_workers_are_resolved() -> None:
+    assert resolve_workers(1, 10**6) == 1
+    assert resolve_workers(None, PARALLEL_PRINCIPALS - 1) == 1
+    assert resolve_workers(None, PARALLEL_PRINCIPALS) == (2 if can_fork() else 1)
+    with pytest.raises(ValueError, match="workers must be 1 or 2"):
+        resolve_workers(3, 10)
+
+
+def test_no_fork_beside_other_threads() -> None:
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert not can_fork()
+        assert resolve_workers(None, 10**6) == 1
+    finally:
+        stop.set()
+        other.join()
+
+
+def test_the_cli_progress_bar_keeps_the_build_alone_in_its_process() -> None:
+    from rich.console import Console
+
+    from iamgraph.cli import _with_progress
+
+    err = Console(stderr=True, force_terminal=True, file=open(os.devnull, "w"))  # noqa: SIM115
+    try:
+        assert _with_progress(lambda progress: (progress("x", 1, 2), threading.active_count())[1], err) == 1
+    finally:
+        err.file.close()
+
+
+@pytest.mark.parametrize(("workers", "handover"), [("2", True), ("1", False)])
+def test_cli_graph_build_workers(workers: str, handover: bool) -> None:
+    from typer.testing import CliRunner
+
+    from iamgraph.cli import app
+
+    result = CliRunner().invoke(app, ["graph", "build", str(FIXTURES / "demo-org"), "--json", "--workers", workers])
+    assert result.exit_code == 0, result.output
+    assert ("handover" in json.loads(result.stdout)["timings"]) is handover
+
+
+def test_cli_graph_build_refuses_three_workers() -> None:
+    from typer.testing import CliRunner
+
+    from iamgraph.cli import app
+
+    result = CliRunner().invoke(app, ["graph", "build", str(FIXTURES / "demo-org"), "--workers", "3"])
+    assert result.exit_code == 2
