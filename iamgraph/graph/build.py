@@ -148,9 +148,12 @@ def _kept(
 
 def _with_endpoints(estate: Estate, g: AccessGraph, edges: Iterable[DerivedEdge]) -> Iterator[DerivedEdge]:
     """``edges``, with their endpoints made nodes as they go into ``g``."""
+    nodes = g.graph.nodes  # a live view: the nodes made below are in it
     for edge in edges:
-        _ensure_endpoint(estate, g, edge.source)
-        _ensure_endpoint(estate, g, edge.target)
+        if edge.source not in nodes:
+            _ensure_endpoint(estate, g, edge.source)
+        if edge.target not in nodes:
+            _ensure_endpoint(estate, g, edge.target)
         yield edge
 
 
