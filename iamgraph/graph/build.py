@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import nullcontext
+from contextlib import ExitStack
 
 from iamgraph._gc import collector_paused
 from iamgraph.edges.base import DerivedEdge, EdgeKind
@@ -19,7 +19,7 @@ from iamgraph.graph.estate import Estate
 from iamgraph.graph.model import AccessGraph, NodeKind
 from iamgraph.graph.ondemand import OnDemandAccess, resolve_mode
 from iamgraph.graph.outside import ANYONE
-from iamgraph.graph.parallel import SECOND_PROCESS, SecondProcess, resolve_workers
+from iamgraph.graph.parallel import SECOND_PROCESS, CopyFailed, SecondProcess, resolve_workers
 from iamgraph.graph.subsume import AdminSubsumption
 from iamgraph.model.snapshot import Snapshot
 from iamgraph.policy.logic import expr_to_json
@@ -80,21 +80,37 @@ def _build(
         _forget_requests(estate)
         return kept
 
-    with SecondProcess(second, derive_kept) if second else nullcontext() as helper:
+    with ExitStack() as stack:
+        helper = _second_process(stack, g, second, derive_kept)
         # the edges go into g in the registry's order: a technique's own edges wait (made, kept) while an
         # earlier one's are still in the copy
         waiting: list[tuple[str, list[DerivedEdge] | None]] = []
+
+        def copied(name: str) -> list[DerivedEdge]:
+            """The copy's edges of ``name``; derived here when the copy failed."""
+            nonlocal helper
+            if helper is not None:
+                try:
+                    edges = helper.take(name)
+                    g.timings[f"technique:{name}"] = helper.seconds[name]
+                    return edges
+                except CopyFailed as exc:
+                    g.warnings.append(f"build: {exc}; its techniques were derived in the building process")
+                    helper.stop()
+                    helper = None
+            t0 = time.perf_counter()
+            edges = derive_kept(name)
+            g.timings[f"technique:{name}"] = time.perf_counter() - t0
+            return edges
 
         def add_waiting(block: bool) -> None:
             t0 = time.perf_counter()
             while waiting:
                 name, edges = waiting[0]
                 if edges is None:
-                    assert helper is not None
-                    if not (block or helper.ready()):
+                    if not (block or helper is None or helper.ready()):
                         break
-                    edges = helper.take(name)
-                    g.timings[f"technique:{name}"] = helper.seconds[name]
+                    edges = copied(name)
                 g.add_edges(_with_endpoints(estate, g, edges))
                 del waiting[0]
             g.timings["handover"] = g.timings.get("handover", 0.0) + time.perf_counter() - t0
@@ -137,6 +153,20 @@ def _build(
     if progress:
         progress("done", len(found), len(found))
     return g
+
+
+def _second_process(
+    stack: ExitStack, g: AccessGraph, names: list[str], derive: Callable[[str], list[DerivedEdge]]
+) -> SecondProcess | None:
+    """The forked copy deriving ``names`` (entered on ``stack``), or None: none asked for, or it could
+    not start (then said in ``g.warnings``: the build goes on in one process)."""
+    if not names:
+        return None
+    try:
+        return stack.enter_context(SecondProcess(names, derive))
+    except OSError as exc:
+        g.warnings.append(f"build: no second process ({exc}); every technique was derived in the building process")
+        return None
 
 
 def _kept(

@@ -11,12 +11,15 @@ tests compare them).
 
 Only where ``os.fork`` is sound: Linux, the builder alone in its process (one thread; a forked copy of a
 process whose other threads hold locks could wait for them forever). Anything else builds in one process.
-An error in the copy is raised in the builder with the copy's traceback; the copy is killed when the
-builder stops early.
+The copy never fails a build: when it cannot start (no memory to fork, no temporary folder), stops with an
+error, is killed (the kernel's out-of-memory killer) or hands back an unreadable file, the builder says
+so in the graph's warnings and derives what it did not get itself (a technique's own error is then
+raised here, with its traceback). The copy is killed when the builder stops early.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import select
@@ -32,7 +35,7 @@ from typing import Any
 
 from iamgraph.edges.base import DerivedEdge
 
-__all__ = ["SECOND_PROCESS", "SecondProcess", "can_fork", "resolve_workers"]
+__all__ = ["SECOND_PROCESS", "CopyFailed", "SecondProcess", "can_fork", "resolve_workers"]
 
 # What the copy derives: together about as long as the builder's own techniques at 5,000 and 50,000
 # principals (on demand), and few enough edges that handing them back costs a small part of the time saved.
@@ -59,6 +62,10 @@ def resolve_workers(workers: int | None, principals: int) -> int:
     return 2 if principals >= PARALLEL_PRINCIPALS and can_fork() else 1
 
 
+class CopyFailed(RuntimeError):
+    """The copy did not hand a technique's edges back (an error there, killed, unreadable hand-over)."""
+
+
 class SecondProcess:
     """A forked copy deriving ``names`` in order with ``derive(name)``; :meth:`take` returns each one's edges.
 
@@ -77,10 +84,20 @@ class SecondProcess:
         self.seconds: dict[str, float] = {}  # each technique's own time in the copy
 
     def __enter__(self) -> SecondProcess:
-        read, write = os.pipe()
+        try:
+            read, write = os.pipe()
+        except OSError:
+            shutil.rmtree(self._folder, ignore_errors=True)
+            raise
         sys.stdout.flush()
         sys.stderr.flush()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(read)
+            os.close(write)
+            shutil.rmtree(self._folder, ignore_errors=True)
+            raise
         if pid == 0:  # the copy: derive, hand back, and leave without running the builder's exit handlers
             os.close(read)
             status = 1
@@ -111,22 +128,43 @@ class SecondProcess:
             raise
 
     def take(self, name: str) -> list[DerivedEdge]:
-        """The kept edges of ``name`` (the next in ``names``), waiting for the copy when it is not done."""
+        """The kept edges of ``name`` (the next in ``names``), waiting for the copy when it is not done.
+        :class:`CopyFailed` when the copy failed, died or handed back nothing readable."""
         i = len(self.seconds)
         if i >= len(self.names) or self.names[i] != name:
             raise RuntimeError(f"the build's second process derives {self.names}, asked for {name} at {i}")
-        line = self._line().decode()
+        line = self._line().decode(errors="replace")
         if line.startswith("error "):
-            raise RuntimeError(f"the build's second process failed on {name}:\n" + line[6:].replace("\\n", "\n"))
+            text = line[6:].replace("\\n", "\n").strip()
+            last = text.splitlines()[-1] if text else "?"
+            raise CopyFailed(f"the build's second process failed on {name}: {last}")
         parts = line.split()
         if len(parts) != 3 or parts[0] != "ok" or parts[1] != str(i):
-            raise RuntimeError(f"the build's second process ended without the edges of {name} ({self._status()})")
-        self.seconds[name] = float(parts[2])
+            raise CopyFailed(f"the build's second process ended without the edges of {name} ({self._status()})")
         path = os.path.join(self._folder, f"{i}.pickle")
-        with open(path, "rb") as f:
-            edges: list[DerivedEdge] = pickle.load(f)
-        os.unlink(path)
+        try:
+            with open(path, "rb") as f:
+                edges: list[DerivedEdge] = pickle.load(f)
+            os.unlink(path)
+        except (OSError, EOFError, pickle.UnpicklingError) as exc:
+            raise CopyFailed(f"the edges of {name} from the build's second process are unreadable: {exc}") from exc
+        self.seconds[name] = float(parts[2])
         return edges
+
+    def stop(self) -> None:
+        """Kill the copy (when it still runs) and reap it; its unread edges are dropped with the folder."""
+        if self._pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._pid, signal.SIGKILL)
+            self._reap()
+
+    def _reap(self) -> None:
+        try:
+            _, _, usage = os.wait4(self._pid, 0)
+            self._usage(usage)
+        except ChildProcessError:  # reaped by someone else (a SIGCHLD handler)
+            pass
+        self._pid = 0
 
     def ready(self) -> bool:
         """Whether the copy has announced its next technique's edges (:meth:`take` would not wait)."""
@@ -154,6 +192,7 @@ class SecondProcess:
         try:
             _, status, usage = os.wait4(self._pid, 0)
         except ChildProcessError:
+            self._pid = 0
             return "no status"
         self._pid = 0
         self._usage(usage)
@@ -167,12 +206,10 @@ class SecondProcess:
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         try:
-            if self._pid:
-                if exc_type is not None or len(self.seconds) < len(self.names):
-                    os.kill(self._pid, signal.SIGKILL)
-                _, _, usage = os.wait4(self._pid, 0)
-                self._pid = 0
-                self._usage(usage)
+            if exc_type is not None or len(self.seconds) < len(self.names):
+                self.stop()
+            elif self._pid:
+                self._reap()
         finally:
             if self._pipe >= 0:
                 os.close(self._pipe)

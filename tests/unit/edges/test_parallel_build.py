@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import signal
 import tempfile
 import threading
@@ -62,26 +63,83 @@ def _replace(monkeypatch: pytest.MonkeyPatch, name: str, derive: Any) -> None:
     monkeypatch.setitem(TECHNIQUES, name, dataclasses.replace(TECHNIQUES[name], derive=derive))
 
 
-def test_an_error_in_the_copy_is_raised_with_its_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+def _in_the_copy_only(monkeypatch: pytest.MonkeyPatch, name: str, fail: Any) -> None:
+    """``name`` calls ``fail()`` in the copy (a process other than this one) and derives as usual here."""
+    techniques()
+    here, derive = os.getpid(), TECHNIQUES[name].derive
+
+    def derive_or_fail(estate: Any) -> Iterable[DerivedEdge]:
+        if os.getpid() != here:
+            fail()
+        return derive(estate)
+
+    _replace(monkeypatch, name, derive_or_fail)
+
+
+def _raise() -> None:
+    raise ValueError("no edges from this technique today")
+
+
+def _die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+@pytest.mark.parametrize(
+    ("fail", "said"),
+    [(_raise, "failed on .*: ValueError: no edges from this technique today"), (_die, "killed by signal 9")],
+)
+@pytest.mark.parametrize("which", [0, -1])
+def test_a_copy_that_fails_or_dies_leaves_its_techniques_to_the_builder(
+    monkeypatch: pytest.MonkeyPatch, fail: Any, said: str, which: int
+) -> None:
+    snapshot = load_snapshot(FIXTURES / "demo-org")
+    one = build_graph(snapshot, workers=1)
+    _in_the_copy_only(monkeypatch, SECOND_PROCESS[which], fail)
+    two = build_graph(snapshot, workers=2)
+    assert _everything(two) == _everything(one)
+    (warning,) = [w for w in two.warnings if w not in one.warnings]
+    assert re.search(f"second process .*{said}.*derived in the building process", warning), warning
+
+
+def test_an_error_of_a_technique_is_raised_by_the_builder(monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(estate: object) -> Iterator[DerivedEdge]:
         raise ValueError("no edges from this technique today")
         yield  # pragma: no cover
 
     _replace(monkeypatch, SECOND_PROCESS[-1], broken)
-    snapshot = load_snapshot(FIXTURES / "demo-org")
-    with pytest.raises(RuntimeError, match="second process failed on") as raised:
-        build_graph(snapshot, workers=2)
-    assert "ValueError: no edges from this technique today" in str(raised.value)
-
-
-def test_a_copy_that_dies_is_reported_not_waited_for(monkeypatch: pytest.MonkeyPatch) -> None:
-    def dies(estate: object) -> Iterable[DerivedEdge]:
-        os.kill(os.getpid(), signal.SIGKILL)
-        return []
-
-    _replace(monkeypatch, SECOND_PROCESS[0], dies)
-    with pytest.raises(RuntimeError, match=r"ended without the edges of .*killed by signal 9"):
+    with pytest.raises(ValueError, match="no edges from this technique today"):
         build_graph(load_snapshot(FIXTURES / "demo-org"), workers=2)
+
+
+def test_no_fork_no_copy(monkeypatch: pytest.MonkeyPatch) -> None:
+    snapshot = load_snapshot(FIXTURES / "demo-org")
+    one = build_graph(snapshot, workers=1)
+
+    def refuse() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refuse)
+    two = build_graph(snapshot, workers=2)
+    assert _everything(two) == _everything(one) and "handover" not in two.timings
+    assert [w for w in two.warnings if w not in one.warnings] == [
+        "build: no second process ([Errno 11] Resource temporarily unavailable); every technique was derived in "
+        "the building process"
+    ]
+
+
+def test_an_unreadable_hand_over_is_derived_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pickle
+
+    snapshot = load_snapshot(FIXTURES / "demo-org")
+    one = build_graph(snapshot, workers=1)
+
+    def unreadable(f: object) -> object:
+        raise pickle.UnpicklingError("truncated")
+
+    monkeypatch.setattr("iamgraph.graph.parallel.pickle.load", unreadable)
+    two = build_graph(snapshot, workers=2)
+    assert _everything(two) == _everything(one)
+    assert any("unreadable: truncated" in w for w in two.warnings)
 
 
 def test_an_error_here_stops_the_copy_and_leaves_no_files(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
