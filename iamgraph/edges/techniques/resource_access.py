@@ -489,15 +489,17 @@ class ResourceAccess:
         cache, catalog = self.cache, self.catalog
         cache.start()
         service = res.arn.split(":")[2]
-        actions = tuple(a for a in catalog.actions_on(res.arn) if a.split(":", 1)[0] == service)
-        if not actions:
-            return
         candidates: dict[str, PrincipalEntry | Principal] = {}
         for node, p in _policy_candidates(self.estate, res, self.index, service, principals=principals):
             candidates.setdefault(node, p)
         if principals:
             for p in _naming_service(self.index.get(res.account, {}), service):
                 candidates.setdefault(p.arn, p)
+        if not candidates:  # most resources, for outsiders: no policy naming one (nothing to list actions for)
+            return
+        actions = tuple(a for a in catalog.actions_on(res.arn) if a.split(":", 1)[0] == service)
+        if not actions:
+            return
         objects = _objects_of(res)  # S3: "some object of the bucket", decided as a pattern request
         object_actions = tuple(a for a in catalog.actions_on(objects.arn)) if objects is not None else ()
         for node, p in candidates.items():
