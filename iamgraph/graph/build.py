@@ -75,7 +75,7 @@ def _build(
     if resolve_workers(workers, len(estate.principals)) == 2:
         second = [t.name for t in found if t.name in SECOND_PROCESS]
 
-    def derive_kept(name: str) -> list[DerivedEdge]:  # in the copy
+    def derive_kept(name: str) -> list[DerivedEdge]:  # in the copy; here when the copy failed
         kept = [e for e in TECHNIQUES[name].derive(estate) if not covered.covers(e)]
         _forget_requests(estate)
         return kept
