@@ -90,8 +90,8 @@ def graph_build(
             "--workers",
             min=1,
             max=2,
-            help="processes deriving edges: 2 runs PassRole and takeover in a forked copy (Linux), 1 all in "
-            "this one; default 2 from 2,000 users and roles",
+            help="processes deriving edges: 2 derives the credentials, PassRole, takeover and trust-rewrite "
+            "edges in a forked copy (Linux), 1 all in this one; default 2 from 2,000 users and roles",
         ),
     ] = None,
 ) -> None:

@@ -31,7 +31,6 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from iamgraph.edges.base import DerivedEdge
 
@@ -69,8 +68,8 @@ class CopyFailed(RuntimeError):
 class SecondProcess:
     """A forked copy deriving ``names`` in order with ``derive(name)``; :meth:`take` returns each one's edges.
 
-    Use as a context manager: leaving it early kills the copy; leaving it normally waits for it and
-    records its CPU seconds and peak RSS (``cpu_seconds``, ``peak_rss_mb``)."""
+    Use as a context manager: leaving it early kills the copy; leaving it normally waits for it (its CPU
+    seconds and peak RSS are then the process's ``RUSAGE_CHILDREN``)."""
 
     def __init__(self, names: Sequence[str], derive: Callable[[str], list[DerivedEdge]]) -> None:
         self.names = tuple(names)
@@ -79,8 +78,6 @@ class SecondProcess:
         self._pid = 0
         self._pipe = -1
         self._buffer = b""  # what the pipe gave and no line took yet
-        self.cpu_seconds = 0.0
-        self.peak_rss_mb = 0.0
         self.seconds: dict[str, float] = {}  # each technique's own time in the copy
 
     def __enter__(self) -> SecondProcess:
@@ -158,13 +155,13 @@ class SecondProcess:
                 os.kill(self._pid, signal.SIGKILL)
             self._reap()
 
-    def _reap(self) -> None:
+    def _reap(self) -> int | None:
+        """Wait for the copy to end; its wait status (None: reaped elsewhere, by a SIGCHLD handler)."""
+        pid, self._pid = self._pid, 0
         try:
-            _, _, usage = os.wait4(self._pid, 0)
-            self._usage(usage)
-        except ChildProcessError:  # reaped by someone else (a SIGCHLD handler)
-            pass
-        self._pid = 0
+            return os.waitpid(pid, 0)[1]
+        except ChildProcessError:
+            return None
 
     def ready(self) -> bool:
         """Whether the copy has announced its next technique's edges (:meth:`take` would not wait)."""
@@ -189,20 +186,12 @@ class SecondProcess:
         return line
 
     def _status(self) -> str:
-        try:
-            _, status, usage = os.wait4(self._pid, 0)
-        except ChildProcessError:
-            self._pid = 0
+        status = self._reap()
+        if status is None:
             return "no status"
-        self._pid = 0
-        self._usage(usage)
         if os.WIFSIGNALED(status):
             return f"killed by signal {os.WTERMSIG(status)}"
         return f"exit status {os.waitstatus_to_exitcode(status)}"
-
-    def _usage(self, usage: Any) -> None:
-        self.cpu_seconds = usage.ru_utime + usage.ru_stime
-        self.peak_rss_mb = usage.ru_maxrss / 1024.0  # KiB on Linux
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         try:
