@@ -7,7 +7,7 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["collector_paused"]
+__all__ = ["collector_held", "collector_paused"]
 
 
 @contextmanager
@@ -31,4 +31,23 @@ def collector_paused() -> Iterator[None]:
             if gc.get_freeze_count() == 0:
                 gc.freeze()
                 gc.unfreeze()
+            gc.enable()
+
+
+@contextmanager
+def collector_held() -> Iterator[None]:
+    """The cyclic garbage collector paused while a query makes a large answer: tens of thousands of dicts
+    and lists, none of them in a cycle, which would otherwise trigger a young collection every 700 of them
+    and a full one (of everything not frozen) along the way; a whole who-can answer at 50,000 principals
+    spent about a third of its time in them. What was made meanwhile is looked at once, by the first young
+    collection afterwards.
+
+    Unlike :func:`collector_paused`, no ``gc.get_freeze_count``: it counts the frozen objects one by one
+    (2.8 s in a server holding a 50,000-principal graph)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
             gc.enable()

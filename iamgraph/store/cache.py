@@ -77,12 +77,14 @@ def ready_for_queries(analysis: Analysis) -> None:
     budget on it (about 8 s at 5k principals). And who can act as each node within 7 hops: who-can and
     can at their default depth (8, the access hop included) and path up to 7 hops walk only through the
     nodes that can get to their target, and who-can counts its total from them. And every node's act-as
-    edges grouped by source and by target, which those walks read (under a second at 5k principals).
+    edges grouped by source and by target, which those walks read (under a second at 5k principals), and
+    as flat arrays, which who-can's walk reads a level at a time (about 3 s at 50k principals).
     And the JSON of every act-as edge as a hop, which nearly every answer's paths are made of (246,100 hops
     in about 8 s at 5k principals): a first who-can page spent most of its time making them, and so did each
     worker a server forks, which starts with the caches of the process it was forked from."""
     from iamgraph.graph.queries.base import ACT_AS, HopMemo
     from iamgraph.graph.queries.exposure import exposure
+    from iamgraph.graph.queries.levels import source_table
     from iamgraph.graph.queries.privesc import shared_search
     from iamgraph.graph.queries.reach import reverse_sets
     from iamgraph.graph.queries.whatif import WhatIf
@@ -92,6 +94,7 @@ def ready_for_queries(analysis: Analysis) -> None:
         exposure(analysis, limit=0)
         shared_search(analysis, WhatIf(), 8, None).walk(True, None)  # privesc's other pass
         reverse_sets(analysis.graph, 7)  # also groups every node's act-as in-edges by source
+        source_table(analysis.graph)  # who-can's walk, a level at a time
         g = analysis.graph
         hop = HopMemo(g)
         for node in g.numbers():  # and its act-as out-edges by target, for path's forward walk

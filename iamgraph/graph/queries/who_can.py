@@ -4,20 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
+from iamgraph._gc import collector_held
 from iamgraph.catalog import get_catalog
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.errors import InputError
 from iamgraph.graph.model import AccessGraph
-from iamgraph.graph.queries.base import ACT_AS, Hop, HopMemo, QueryView, path_conditional, reverse_reach, usable
+from iamgraph.graph.queries.base import HopMemo, QueryView, path_conditional, reverse_reach, usable
 from iamgraph.graph.queries.budget import Deadline, check
-from iamgraph.graph.queries.reach import bit_test, in_order, known_reverse_sets
+from iamgraph.graph.queries.levels import Levels, source_table
+from iamgraph.graph.queries.reach import known_reverse_sets
 from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.policy.logic import Expr
 
 __all__ = ["check_grant", "holders", "who_can"]
 
 _ACCESS = frozenset({EdgeKind.ACCESS})
-_Path = tuple[bool, list[Hop]]  # conditional, hops as JSON
 LEVELS = ("List", "Read", "Write", "Permissions management", "Tagging")
 
 
@@ -60,109 +64,6 @@ def holders(
     return starts
 
 
-class _Levels:
-    """The backward walk of ``reverse_reach`` without a what-if, one level at a time and only as deep as
-    asked: the same nodes at the same depths with the same parents (a level's nodes in the order that walk
-    queues them), so the same paths. ``firm``: over the edges that hold outright only. A node's path is
-    made only when it is asked for (``hops``)."""
-
-    __slots__ = (
-        "_firm",
-        "_g",
-        "_names",
-        "_numbers",
-        "_paths",
-        "deadline",
-        "levels",
-        "max_depth",
-        "parent",
-        "passed_over",
-        "seen",
-        "starts",
-    )
-
-    def __init__(
-        self,
-        g: AccessGraph,
-        starts: dict[str, list[tuple[DerivedEdge, Expr]]],
-        *,
-        firm: bool,
-        max_depth: int,
-        deadline: Deadline | None,
-    ) -> None:
-        self._g, self._firm, self.starts = g, firm, starts
-        self._names, self._numbers = g.names(), g.numbers()
-        self.max_depth, self.deadline = max_depth, deadline
-        numbers = self._numbers
-        self.parent: dict[str, str | None] = dict.fromkeys(starts)
-        self.levels: list[list[str]] = [list(starts)] if starts else []
-        self.seen = 0
-        for node in starts:
-            self.seen |= 1 << numbers[node]
-        self.passed_over = False  # a conditional edge onto a node not seen yet was left (``firm`` only)
-        self._paths: dict[str, _Path] = {}  # node -> (conditional, hops as JSON)
-
-    def level(self, k: int) -> list[str] | None:
-        """The nodes at ``k`` act-as hops from a start (path length ``k + 1``); None past the last."""
-        while len(self.levels) <= k:
-            if not self._advance():
-                return None
-        return self.levels[k]
-
-    def walk_all(self) -> None:
-        while self._advance():
-            pass
-
-    def _advance(self) -> bool:
-        if not self.levels or not self.levels[-1] or len(self.levels) >= self.max_depth:
-            return False
-        g, names, numbers, firm, parent = self._g, self._names, self._numbers, self._firm, self.parent
-        # the complement of what is seen, kept as such through the level: one mask operation per node, and
-        # a second for a node with new sources, instead of ``~seen`` made anew for every node
-        unseen = ~self.seen
-        below: list[str] = []
-        for node in self.levels[-1]:
-            check(self.deadline)
-            sources = g.in_sources_of(node, ACT_AS)
-            if firm:
-                if not self.passed_over and sources.mixed & unseen:
-                    self.passed_over = True
-                new = sources.firm & unseen
-            else:
-                new = sources.every & unseen
-            if not new:
-                continue
-            unseen ^= new  # ``new`` lies within ``unseen``
-            found = in_order(new, sources.groups, sources.rank, numbers, names)
-            for source in found:
-                parent[source] = node
-            below.extend(found)
-        self.seen = ~unseen
-        self.levels.append(below)
-        return bool(below)
-
-    def answer(self, node: str, hop_json: HopMemo) -> _Path:
-        """``node``'s path as the answer shows it: whether it holds only under conditions, and its hops (the
-        first edge that holds, outright when ``firm``, onto its parent, then its parent's path). Made once
-        per node: the nodes of a level share their parents' paths."""
-        found = self._paths.get(node)
-        if found is not None:
-            return found
-        step = self.parent[node]
-        if step is None:  # a start: its last hop
-            hops = self.starts[node]
-            made: _Path = (path_conditional(hops), [hop_json(e, c) for e, c in hops])
-        else:
-            sources = self._g.in_sources_of(step, ACT_AS)
-            for e in sources.groups[sources.rank[node]][1]:  # the first that holds (outright when firm)
-                if e.conditions is True or (not self._firm and e.conditions is not False):
-                    break
-            above_conditional, above = self.answer(step, hop_json)
-            made = (above_conditional or e.conditions is not True, [hop_json(e, e.conditions), *above])
-        self._paths[node] = made
-        return made
-
-
 def _page(
     g: AccessGraph,
     starts: dict[str, list[tuple[DerivedEdge, Expr]]],
@@ -170,9 +71,9 @@ def _page(
     limit: int | None,
     offset: int,
     deadline: Deadline | None,
-) -> tuple[list[tuple[str, _Levels]], int]:
-    """who-can without a what-if: the page of (principal, the walk that found it) in (path length, ARN)
-    order, and the total.
+) -> tuple[list[int], list[bool], Levels, Levels, int]:
+    """who-can without a what-if: the page of principals (numbers) in (path length, ARN) order, whether each
+    was found by the firm walk (else by the walk over every edge), both walks, and the total.
 
     The same answer as the two walks of ``reverse_reach`` sorted whole: a principal's path is its shortest
     over the edges that hold outright when it has one (the firm walk), else its shortest over every edge.
@@ -180,9 +81,10 @@ def _page(
     the walks go only as deep as the page; else both walks are made whole."""
     check(deadline)
     numbers = g.numbers()
+    table = source_table(g)
     firm_starts = {node: hops for node, hops in starts.items() if hops[0][1] is True}
-    firm = _Levels(g, firm_starts, firm=True, max_depth=max_depth, deadline=deadline)
-    every = _Levels(g, starts, firm=False, max_depth=max_depth, deadline=deadline)
+    firm = Levels(table, firm_starts, numbers, firm=True, max_depth=max_depth, deadline=deadline)
+    every = Levels(table, starts, numbers, firm=False, max_depth=max_depth, deadline=deadline)
     known = known_reverse_sets(g, max(max_depth - 1, 0), exact=True)
     if known is not None:
         firm_set = known.union((numbers[n] for n in firm_starts), firm=True)
@@ -197,24 +99,33 @@ def _page(
         all_set = firm_set | every.seen if walk_every else firm_set
     total = all_set.bit_count()
     end = total if limit is None else min(total, offset + limit)
-    page: list[tuple[str, _Levels]] = []
+    page: list[int] = []
+    from_firm: list[bool] = []
     counted, k = 0, 0
-    in_firm = bit_test(firm_set)
+    in_firm = _flags(firm_set, table.size)
     while counted < end:
         at_firm, at_every = firm.level(k), every.level(k) if walk_every else None
-        if not at_firm and not at_every:
+        if (at_firm is None or not len(at_firm)) and (at_every is None or not len(at_every)):
             break
-        here: list[tuple[str, _Levels]] = [(node, firm) for node in at_firm or ()]
-        for node in at_every or ():
-            if not in_firm(numbers[node]):
-                here.append((node, every))
-        if counted + len(here) > offset:
-            here.sort(key=lambda pair: pair[0])
-            for node, walk in here[max(offset - counted, 0) : end - counted]:
-                page.append((node, walk))
-        counted += len(here)
+        mine = at_firm if at_firm is not None else _NONE
+        others = at_every[~in_firm[at_every]] if at_every is not None else _NONE
+        if counted + len(mine) + len(others) > offset:
+            here = np.concatenate((mine, others))
+            chosen = np.argsort(table.rank[here], kind="stable")[max(offset - counted, 0) : end - counted]
+            page.extend(here[chosen].tolist())
+            from_firm.extend((chosen < len(mine)).tolist())
+        counted += len(mine) + len(others)
         k += 1
-    return page, total
+    return page, from_firm, firm, every, total
+
+
+_NONE = np.zeros(0, dtype=np.int64)
+
+
+def _flags(bitset: int, size: int) -> npt.NDArray[np.bool_]:
+    """A bitset over the node numbers as one flag per node."""
+    data = np.frombuffer(bitset.to_bytes((size + 7) // 8, "little"), dtype=np.uint8)
+    return np.unpackbits(data, count=size, bitorder="little").astype(np.bool_)
 
 
 def who_can(
@@ -250,14 +161,27 @@ def who_can(
         page = ordered[offset:] if limit is None else ordered[offset : offset + limit]
         total = len(ordered)
         rows = [(node, path_conditional(hops), [hop_json(e, c) for e, c in hops]) for node, hops in page]
+        kinds = g.graph.nodes(data="kind", default="")  # read once per node (thousands in a whole answer)
+        principals = [
+            {"arn": node, "kind": str(kinds[node]), "conditional": conditional, "path": path}
+            for node, conditional, path in rows
+        ]
     else:
-        walked, total = _page(g, starts, max_depth, limit, offset, deadline)
-        rows = [(node, *walk.answer(node, hop_json)) for node, walk in walked]
-    kinds = g.graph.nodes(data="kind", default="")  # read once per node (thousands in a whole answer)
-    principals = [
-        {"arn": node, "kind": str(kinds[node]), "conditional": conditional, "path": path}
-        for node, conditional, path in rows
-    ]
+        listed, from_firm, firm_walk, every_walk, total = _page(g, starts, max_depth, limit, offset, deadline)
+        names, kind_of = g.names(), source_table(g).kinds
+        with collector_held():  # tens of thousands of dicts and lists, none of them in a cycle
+            # each walk's paths in one pass, nearest first (parents before their children)
+            firm_walk.fill([node for node, held in zip(listed, from_firm, strict=True) if held], hop_json)
+            every_walk.fill([node for node, held in zip(listed, from_firm, strict=True) if not held], hop_json)
+            if any(from_firm) and not all(from_firm):  # both walks: each principal's from the walk that found it
+                paths = {n: (firm_walk if h else every_walk).paths[n] for n, h in zip(listed, from_firm, strict=True)}
+                loose = {n: (firm_walk if h else every_walk).loose[n] for n, h in zip(listed, from_firm, strict=True)}
+            else:
+                walk = firm_walk if any(from_firm) else every_walk
+                paths, loose = walk.paths, walk.loose
+            principals = [
+                {"arn": names[n], "kind": kind_of[n], "conditional": loose[n], "path": paths[n]} for n in listed
+            ]
     return {
         "resource": target,
         "action": action,

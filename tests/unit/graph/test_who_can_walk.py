@@ -1,4 +1,4 @@
-"""who-can's backward walk: the bitset walk (no what-if) and the edge-by-edge walk (a what-if) agree.
+"""who-can's backward walk: the level walk over arrays (no what-if) and the edge-by-edge walk (a what-if) agree.
 
 Both must give the very same answer: same principals, same order, same path (same edges) and the same
 ``conditional`` flag. An inert what-if (a value for a key no condition reads) forces the edge-by-edge
@@ -87,6 +87,35 @@ def test_bitset_walk_gives_the_same_answer_as_the_edge_by_edge_walk(v: View, max
     assert {p["arn"]: (len(p["path"]), p["conditional"]) for p in fast} == ref
 
 
+@st.composite
+def wide_graphs(draw: st.DrawFn) -> View:
+    """More nodes and edges than ``graphs``: levels of many nodes, each with several sources, some of them
+    reached by the firm walk and passed over by a conditional edge in the same level."""
+    n = draw(st.integers(10, 30))
+    names = [f"n{i}" for i in range(n)]
+    kinds = [EdgeKind.ASSUME, EdgeKind.ESCALATE, EdgeKind.GRANT]
+    v: View = view(draw(edge_lists(names, kinds, 6 * n)), kinds=dict.fromkeys(names, NodeKind.ROLE))
+    v.graph.add_node(node_id(TARGET), NodeKind.RESOURCE, name=TARGET)
+    holders = draw(
+        st.lists(st.tuples(st.sampled_from(names), st.sampled_from(sorted(CONDITIONS))), min_size=1, max_size=6)
+    )
+    for i, (name, cond) in enumerate(holders):
+        add_access(v, name, TARGET, cond, f"a{i}")
+    return v
+
+
+@settings(max_examples=200, deadline=None)
+@given(v=wide_graphs(), max_depth=st.sampled_from([2, 3, 8]), offset=st.sampled_from([0, 4]))
+def test_level_walk_over_wide_levels_gives_the_edge_by_edge_answer(v: View, max_depth: int, offset: int) -> None:
+    """Whole and paged (a page's nodes whose parents are not on it), with and without the reverse sets."""
+    slow = _answer(v, INERT, max_depth)
+    assert _answer(v, None, max_depth) == slow
+    assert who_can(v, node_id(TARGET), max_depth=max_depth, limit=5, offset=offset)["principals"] == slow[offset:][:5]
+    reverse_sets(v.graph, max_depth - 1)
+    assert who_can(v, node_id(TARGET), max_depth=max_depth, limit=5, offset=offset)["principals"] == slow[offset:][:5]
+    assert _answer(v, None, max_depth) == slow
+
+
 @settings(max_examples=300, deadline=None)
 @given(v=graphs(), max_depth=st.sampled_from([0, 1, 2, 3, 8]), whatif=st.sampled_from(sorted(WHATIFS)))
 def test_can_finds_forwards_the_path_who_can_gives(v: View, max_depth: int, whatif: str) -> None:
@@ -162,6 +191,30 @@ def test_equally_short_ways_take_the_parent_the_edge_by_edge_walk_takes() -> Non
     slow = _answer(v, INERT, 8)
     via = {p["arn"]: p["path"][0]["target"] for p in slow if len(p["path"]) == 3}
     assert via == {node_id("z"): node_id("x"), node_id("w"): node_id("x")}
+    assert _answer(v, None, 8) == slow
+    reverse_sets(v.graph, 7)
+    assert _answer(v, None, 8) == slow
+
+
+def test_a_level_keeps_the_order_the_walk_queues_it_in_not_the_nodes_order() -> None:
+    """A node's in-edges come kind by kind: h's assume edges (from a, then y) before its escalation edge
+    (from x). So the walk queues y before x, though x comes before y among the nodes; z, which acts as both,
+    takes y as its parent, as the edge-by-edge walk does, and so does w, one level further, through z."""
+    edges = [
+        ("a", "h", EdgeKind.ASSUME),
+        ("y", "h", EdgeKind.ASSUME),
+        ("x", "h", EdgeKind.ESCALATE),
+        ("z", "x", EdgeKind.ASSUME),
+        ("z", "y", EdgeKind.ASSUME),
+        ("w", "z", EdgeKind.ASSUME),
+    ]
+    v: View = view([(s, t, kind, "none") for s, t, kind in edges])
+    v.graph.add_node(node_id(TARGET), NodeKind.RESOURCE, name=TARGET)
+    add_access(v, "h", TARGET, "none", "a0")
+    slow = _answer(v, INERT, 8)
+    hops = {p["arn"]: [hop["target"] for hop in p["path"]] for p in slow}
+    assert hops[node_id("z")] == [node_id("y"), node_id("h"), node_id(TARGET)]
+    assert hops[node_id("w")] == [node_id("z"), node_id("y"), node_id("h"), node_id(TARGET)]
     assert _answer(v, None, 8) == slow
     reverse_sets(v.graph, 7)
     assert _answer(v, None, 8) == slow
