@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 
 from iamgraph import __version__
-from iamgraph._gc import collector_paused
+from iamgraph._gc import collector_held, collector_paused
 from iamgraph.graph.ondemand import check_mode, resolve_mode
 from iamgraph.graph.queries.base import Analysis
 from iamgraph.ingest import load_snapshot
@@ -89,7 +89,7 @@ def ready_for_queries(analysis: Analysis) -> None:
     from iamgraph.graph.queries.reach import reverse_sets
     from iamgraph.graph.queries.whatif import WhatIf
 
-    with collector_paused():
+    with collector_held():  # no settling on the way out (``collector_paused``): everything is frozen below
         analysis.graph.index_edges()
         exposure(analysis, limit=0)
         shared_search(analysis, WhatIf(), 8, None).walk(True, None)  # privesc's other pass
