@@ -149,7 +149,9 @@ def load_analysis(
     analysis = Analysis.of(snapshot, resource_access=built)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("wb", dir=target.parent, delete=False) as tmp:
+        # the collector held: the pickler's memo makes millions of small objects, whose collections walked the
+        # whole graph again and again (a 5k graph written in 2.6-3.0 s instead of 5.7-6.0 s)
+        with tempfile.NamedTemporaryFile("wb", dir=target.parent, delete=False) as tmp, collector_held():
             pickle.dump(analysis, tmp, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp.name, target)
         _prune(target.parent)

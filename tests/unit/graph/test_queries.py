@@ -248,6 +248,31 @@ def test_cache_keeps_the_most_recently_used_graphs(tmp_path: Path, monkeypatch: 
     assert f"{cache.snapshot_hash(SINGLE)}.pickle" in kept
 
 
+def test_cache_is_written_with_the_collector_held(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Writing a graph to the cache makes millions of objects at 50k principals (the pickler's memo); with the
+    collector running, its collections walked the whole graph again and again (half the writing's time)."""
+    import gc
+    import pickle
+
+    from iamgraph.store import cache
+
+    monkeypatch.setenv("IAMGRAPH_CACHE_DIR", str(tmp_path / "cache"))
+    collecting: list[bool] = []
+    dump = pickle.dump
+
+    def watched(obj: object, fh: object, **kw: object) -> None:
+        collecting.append(gc.isenabled())
+        dump(obj, fh, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pickle, "dump", watched)
+    was = gc.isenabled()
+    written = cache.load_analysis(SINGLE)
+    assert collecting == [False]
+    assert gc.isenabled() == was
+    monkeypatch.setattr(pickle, "dump", dump)
+    assert cache.load_analysis(SINGLE).graph.edge_counts() == written.graph.edge_counts()  # read back
+
+
 def test_cli_export_formats(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IAMGRAPH_CACHE_DIR", str(tmp_path))
     runner = CliRunner()
