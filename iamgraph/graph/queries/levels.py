@@ -34,7 +34,7 @@ from iamgraph.policy.logic import Expr
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["Levels", "Path", "SourceTable", "source_table"]
+__all__ = ["Levels", "Path", "SourceTable", "listing", "source_table"]
 
 Ints = npt.NDArray[np.int64]
 Flags = npt.NDArray[np.bool_]
@@ -144,7 +144,6 @@ class Levels:
         "_parent",
         "_side",
         "_starts",
-        "_table",
         "_unseen",
         "deadline",
         "firm",
@@ -153,6 +152,7 @@ class Levels:
         "max_depth",
         "passed_over",
         "paths",
+        "table",
     )
 
     def __init__(
@@ -165,7 +165,7 @@ class Levels:
         max_depth: int,
         deadline: Deadline | None,
     ) -> None:
-        self._table, self.firm, self.max_depth, self.deadline = table, firm, max_depth, deadline
+        self.table, self.firm, self.max_depth, self.deadline = table, firm, max_depth, deadline
         self._side = table.firm if firm else table.every
         self._starts = {numbers[node]: hops for node, hops in starts.items()}
         first = np.fromiter(self._starts, dtype=np.int64, count=len(self._starts))
@@ -225,8 +225,8 @@ class Levels:
         """Whether some node of ``frontier`` has a conditional-first source not seen before this level. The
         node-by-node walk's flag leaves out the sources queued by a node before it in the level; this one
         may say yes where that one said no, which only makes who-can walk every edge for nothing new."""
-        entries, _ = _entries(self._table.mixed.ptr, frontier)
-        return bool(len(entries)) and bool(np.any(self._unseen[self._table.mixed.src[entries]]))
+        entries, _ = _entries(self.table.mixed.ptr, frontier)
+        return bool(len(entries)) and bool(np.any(self._unseen[self.table.mixed.src[entries]]))
 
     def answer(self, node: int, hop: Callable[[DerivedEdge, Expr], Hop]) -> Path:
         """``node``'s path as the answer shows it: whether it holds only under conditions, and its hops (the
@@ -270,6 +270,40 @@ class Levels:
             loose.update(
                 zip(nodes_here, [looser[j] or loose[p] for j, p in zip(entries, parents, strict=True)], strict=True)
             )
+
+
+def listing(firm: Levels, every: Levels | None, firm_set: int, offset: int, end: int) -> tuple[list[int], list[bool]]:
+    """who-can's principals from ``offset`` to ``end`` in (path length, ARN) order: level by level, the
+    nodes of the firm walk and those of the walk over every edge (when walked) not in ``firm_set``, sorted
+    by name; and whether each comes from the firm walk. The walks go only as deep as ``end``."""
+    table = firm.table
+    in_firm = _flags(firm_set, table.size)
+    listed: list[int] = []
+    from_firm: list[bool] = []
+    counted, k = 0, 0
+    while counted < end:
+        at_firm, at_every = firm.level(k), every.level(k) if every is not None else None
+        if (at_firm is None or not len(at_firm)) and (at_every is None or not len(at_every)):
+            break
+        mine = at_firm if at_firm is not None else _NONE
+        others = at_every[~in_firm[at_every]] if at_every is not None else _NONE
+        if counted + len(mine) + len(others) > offset:
+            here = np.concatenate((mine, others))
+            chosen = np.argsort(table.rank[here], kind="stable")[max(offset - counted, 0) : end - counted]
+            listed.extend(here[chosen].tolist())
+            from_firm.extend((chosen < len(mine)).tolist())
+        counted += len(mine) + len(others)
+        k += 1
+    return listed, from_firm
+
+
+_NONE = np.zeros(0, dtype=np.int64)
+
+
+def _flags(bitset: int, size: int) -> Flags:
+    """A bitset over the node numbers as one flag per node."""
+    data = np.frombuffer(bitset.to_bytes((size + 7) // 8, "little"), dtype=np.uint8)
+    return np.unpackbits(data, count=size, bitorder="little").astype(np.bool_)
 
 
 def _entries(ptr: Ints, nodes: Ints) -> tuple[Ints, Ints]:

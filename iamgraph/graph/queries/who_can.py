@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Any
 
 from iamgraph._gc import collector_held
 from iamgraph.catalog import get_catalog
@@ -14,10 +11,12 @@ from iamgraph.errors import InputError
 from iamgraph.graph.model import AccessGraph
 from iamgraph.graph.queries.base import HopMemo, QueryView, path_conditional, reverse_reach, usable
 from iamgraph.graph.queries.budget import Deadline, check
-from iamgraph.graph.queries.levels import Levels, source_table
 from iamgraph.graph.queries.reach import known_reverse_sets
 from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.policy.logic import Expr
+
+if TYPE_CHECKING:
+    from iamgraph.graph.queries.levels import Levels
 
 __all__ = ["check_grant", "holders", "who_can"]
 
@@ -79,12 +78,14 @@ def _page(
     over the edges that hold outright when it has one (the firm walk), else its shortest over every edge.
     When the graph keeps its reverse sets for this depth, the firm and total sets are unions of them and
     the walks go only as deep as the page; else both walks are made whole."""
+    from iamgraph.graph.queries import levels  # numpy: imported by the first who-can, not by every command
+
     check(deadline)
     numbers = g.numbers()
-    table = source_table(g)
+    table = levels.source_table(g)
     firm_starts = {node: hops for node, hops in starts.items() if hops[0][1] is True}
-    firm = Levels(table, firm_starts, numbers, firm=True, max_depth=max_depth, deadline=deadline)
-    every = Levels(table, starts, numbers, firm=False, max_depth=max_depth, deadline=deadline)
+    firm = levels.Levels(table, firm_starts, numbers, firm=True, max_depth=max_depth, deadline=deadline)
+    every = levels.Levels(table, starts, numbers, firm=False, max_depth=max_depth, deadline=deadline)
     known = known_reverse_sets(g, max(max_depth - 1, 0), exact=True)
     if known is not None:
         firm_set = known.union((numbers[n] for n in firm_starts), firm=True)
@@ -99,33 +100,8 @@ def _page(
         all_set = firm_set | every.seen if walk_every else firm_set
     total = all_set.bit_count()
     end = total if limit is None else min(total, offset + limit)
-    page: list[int] = []
-    from_firm: list[bool] = []
-    counted, k = 0, 0
-    in_firm = _flags(firm_set, table.size)
-    while counted < end:
-        at_firm, at_every = firm.level(k), every.level(k) if walk_every else None
-        if (at_firm is None or not len(at_firm)) and (at_every is None or not len(at_every)):
-            break
-        mine = at_firm if at_firm is not None else _NONE
-        others = at_every[~in_firm[at_every]] if at_every is not None else _NONE
-        if counted + len(mine) + len(others) > offset:
-            here = np.concatenate((mine, others))
-            chosen = np.argsort(table.rank[here], kind="stable")[max(offset - counted, 0) : end - counted]
-            page.extend(here[chosen].tolist())
-            from_firm.extend((chosen < len(mine)).tolist())
-        counted += len(mine) + len(others)
-        k += 1
-    return page, from_firm, firm, every, total
-
-
-_NONE = np.zeros(0, dtype=np.int64)
-
-
-def _flags(bitset: int, size: int) -> npt.NDArray[np.bool_]:
-    """A bitset over the node numbers as one flag per node."""
-    data = np.frombuffer(bitset.to_bytes((size + 7) // 8, "little"), dtype=np.uint8)
-    return np.unpackbits(data, count=size, bitorder="little").astype(np.bool_)
+    listed, from_firm = levels.listing(firm, every if walk_every else None, firm_set, offset, end)
+    return listed, from_firm, firm, every, total
 
 
 def who_can(
@@ -168,7 +144,7 @@ def who_can(
         ]
     else:
         listed, from_firm, firm_walk, every_walk, total = _page(g, starts, max_depth, limit, offset, deadline)
-        names, kind_of = g.names(), source_table(g).kinds
+        names, kind_of = g.names(), firm_walk.table.kinds
         with collector_held():  # tens of thousands of dicts and lists, none of them in a cycle
             # each walk's paths in one pass, nearest first (parents before their children)
             firm_walk.fill([node for node, held in zip(listed, from_firm, strict=True) if held], hop_json)
