@@ -23,15 +23,13 @@ def collector_paused() -> Iterator[None]:
     only the next full collection sees them. Skipped when objects are frozen already (a server's loaded
     snapshots, ``load_analysis(freeze=True)``): ``unfreeze`` would hand those back to the collector."""
     was = gc.isenabled()
-    gc.disable()
     try:
-        yield
-    finally:
-        if was:
-            if gc.get_freeze_count() == 0:
-                gc.freeze()
-                gc.unfreeze()
-            gc.enable()
+        with collector_held():
+            yield
+    finally:  # the collector is back on, and nothing allocated since: no collection has run
+        if was and gc.get_freeze_count() == 0:
+            gc.freeze()
+            gc.unfreeze()
 
 
 @contextmanager

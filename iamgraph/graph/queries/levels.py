@@ -88,7 +88,9 @@ def source_table(g: AccessGraph) -> SourceTable:
         into = g.in_edges_of(node, ACT_AS)
         if not into:
             continue
-        groups: dict[str, list[DerivedEdge]] = {}  # as ``in_sources_of`` groups them, without keeping them
+        # grouped as ``in_sources_of`` groups them, but neither kept nor turned into bitsets: making those for
+        # every node doubled the first who-can of a process at 5k principals (1.47 -> 2.70 s)
+        groups: dict[str, list[DerivedEdge]] = {}
         for e in into:
             groups.setdefault(e.source, []).append(e)
         for source, group in groups.items():
