@@ -24,6 +24,7 @@ from api.graphs import Graphs, Target, needs_memory
 from api.registry import SnapshotEntry, SnapshotRegistry
 from api.schemas import WhatIfParams
 from api.settings import Settings
+from iamgraph._gc import freeze
 from iamgraph.graph.queries import Deadline, LimitExceeded, WhatIf, parse_context_pairs
 from iamgraph.graph.queries.base import SharedHop, SharedList
 
@@ -233,7 +234,7 @@ def _settled(body: bytes) -> bytes:
     quick to walk."""
     if next(_queries_done) % SETTLE_EVERY == 0:
         gc.collect(1)
-        gc.freeze()
+        freeze()
     return body
 
 

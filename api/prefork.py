@@ -44,6 +44,8 @@ from typing import Any
 
 import uvicorn
 
+from iamgraph._gc import freeze
+
 __all__ = ["bind", "run_workers"]
 
 log = logging.getLogger("iamgraph.api.workers")
@@ -421,7 +423,7 @@ def run_workers(
     previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
     previous[signal.SIGUSR1] = signal.signal(signal.SIGUSR1, _remember_drain)  # inherited by each fork
     gc.collect()
-    gc.freeze()  # what the children share stays out of the collector's sight, and so unwritten
+    freeze()  # what the children share stays out of the collector's sight, and so unwritten
     quick_deaths, status = 0, 0
     try:
         for _ in range(workers):

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from iamgraph import __version__
 from iamgraph._gc import collector_held, collector_paused
+from iamgraph._gc import freeze as freeze_objects
 from iamgraph.graph.ondemand import check_mode, resolve_mode
 from iamgraph.graph.queries.base import Analysis
 from iamgraph.ingest import load_snapshot
@@ -103,7 +104,7 @@ def ready_for_queries(analysis: Analysis) -> None:
                 for e in out:
                     hop(e, e.conditions)
     gc.collect()
-    gc.freeze()
+    freeze_objects()
 
 
 def _hidden(rel: Path) -> bool:
@@ -167,7 +168,7 @@ def _cached(target: Path, freeze: bool) -> Analysis | None:
         with target.open("rb") as fh, collector_paused():
             cached = pickle.load(fh)
             if freeze:  # unpickling makes no garbage: nothing is lost by freezing now
-                gc.freeze()
+                freeze_objects()
         if isinstance(cached, Analysis):
             os.utime(target)  # most recently used: kept by the pruning below
             return cached

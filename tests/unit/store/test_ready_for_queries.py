@@ -38,3 +38,31 @@ def test_start_up_makes_the_walks_tables_without_counting_the_frozen_objects(mon
     assert any(isinstance(v, SourceTable) for v in kept)
     assert any(isinstance(v, ReverseSets) for v in kept)
     assert who_can(analysis, bucket) == before
+
+
+def test_a_graph_loaded_and_frozen_is_not_counted_on_the_way_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loading a cached graph with ``freeze=True`` freezes it inside ``collector_paused``, whose way out used
+    to count every frozen object (``gc.get_freeze_count``): the freeze is remembered instead."""
+    from iamgraph import _gc
+    from iamgraph.store.cache import load_analysis
+
+    monkeypatch.setenv("IAMGRAPH_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(_gc, "_frozen", False)
+    single = ROOT / "fixtures" / "demo-org"
+    built = load_analysis(single)  # builds and writes the cache entry
+
+    def counted() -> int:
+        raise AssertionError("gc.get_freeze_count called after a freeze iamgraph made")
+
+    count = gc.get_freeze_count
+    monkeypatch.setattr(gc, "get_freeze_count", counted)
+    try:
+        frozen = load_analysis(single, freeze=True)  # from the cache (a count there would rebuild, and count)
+        with _gc.collector_paused():  # e.g. a second snapshot loaded by a server
+            pass
+    finally:
+        monkeypatch.setattr(gc, "get_freeze_count", count)
+        gc.unfreeze()
+    assert frozen.graph.edge_counts() == built.graph.edge_counts()
