@@ -34,11 +34,10 @@ from iamgraph.policy.logic import Expr
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["Levels", "Path", "SourceTable", "listing", "source_table"]
+__all__ = ["Levels", "SourceTable", "listing", "source_table"]
 
 Ints = npt.NDArray[np.int64]
 Flags = npt.NDArray[np.bool_]
-Path = tuple[bool, list[Hop]]  # conditional, hops as JSON
 Starts = dict[str, list[tuple[DerivedEdge, Expr]]]
 _KEY = "act-as-source-table"
 
@@ -138,7 +137,7 @@ class Levels:
     """The backward walk from ``starts`` (node -> its last hops onto the target), one level at a time and
     only as deep as asked: ``level(k)`` are the nodes (numbers) at ``k`` act-as hops from a start, path
     length ``k + 1``. ``firm``: over the edges that hold outright only; ``passed_over`` then says whether a
-    conditional edge onto a node not seen yet was left. A node's path is made when asked for."""
+    conditional edge onto a node not seen yet was left. Paths are made when asked for (``fill``)."""
 
     __slots__ = (
         "_depth",
@@ -229,13 +228,6 @@ class Levels:
         may say yes where that one said no, which only makes who-can walk every edge for nothing new."""
         entries, _ = _entries(self.table.mixed.ptr, frontier)
         return bool(len(entries)) and bool(np.any(self._unseen[self.table.mixed.src[entries]]))
-
-    def answer(self, node: int, hop: Callable[[DerivedEdge, Expr], Hop]) -> Path:
-        """``node``'s path as the answer shows it: whether it holds only under conditions, and its hops (the
-        edge onto its parent, then its parent's path). Made once per node."""
-        if node not in self.paths:
-            self.fill([node], hop)
-        return self.loose[node], self.paths[node]
 
     def fill(self, nodes: list[int], hop: Callable[[DerivedEdge, Expr], Hop]) -> None:
         """Make the paths of ``nodes`` into ``paths`` and ``loose``, a level at a time: a node's path is the
