@@ -47,14 +47,14 @@ def collector_paused() -> Iterator[None]:
 
 @contextmanager
 def collector_held() -> Iterator[None]:
-    """The cyclic garbage collector paused while a query makes a large answer: tens of thousands of dicts
-    and lists, none of them in a cycle, which would otherwise trigger a young collection every 700 of them
-    and a full one (of everything not frozen) along the way; a whole who-can answer at 50,000 principals
-    spent about a third of its time in them. What was made meanwhile is looked at once, by the first young
-    collection afterwards.
+    """The cyclic garbage collector paused, and nothing more, around work that makes many objects in no cycle:
+    a query's large answer (a whole who-can answer at 50,000 principals spent about a third of its time in
+    the collections its dicts and lists triggered), the pickler's memo while a graph is written to the
+    cache, a server's start-up (which freezes what it made afterwards). What was made meanwhile is looked
+    at once, by the first young collection afterwards.
 
-    Unlike :func:`collector_paused`, no ``gc.get_freeze_count``: it counts the frozen objects one by one
-    (2.8 s in a server holding a 50,000-principal graph)."""
+    Unlike :func:`collector_paused`, no settling on the way out, so no ``gc.get_freeze_count``, which counts
+    the frozen objects one by one (2.8 s with a built 50,000-principal graph frozen)."""
     was = gc.isenabled()
     gc.disable()
     try:

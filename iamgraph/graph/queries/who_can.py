@@ -149,14 +149,10 @@ def who_can(
             # each walk's paths in one pass, nearest first (parents before their children)
             firm_walk.fill([node for node, held in zip(listed, from_firm, strict=True) if held], hop_json)
             every_walk.fill([node for node, held in zip(listed, from_firm, strict=True) if not held], hop_json)
-            if any(from_firm) and not all(from_firm):  # both walks: each principal's from the walk that found it
-                paths = {n: (firm_walk if h else every_walk).paths[n] for n, h in zip(listed, from_firm, strict=True)}
-                loose = {n: (firm_walk if h else every_walk).loose[n] for n, h in zip(listed, from_firm, strict=True)}
-            else:
-                walk = firm_walk if any(from_firm) else every_walk
-                paths, loose = walk.paths, walk.loose
+            found_by = [firm_walk if held else every_walk for held in from_firm]
             principals = [
-                {"arn": names[n], "kind": kind_of[n], "conditional": loose[n], "path": paths[n]} for n in listed
+                {"arn": names[n], "kind": kind_of[n], "conditional": walk.loose[n], "path": walk.paths[n]}
+                for n, walk in zip(listed, found_by, strict=True)
             ]
     return {
         "resource": target,
