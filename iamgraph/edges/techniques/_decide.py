@@ -11,7 +11,7 @@ values of the resource tags their conditions read — share one evaluation. The 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from iamgraph.evaluation.context import Context
 from iamgraph.evaluation.decision import Decision
@@ -28,11 +28,15 @@ __all__ = ["Cover", "Decider", "Named"]
 _TAG = ("aws:resourcetag/", "iam:resourcetag/", "${aws:resource", "${iam:resource")
 Bearing = tuple[tuple[Statement, ...], tuple[str, ...]]  # resource-specific statements, tag keys read
 _Plan = tuple[tuple[Statement, ...], bool, Lookup, bool]  # see Decider._plan
+_UNSET: Any = object()  # not yet in a memo whose values may be None
 
 
 class Named(Protocol):
     @property
     def arn(self) -> str: ...
+
+
+N = TypeVar("N", bound=Named)
 
 
 def _could_name(st: Statement, arn: str, lookup: Lookup) -> bool:
@@ -136,20 +140,42 @@ class Decider:
         self,
         p: PrincipalEntry,
         action: str,
-        targets: Iterable[Named],
+        targets: Iterable[N],
         *,
         account: str,
         extra: Mapping[str, str] | None = None,
-    ) -> Iterator[tuple[Named, Decision]]:
+    ) -> Iterator[tuple[N, Decision]]:
         """Targets (IAM entities of ``account``) on which ``p`` may perform ``action``, with the decision
         (but those :meth:`passes_over` leaves out: the graph builder would drop their edges)."""
         if not self._allows(p, action):
             return
+        yield from self.decided(p, action, targets, account=account, extra=extra)
+
+    def decided(
+        self,
+        p: PrincipalEntry,
+        action: str,
+        targets: Iterable[N],
+        *,
+        account: str,
+        extra: Mapping[str, str] | None = None,
+    ) -> Iterator[tuple[N, Decision]]:
+        """Each target with :meth:`on_target`'s decision, but those impossible, those :meth:`passes_over`
+        leaves out and those :meth:`covered`: the loop of both over many targets, with what is the same
+        for all of them (is ``p`` an admin here, the context's key) worked out once."""
+        cover = self.cover
+        admin = cover is not None and account == p.account and cover.admin(p.arn)
+        extra_key = tuple(sorted(extra.items())) if extra else ()
+        memo, decide, source = self._targets, self._on_target, p.arn
         for t in targets:
-            if self.passes_over(p, action, t.arn, account=account, extra=extra):
+            arn = t.arn
+            if admin and self.passes_over(p, action, arn, account=account, extra=extra):
                 continue
-            d = self.on_target(p, action, t.arn, account=account, extra=extra)
-            if d is not None and not self.covered(p, d, account):
+            key = (source, action, arn, account, extra_key)
+            d = memo.get(key, _UNSET)
+            if d is _UNSET:
+                d = memo[key] = decide(p, action, arn, account, extra, extra_key)
+            if d is not None and not (admin and cover.within(source, d.residual)):  # type: ignore[union-attr]
                 yield t, d
 
     def covered(self, p: PrincipalEntry, d: Decision, account: str) -> bool:

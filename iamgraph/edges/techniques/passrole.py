@@ -231,14 +231,12 @@ def _passable(
     source, service and value, not once per recipe), but those whose every edge the builder would drop (an
     admin under conditions this passing implies)."""
     extra = {"iam:PassedToService": passed_to} if passed_to else None
-    out: list[Passable] = []
-    for role, trust in roles:
-        if role.arn == p.arn or idx.passes_over(p, PASS, role.arn, account=p.account, extra=extra):
-            continue
-        passing = idx.on_target(p, PASS, role.arn, account=p.account, extra=extra)
-        if passing is not None and not idx.covered(p, passing, p.account):
-            out.append((role, trust, passing))
-    return out
+    trust_of = {id(role): trust for role, trust in roles}
+    others = [role for role, _ in roles if role.arn != p.arn]
+    return [
+        (role, trust_of[id(role)], passing)
+        for role, passing in idx.decided(p, PASS, others, account=p.account, extra=extra)
+    ]
 
 
 def _service_steps(idx: PrivescIndex, p: PrincipalEntry, recipe: Recipe) -> dict[str, Decision] | None:
