@@ -55,10 +55,14 @@ class SharedDecisions:
         self._twins: dict[tuple[object, ...], tuple[Decision, ResourceEntry]] = {}
         self._texts: dict[str, str] = {}
         # alike: the principal forms and condition outcomes of a principal on a policy text, by text and RCPs
-        self._reads: dict[tuple[str, str, object, str], tuple[tuple[object, ...], tuple[object, ...]]] = {}
+        self._reads: dict[tuple[str, str, int], int] = {}
         self._rcp_shapes: dict[str, tuple[tuple[int, ...], ...]] = {}  # the RCPs' ids at each level, by account
         self._specifics: dict[tuple[str, str], tuple[tuple[Statement, ...], frozenset[str], bool]] = {}
         self._rcp_statements: dict[tuple[str, str], tuple[Statement, ...]] = {}
+        # alike's keys hold numbers for the values of its parts (each value kept here with its number)
+        self._numbers: dict[tuple[object, ...], int] = {}
+        self._caller_numbers: dict[tuple[str, str], int | None] = {}
+        self._last_place: tuple[str, str, _Place | None] | None = None
 
     def forget_requests(self) -> None:
         """Let go of the decisions on particular resources (``alike``) and what they were keyed by; the
@@ -74,6 +78,9 @@ class SharedDecisions:
         self._rcp_shapes.clear()
         self._specifics.clear()
         self._rcp_statements.clear()
+        self._numbers.clear()
+        self._caller_numbers.clear()
+        self._last_place = None
 
     def anywhere(self, principal: PrincipalEntry, action: str, *, org_policies: bool) -> Decision:
         """``evaluate(principal, action, "*", resource_account=principal.account, org_policies=...)``: may the
@@ -153,25 +160,57 @@ class SharedDecisions:
         in such a statement keeps the answer the principal's own. An entry not of this estate is evaluated."""
         if self.estate.principals.get(principal.arn) is not principal:
             return self.estate.evaluate(principal, action, resource)
-        res = self.estate.resources.get(resource)
-        caller = self._caller_class(principal, action)
-        callee = self._resource_class(res, action) if res is not None and not is_pattern(resource) else None
-        if res is None or caller is None or callee is None:
+        place = self._place(resource, action)
+        side = self._caller_number(principal, action)
+        if place is None or side is None:
             return self.estate.evaluate(principal, action, resource)
-        side, (statements, theirs) = caller, callee
+        res, statements, theirs, text = place
         # what the principal reads of the policy and the RCPs: the same for every resource with its text under
         # the same RCPs, whatever its account
-        seen = (principal.arn, action, self._rcp_ids(res), self._text(res))
+        seen = (principal.arn, action, text)
         reads = self._reads.get(seen)
         if reads is None:
             q = principal.principal
             forms = tuple(match_block(st.principal, q) if st.principal is not None else None for st in statements)
-            reads = self._reads[seen] = (forms, self._outcomes(principal, theirs))
-        key = (resource, action, side, *reads)
+            reads = self._reads[seen] = self._number((forms, self._outcomes(principal, theirs)))
+        key = (resource, action, side, reads)
         hit = self._alike.get(key)
         if hit is None:
             hit = self._alike[key] = self._twin(principal, action, res, key, theirs)
         return hit
+
+    def _place(self, resource: str, action: str) -> _Place | None:
+        """The resource side of :meth:`alike`: the entry, its policy's statements naming the action, the
+        condition clauses of those and of the RCPs' statements naming it, and the number of its policy
+        text under its RCPs. Kept for the last resource and action asked (a role's candidates come one
+        after the other); None when the decision is to be evaluated."""
+        last = self._last_place
+        if last is not None and last[0] == resource and last[1] == action:
+            return last[2]
+        res = self.estate.resources.get(resource)
+        callee = self._resource_class(res, action) if res is not None and not is_pattern(resource) else None
+        place = None
+        if res is not None and callee is not None:
+            place = (res, callee[0], callee[1], self._number((self._rcp_ids(res), self._text(res))))
+        self._last_place = (resource, action, place)
+        return place
+
+    def _caller_number(self, p: PrincipalEntry, action: str) -> int | None:
+        """The number of the principal's :meth:`_caller_class` (None when it has none)."""
+        key = (p.arn, action)
+        hit = self._caller_numbers.get(key, -1)
+        if hit == -1:
+            side = self._caller_class(p, action)
+            hit = self._caller_numbers[key] = None if side is None else self._number(side)
+        return hit
+
+    def _number(self, value: tuple[object, ...]) -> int:
+        """A small number for ``value``, the same for equal values (until :meth:`forget_requests`): the
+        keys of :meth:`alike` hold these instead of nested tuples hashed again at every call."""
+        n = self._numbers.get(value)
+        if n is None:
+            n = self._numbers[value] = len(self._numbers)
+        return n
 
     def _twin(
         self, p: PrincipalEntry, action: str, res: ResourceEntry, key: tuple[object, ...], theirs: tuple[Clause, ...]
@@ -345,6 +384,7 @@ def _same_but_policies(base: PrincipalEntry | None, p: PrincipalEntry) -> bool:
 
 
 Clause = tuple[ConditionClause, StatementRef]
+_Place = tuple["ResourceEntry", tuple[Statement, ...], tuple[Clause, ...], int]  # see SharedDecisions._place
 
 
 def _clauses(policies: Iterable[Policy], action: str, *, principals: bool = False) -> tuple[Clause, ...] | None:

@@ -175,7 +175,7 @@ class Decider:
             d = memo.get(key, _UNSET)
             if d is _UNSET:
                 d = memo[key] = decide(p, action, arn, account, extra, extra_key)
-            if d is not None and not (admin and cover.within(source, d.residual)):  # type: ignore[union-attr]
+            if d is not None and not (admin and self.covered(p, d, account)):
                 yield t, d
 
     def covered(self, p: PrincipalEntry, d: Decision, account: str) -> bool:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from iamgraph.edges.base import DerivedEdge, EdgeKind, new_edge, proof_of
 from iamgraph.edges.registry import register
 from iamgraph.edges.techniques._edges import shared
-from iamgraph.evaluation.decision import Decision, MatchedStatement
+from iamgraph.evaluation.decision import Decision, MatchedStatement, Result
 from iamgraph.evaluation.request import Principal
 from iamgraph.graph.estate import Estate, PrincipalEntry
 from iamgraph.graph.outside import (
@@ -112,36 +112,41 @@ def _ids(estate: Estate) -> dict[str, PrincipalEntry]:
 def assume_role_edges(estate: Estate) -> Iterator[DerivedEdge]:
     proofs: dict[int, tuple[tuple[MatchedStatement, ...], Decision]] = {}  # principals of a class share a decision
     callers = _Callers(estate)
+    alike, evaluate, assume = estate.evaluate_alike, estate.evaluate, EdgeKind.ASSUME
+    possible = (Result.ALLOWED, Result.CONDITIONAL, Result.UNKNOWN)  # Decision.possible, read per candidate
+    actions = {a: shared((a,)) for a in (ASSUME, WEB_IDENTITY, SAML)}
     for role in estate.roles():
         res = estate.resources.get(role.arn)
         trust = res.policy if res else None
         if trust is None:
             continue
+        target = role.arn
         seen: set[tuple[str, str]] = set()
         for st in trust.statements:
             if st.effect is not Effect.ALLOW:
                 continue
+            named = {a: st.action_matcher.matches(a) for a in actions}  # once per statement, not per candidate
             for source, principal, action in _candidates(estate, st, role.account, callers):
                 if (source, action) in seen:
                     continue
                 seen.add((source, action))
-                if not st.action_matcher.matches(action):
+                if not named[action]:
                     continue
-                if isinstance(principal, PrincipalEntry):
-                    d = estate.evaluate_alike(principal, action, role.arn)
+                if type(principal) is PrincipalEntry:
+                    d = alike(principal, action, target)
                 else:
-                    d = estate.evaluate(principal, action, role.arn, identity=(ALLOW_ALL,))
-                if not d.possible:
+                    d = evaluate(principal, action, target, identity=(ALLOW_ALL,))
+                if d.result not in possible:
                     continue
                 proof = proofs.get(id(d))
                 if proof is None:
                     proof = proofs[id(d)] = (proof_of([d]), d)  # the decision kept: its id stays its own
                 yield new_edge(
                     source=source,
-                    target=role.arn,
-                    kind=EdgeKind.ASSUME,
+                    target=target,
+                    kind=assume,
                     technique=action,
-                    actions=shared((action,)),
+                    actions=actions[action],
                     proof=proof[0],
                     conditions=d.residual,
                 )

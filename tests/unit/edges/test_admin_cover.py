@@ -66,13 +66,13 @@ def _no_cover(monkeypatch: pytest.MonkeyPatch) -> None:
 def _asked(monkeypatch: pytest.MonkeyPatch) -> defaultdict[tuple[str, str], set[str]]:
     """(source name, action) -> the names of the targets decided for it."""
     asked: defaultdict[tuple[str, str], set[str]] = defaultdict(set)
-    original = Decider.on_target
+    original = Decider._on_target  # where on_target and the loop over many targets decide (not memoised)
 
-    def on_target(self: Decider, p: PrincipalEntry, action: str, target: str, **kw: Any) -> Any:
+    def on_target(self: Decider, p: PrincipalEntry, action: str, target: str, *args: Any) -> Any:
         asked[(_name(p.arn), action)].add(_name(target))
-        return original(self, p, action, target, **kw)
+        return original(self, p, action, target, *args)
 
-    monkeypatch.setattr(Decider, "on_target", on_target)
+    monkeypatch.setattr(Decider, "_on_target", on_target)
     return asked
 
 
