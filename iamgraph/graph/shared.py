@@ -164,7 +164,7 @@ class SharedDecisions:
         side = self._caller_number(principal, action)
         if place is None or side is None:
             return self.estate.evaluate(principal, action, resource)
-        res, statements, theirs, text = place
+        _, statements, theirs, text = place[:4]
         # what the principal reads of the policy and the RCPs: the same for every resource with its text under
         # the same RCPs, whatever its account
         seen = (principal.arn, action, text)
@@ -176,13 +176,14 @@ class SharedDecisions:
         key = (resource, action, side, reads)
         hit = self._alike.get(key)
         if hit is None:
-            hit = self._alike[key] = self._twin(principal, action, res, key, theirs)
+            hit = self._alike[key] = self._twin(principal, action, place, key)
         return hit
 
     def _place(self, resource: str, action: str) -> _Place | None:
         """The resource side of :meth:`alike`: the entry, its policy's statements naming the action, the
-        condition clauses of those and of the RCPs' statements naming it, and the number of its policy
-        text under its RCPs. Kept for the last resource and action asked (a role's candidates come one
+        condition clauses of those and of the RCPs' statements naming it, the number of its policy text
+        under its RCPs, and the resource tags and whether its account or organisation those clauses read
+        (for :meth:`_twin_key`). Kept for the last resource and action asked (a role's candidates come one
         after the other); None when the decision is to be evaluated."""
         last = self._last_place
         if last is not None and last[0] == resource and last[1] == action:
@@ -191,7 +192,9 @@ class SharedDecisions:
         callee = self._resource_class(res, action) if res is not None and not is_pattern(resource) else None
         place = None
         if res is not None and callee is not None:
-            place = (res, callee[0], callee[1], self._number((self._rcp_ids(res), self._text(res))))
+            own, theirs = callee
+            text = self._number((self._rcp_ids(res), self._text(res)))
+            place = (res, own, theirs, text, _tags_read(theirs), _reads_place(theirs))
         self._last_place = (resource, action, place)
         return place
 
@@ -212,16 +215,15 @@ class SharedDecisions:
             n = self._numbers[value] = len(self._numbers)
         return n
 
-    def _twin(
-        self, p: PrincipalEntry, action: str, res: ResourceEntry, key: tuple[object, ...], theirs: tuple[Clause, ...]
-    ) -> Decision:
+    def _twin(self, p: PrincipalEntry, action: str, place: _Place, key: tuple[object, ...]) -> Decision:
         """The decision of an :meth:`alike` key: evaluated, or taken from a role that differs from ``res``
         only by its name, its policy's name and perhaps its account (:meth:`_twin_key`), its statements and
         RCP levels renamed (:func:`_renamed`). Many roles share one trust policy text, within an account
         and across the accounts trusting the same one."""
+        res = place[0]
         if res.type != ROLE:  # other resources' properties (S3 Block Public Access) may decide too
             return self.estate.evaluate(p, action, res.arn)
-        full = (self._twin_key(p, action, res, theirs), *key[1:])
+        full = (self._twin_key(p, action, place), *key[1:])
         found = self._twins.get(full)
         if found is None:
             d = self.estate.evaluate(p, action, res.arn)
@@ -232,23 +234,21 @@ class SharedDecisions:
             return d
         return _renamed(d, other.policy, res.policy, _level_names(other.rcps, res.rcps))
 
-    def _twin_key(
-        self, p: PrincipalEntry, action: str, res: ResourceEntry, theirs: tuple[Clause, ...]
-    ) -> tuple[object, ...]:
+    def _twin_key(self, p: PrincipalEntry, action: str, place: _Place) -> tuple[object, ...]:
         """What the engine reads of the role ``res`` beyond the :meth:`alike` key's parts: its policy text,
         type, the tag values and Resource-element matches read, and where it is. Where: its account when a
         condition reads the resource's account or organisation keys; else only whether the caller is of its
-        account and which RCPs apply at each level of its path (the names of the levels are renamed)."""
-        text = self._text(res)
+        account and which RCPs apply at each level of its path (the names of the levels are renamed): the
+        number of its text under its RCPs (:meth:`_place`) stands for both."""
+        res, _, _, text, their_tags, their_place = place
         specific, reads, placed = self._specific(p, action)
         rcps = self._rcp_specific(res.account, action)
         lookup = self.estate.lookup_for(p)
         states = tuple(resource_state(st, res.arn, lookup) for st in (*specific, *rcps))
-        reads = reads | _tags_read(theirs)
+        reads = reads | their_tags
         tags = tuple(sorted((k, v) for k, v in res.tags.items() if k.lower() in reads)) if reads else ()
-        located = placed or _reads_place(theirs)
-        place = res.account if located else (p.account == res.account, self._rcp_ids(res))
-        return (place, res.type, text, states, tags)
+        where = res.account if placed or their_place else p.account == res.account
+        return (where, res.type, text, states, tags)
 
     def _rcp_ids(self, res: ResourceEntry) -> tuple[tuple[int, ...], ...]:
         """The ids of the RCPs at each level of the resource's path (the estate's organisation keeps them)."""
@@ -384,7 +384,8 @@ def _same_but_policies(base: PrincipalEntry | None, p: PrincipalEntry) -> bool:
 
 
 Clause = tuple[ConditionClause, StatementRef]
-_Place = tuple["ResourceEntry", tuple[Statement, ...], tuple[Clause, ...], int]  # see SharedDecisions._place
+# see SharedDecisions._place
+_Place = tuple["ResourceEntry", tuple[Statement, ...], tuple[Clause, ...], int, frozenset[str], bool]
 
 
 def _clauses(policies: Iterable[Policy], action: str, *, principals: bool = False) -> tuple[Clause, ...] | None:
