@@ -62,6 +62,7 @@ class SharedDecisions:
         # alike's keys hold numbers for the values of its parts (each value kept here with its number)
         self._numbers: dict[tuple[object, ...], int] = {}
         self._caller_numbers: dict[tuple[str, str], int | None] = {}
+        self._above_of: dict[tuple[object, ...], _Above] = {}  # see _above
         self._last_place: tuple[str, str, _Place | None] | None = None
 
     def forget_requests(self) -> None:
@@ -80,6 +81,7 @@ class SharedDecisions:
         self._rcp_statements.clear()
         self._numbers.clear()
         self._caller_numbers.clear()
+        self._above_of.clear()
         self._last_place = None
 
     def anywhere(self, principal: PrincipalEntry, action: str, *, org_policies: bool) -> Decision:
@@ -316,19 +318,32 @@ class SharedDecisions:
         if key in self._caller_side:
             return self._caller_side[key]
         identity = tuple(pol for pol in p.identity if self.names_action(pol, action))
-        levels = tuple((level.name, level.policies) for level in p.scps)
-        clauses = _clauses((*identity, *p.boundaries, *(pol for _, pols in levels for pol in pols)), action)
+        own = _clauses(identity, action)
+        org = self._above(p, action)
+        clauses = None if own is None or org[0] is None else own + org[0]
         q = p.principal
         out = None
         if clauses is not None:
-            scps = tuple((name, tuple(map(id, pols))) for name, pols in levels)
-            ids = (tuple(map(id, identity)), tuple(map(id, p.boundaries)), scps)
+            ids = (tuple(map(id, identity)), tuple(map(id, p.boundaries)), org[1])
             # the outcomes of its own conditions: the same on every resource (a resource key is unknown to
             # the principal's lookup, so its outcome is the same for every principal)
             decided = self._outcomes(p, clauses)
             out = (p.account, q.kind, q.service_linked, q.has_boundary, q.org_id, q.org_paths, *ids, decided)
         self._caller_side[key] = out  # the principal keeps its policies alive, so their ids stay theirs
         return out
+
+    def _above(self, p: PrincipalEntry, action: str) -> tuple[tuple[Clause, ...] | None, _Levels]:
+        """The condition clauses of the statements naming ``action`` in ``p``'s boundaries and SCPs (None: one
+        holds a policy variable or a Principal element), and the ids of the SCPs at each level: the same for
+        the principals of an account with the same boundaries, so worked out once for them all."""
+        scps, boundaries = p.scps, p.boundaries
+        key = (id(scps), tuple(map(id, boundaries)), action)
+        hit = self._above_of.get(key)
+        if hit is None or hit[2] is not scps:
+            clauses = _clauses((*boundaries, *(pol for level in scps for pol in level.policies)), action)
+            levels = tuple((level.name, tuple(map(id, level.policies))) for level in scps)
+            hit = self._above_of[key] = (clauses, levels, scps, boundaries)  # kept: their ids stay theirs
+        return hit[0], hit[1]
 
     def _outcomes(self, p: PrincipalEntry, clauses: Iterable[Clause]) -> tuple[object, ...]:
         """``condition_outcomes`` of the clauses for ``p``, each kept per principal ARN and clause (the lookup
@@ -384,6 +399,8 @@ def _same_but_policies(base: PrincipalEntry | None, p: PrincipalEntry) -> bool:
 
 
 Clause = tuple[ConditionClause, StatementRef]
+_Levels = tuple[tuple[str, tuple[int, ...]], ...]  # the ids of the policies at each level of an organisation path
+_Above = tuple[tuple[Clause, ...] | None, _Levels, object, object]  # see SharedDecisions._above
 # see SharedDecisions._place
 _Place = tuple["ResourceEntry", tuple[Statement, ...], tuple[Clause, ...], int, frozenset[str], bool]
 
