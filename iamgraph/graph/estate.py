@@ -311,6 +311,11 @@ class Estate:
         bucket = self.resources.get(f"{':'.join(parts[:5])}:{parts[5].split('/', 1)[0]}")
         return bucket if bucket is not None and bucket.type == BUCKET else None
 
+    def entry_for(self, resource: str) -> ResourceEntry | None:
+        """The inventory entry whose policy, tags and RCPs a request on ``resource`` is decided with: its own,
+        or its bucket's for an S3 object ARN (see :meth:`evaluate`)."""
+        return self.resources.get(resource) or self._bucket_of(resource)
+
     def resource_entry(self, arn: str) -> ResourceEntry | None:
         return self.resources.get(arn)
 
@@ -332,7 +337,7 @@ class Estate:
         decided under its bucket's policy, RCPs and S3 Block Public Access (RestrictPublicBuckets from the
         bucket's ``PublicAccessBlockConfiguration`` or the account's ``AccountPublicAccessBlockConfiguration``
         property)."""
-        res = self.resources.get(resource) or self._bucket_of(resource)
+        res = self.entry_for(resource)
         owner = resource_account or (res.account if res else _arn_account(resource))
         base: Mapping[str, Value] | None = None
         if isinstance(principal, PrincipalEntry):

@@ -62,6 +62,7 @@ class SharedDecisions:
         # alike's keys hold numbers for the values of its parts (each value kept here with its number)
         self._numbers: dict[tuple[object, ...], int] = {}
         self._caller_numbers: dict[tuple[str, str], int | None] = {}
+        self.epoch = 0  # how many times the numbers were let go of (a number is a class's within one epoch)
         self._above_of: dict[tuple[object, ...], _Above] = {}  # see _above
         self._last_place: tuple[str, str, _Place | None] | None = None
 
@@ -81,6 +82,7 @@ class SharedDecisions:
         self._rcp_statements.clear()
         self._numbers.clear()
         self._caller_numbers.clear()
+        self.epoch += 1
         self._above_of.clear()
         self._last_place = None
 
@@ -163,7 +165,7 @@ class SharedDecisions:
         if self.estate.principals.get(principal.arn) is not principal:
             return self.estate.evaluate(principal, action, resource)
         place = self._place(resource, action)
-        side = self._caller_number(principal, action)
+        side = self.caller_number(principal, action)
         if place is None or side is None:
             return self.estate.evaluate(principal, action, resource)
         _, statements, theirs, text = place[:4]
@@ -200,8 +202,10 @@ class SharedDecisions:
         self._last_place = (resource, action, place)
         return place
 
-    def _caller_number(self, p: PrincipalEntry, action: str) -> int | None:
-        """The number of the principal's :meth:`_caller_class` (None when it has none)."""
+    def caller_number(self, p: PrincipalEntry, action: str) -> int | None:
+        """The number of the principal's :meth:`_caller_class` (None when it has none): principals with the
+        same number get the same decision on a request that no resource side tells apart. Numbers are kept
+        until :meth:`forget_requests`, which starts a new :attr:`epoch`."""
         key = (p.arn, action)
         hit = self._caller_numbers.get(key, -1)
         if hit == -1:

@@ -80,6 +80,7 @@ class Decider:
     def __init__(self, estate: Estate) -> None:
         self.estate = estate
         self._memo: dict[tuple[object, ...], Decision] = {}
+        self._alike: dict[tuple[int, int, str, str], Decision] = {}  # decide_alike's, by class, action, resource
         self._allow_sts: dict[tuple[str, str], tuple[Statement, ...]] = {}
         self._bearing_memo: dict[tuple[str, str, str], Bearing | None] = {}
         self._lookups: dict[tuple[str, str], Lookup] = {}
@@ -96,6 +97,7 @@ class Decider:
         """Let go of the decisions on particular targets and resources (one technique's questions: the
         next asks about other actions), keeping what is per principal and action (plans, bearings)."""
         self._memo.clear()
+        self._alike.clear()
         self._targets.clear()
         self._passed_over.clear()
         self._bearing_rbp.clear()
@@ -134,6 +136,21 @@ class Decider:
         d = self._memo.get(key)
         if d is None:
             d = self._memo[key] = self.estate.evaluate(p, action, resource, extra=extra)
+        return d
+
+    def decide_alike(self, p: PrincipalEntry, action: str, resource: str) -> Decision:
+        """:meth:`decide` for a request on a resource of no inventory entry (a pattern such as a service's
+        new resource), shared by the principals of a class (``SharedDecisions.caller_number``: the same
+        statements naming the action, kind, account, organisation and condition outcomes, no policy
+        variable): without an entry, no resource policy, tag or RCP of the resource enters the decision."""
+        shared = self.estate.shared
+        number = shared.caller_number(p, action) if self.estate.entry_for(resource) is None else None
+        if number is None:
+            return self.decide(p, action, resource)
+        key = (shared.epoch, number, action, resource)
+        d = self._alike.get(key)
+        if d is None:
+            d = self._alike[key] = self.estate.evaluate(p, action, resource)
         return d
 
     def iam_targets(

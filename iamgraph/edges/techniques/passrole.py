@@ -251,7 +251,7 @@ def _service_steps(idx: PrivescIndex, p: PrincipalEntry, recipe: Recipe) -> dict
         if action.endswith(SELF_GRANTED):
             d = idx.estate.evaluate(p, name, resource, policy=_self_granted(p, name))
         else:
-            d = idx.decide(p, name, resource)
+            d = idx.decide_alike(p, name, resource)
         if not d.possible:
             return None
         steps[name] = d
