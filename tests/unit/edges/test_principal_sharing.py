@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from iamgraph.edges.base import EdgeKind
+from iamgraph.edges.techniques._decide import Decider
 from iamgraph.evaluation.decision import Decision
 from iamgraph.graph import build as build_module
 from iamgraph.graph.build import build_graph
@@ -38,6 +40,10 @@ def _plain_alike(self: Estate, principal: PrincipalEntry, action: str, resource:
     return self.evaluate(principal, action, resource)
 
 
+def _plain_decide_alike(self: Decider, p: PrincipalEntry, action: str, resource: str) -> Decision:
+    return self.decide(p, action, resource)
+
+
 def _lines(g: AccessGraph) -> Iterator[str]:
     for node, data in g.graph.nodes(data=True):
         yield json.dumps([node, data], sort_keys=True, default=str)
@@ -50,6 +56,7 @@ def _both(snapshot: Snapshot, monkeypatch: pytest.MonkeyPatch) -> tuple[AccessGr
     with monkeypatch.context() as m:
         m.setattr(Estate, "evaluate_anywhere", _plain)
         m.setattr(Estate, "evaluate_alike", _plain_alike)
+        m.setattr(Decider, "decide_alike", _plain_decide_alike)
         plain = build_graph(snapshot)
     return shared, list(_lines(shared)), list(_lines(plain))
 
@@ -217,3 +224,43 @@ def test_principals_that_meet_the_same_conditions_share_one_evaluation(
     assert len(shared_asks) == 2  # one for the principals the trust admits, one for those it refuses
     assumers = _assumers(g, "ci-runner")
     assert set(assumers) == set(ci) and all(assumers.values())  # each under the request's source IP
+
+
+def test_passrole_service_requests_are_shared_by_principals_of_a_class(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The service requests of a PassRole recipe (a new function: no inventory entry) are decided once per
+    class of principals: those with the same policies whose conditions they meet alike. A condition on a
+    principal tag keeps apart the principals it decides differently; the graph is the one of deciding
+    every principal's requests on its own."""
+    a = Account()
+    if_platform = {"StringEquals": {"aws:PrincipalTag/team": "platform"}}
+    deploy = a.managed(
+        "deploy-functions",
+        doc(
+            allow("iam:PassRole", arn("role", "fn-*")),
+            allow(["lambda:CreateFunction", "lambda:InvokeFunction"], Condition=if_platform),
+        ),
+    )
+    teams = {"alice": "platform", "kim": "platform", "omar": "platform", "bob": "data", "lee": "data"}
+    for name, team in teams.items():
+        a.user(name, managed=(deploy,))
+        a.users[-1]["Tags"] = [{"Key": "team", "Value": team}]
+    a.role("fn-runner", trust_service("lambda.amazonaws.com"))
+    snapshot = load(tmp_path, a)
+    asked: list[str] = []
+    evaluate = Estate.evaluate
+
+    def counting(self: Estate, principal: Any, action: str, resource: str, **kwargs: Any) -> Decision:
+        if action == "lambda:CreateFunction":
+            asked.append(principal.arn)
+        return evaluate(self, principal, action, resource, **kwargs)
+
+    monkeypatch.setattr(Estate, "evaluate", counting)
+    g, shared, plain = _both(snapshot, monkeypatch)
+    assert shared == plain
+    shared_asks, plain_asks = asked[: len(asked) - len(teams)], asked[len(asked) - len(teams) :]
+    assert sorted(p.rsplit("/", 1)[-1] for p in plain_asks) == sorted(teams)
+    assert len(shared_asks) == 2  # one per team: the condition passes for one class, fails for the other
+    runners = {e.source.rsplit("/", 1)[-1] for e in g.edges(EdgeKind.ESCALATE) if e.target == arn("role", "fn-runner")}
+    assert runners == {"alice", "kim", "omar"}
