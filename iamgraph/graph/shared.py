@@ -61,7 +61,7 @@ class SharedDecisions:
         self._rcp_statements: dict[tuple[str, str], tuple[Statement, ...]] = {}
         # alike's keys hold numbers for the values of its parts (each value kept here with its number)
         self._numbers: dict[tuple[object, ...], int] = {}
-        self._caller_numbers: dict[tuple[str, str], int | None] = {}
+        self._caller_numbers: dict[tuple[str, str, str | None], int | None] = {}
         self.epoch = 0  # how many times the numbers were let go of (a number is a class's within one epoch)
         self._above_of: dict[tuple[object, ...], _Above] = {}  # see _above
         self._last_place: tuple[str, str, _Place | None] | None = None
@@ -202,14 +202,19 @@ class SharedDecisions:
         self._last_place = (resource, action, place)
         return place
 
-    def caller_number(self, p: PrincipalEntry, action: str) -> int | None:
+    def caller_number(self, p: PrincipalEntry, action: str, account: str | None = None) -> int | None:
         """The number of the principal's :meth:`_caller_class` (None when it has none): principals with the
-        same number get the same decision on a request that no resource side tells apart. Numbers are kept
-        until :meth:`forget_requests`, which starts a new :attr:`epoch`."""
-        key = (p.arn, action)
+        same number get the same decision on a request that no resource side tells apart. With ``account``:
+        the number of :meth:`caller_in` (the conditions of the account's RCPs too), for requests on its
+        resources whose policies say nothing of the principal. Numbers are kept until
+        :meth:`forget_requests`, which starts a new :attr:`epoch`. None too for an entry not of this estate
+        (a hypothetical identity): the memos are by ARN."""
+        if self.estate.principals.get(p.arn) is not p:
+            return None
+        key = (p.arn, action, account)
         hit = self._caller_numbers.get(key, -1)
         if hit == -1:
-            side = self._caller_class(p, action)
+            side = self._caller_class(p, action) if account is None else self.caller_in(p, action, account)
             hit = self._caller_numbers[key] = None if side is None else self._number(side)
         return hit
 

@@ -80,7 +80,7 @@ class Decider:
     def __init__(self, estate: Estate) -> None:
         self.estate = estate
         self._memo: dict[tuple[object, ...], Decision] = {}
-        self._alike: dict[tuple[int, int, str, str], Decision] = {}  # decide_alike's, by class, action, resource
+        self._alike: dict[tuple[object, ...], Decision] = {}  # decide_alike's and _in_class's, by class
         self._allow_sts: dict[tuple[str, str], tuple[Statement, ...]] = {}
         self._bearing_memo: dict[tuple[str, str, str], Bearing | None] = {}
         self._lookups: dict[tuple[str, str], Lookup] = {}
@@ -272,9 +272,34 @@ class Decider:
             d = (
                 hit
                 if hit is not None
-                else self._memo.setdefault(key, self.estate.evaluate(p, action, arn, extra=extra))
+                else self._memo.setdefault(key, self._in_class(p, action, arn, account, extra, key))
             )
         return d if d.possible else None
+
+    def _in_class(
+        self,
+        p: PrincipalEntry,
+        action: str,
+        arn: str,
+        account: str,
+        extra: Mapping[str, str] | None,
+        key: tuple[object, ...],
+    ) -> Decision:
+        """The decision of :meth:`_on_target`'s memo ``key`` (no resource policy bearing on ``p``, a target of
+        ``p``'s account with signature ``sig``), shared by the principals of a class
+        (``SharedDecisions.caller_number`` in the account: the same statements naming the action, kind,
+        account, organisation, condition outcomes of those and of the account's RCPs, no policy variable):
+        their statements bearing on the action are the same, so a signature means the same to all of them."""
+        shared = self.estate.shared
+        extra_key, sig = key[3], key[4]
+        number = shared.caller_number(p, action, account)
+        if number is None:
+            return self.estate.evaluate(p, action, arn, extra=extra)
+        classed = (shared.epoch, number, action, account, extra_key, sig)
+        d = self._alike.get(classed)
+        if d is None:
+            d = self._alike[classed] = self.estate.evaluate(p, action, arn, extra=extra)
+        return d
 
     def on_resource(self, p: PrincipalEntry, action: str, arn: str, res: ResourceEntry) -> Decision | None:
         """:meth:`on_target` for a request naming ``arn`` on behalf of ``res`` (an inventory entry)."""

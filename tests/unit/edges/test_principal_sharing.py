@@ -44,6 +44,12 @@ def _plain_decide_alike(self: Decider, p: PrincipalEntry, action: str, resource:
     return self.decide(p, action, resource)
 
 
+def _plain_in_class(
+    self: Decider, p: PrincipalEntry, action: str, arn: str, account: str, extra: Any, key: Any
+) -> Decision:
+    return self.estate.evaluate(p, action, arn, extra=extra)
+
+
 def _lines(g: AccessGraph) -> Iterator[str]:
     for node, data in g.graph.nodes(data=True):
         yield json.dumps([node, data], sort_keys=True, default=str)
@@ -57,6 +63,7 @@ def _both(snapshot: Snapshot, monkeypatch: pytest.MonkeyPatch) -> tuple[AccessGr
         m.setattr(Estate, "evaluate_anywhere", _plain)
         m.setattr(Estate, "evaluate_alike", _plain_alike)
         m.setattr(Decider, "decide_alike", _plain_decide_alike)
+        m.setattr(Decider, "_in_class", _plain_in_class)
         plain = build_graph(snapshot)
     return shared, list(_lines(shared)), list(_lines(plain))
 
@@ -264,3 +271,43 @@ def test_passrole_service_requests_are_shared_by_principals_of_a_class(
     assert len(shared_asks) == 2  # one per team: the condition passes for one class, fails for the other
     runners = {e.source.rsplit("/", 1)[-1] for e in g.edges(EdgeKind.ESCALATE) if e.target == arn("role", "fn-runner")}
     assert runners == {"alice", "kim", "omar"}
+
+
+def test_requests_on_resources_of_an_account_are_shared_by_principals_of_a_class(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request on a resource of the principal's own account that no resource policy bears on is decided
+    once per class of principals for the action (``Decider._in_class``), even for principals whose other
+    requests differ: alice's own policy keeps her takeover source class apart, not her SendCommand."""
+    a = Account()
+    if_platform = {"StringEquals": {"aws:PrincipalTag/team": "platform"}}
+    operate = a.managed("operate-instances", doc(allow("ssm:SendCommand", Condition=if_platform)))
+    teams = {"alice": "platform", "kim": "platform", "omar": "platform", "bob": "data", "lee": "data"}
+    for name, team in teams.items():
+        extra = (allow("ec2:StartInstances", "*"),) if name == "alice" else ()
+        a.user(name, *extra, managed=(operate,))
+        a.users[-1]["Tags"] = [{"Key": "team", "Value": team}]
+    a.role("app", trust_service("ec2.amazonaws.com"))
+    a.resource(
+        f"arn:aws:ec2:eu-west-1:{ACCOUNT}:instance/i-0123456789abcdef0", "AWS::EC2::Instance", arn("role", "app")
+    )
+    snapshot = load(tmp_path, a)
+    asked: list[str] = []
+    evaluate = Estate.evaluate
+
+    def counting(self: Estate, principal: Any, action: str, resource: str, **kwargs: Any) -> Decision:
+        if action == "ssm:SendCommand" and resource.startswith("arn:aws:ec2:"):
+            asked.append(principal.arn)
+        return evaluate(self, principal, action, resource, **kwargs)
+
+    monkeypatch.setattr(Estate, "evaluate", counting)
+    shared_graph = build_graph(snapshot)
+    shared_asks = list(asked)
+    g, shared, plain = _both(snapshot, monkeypatch)
+    assert shared == plain
+    plain_asks = asked[2 * len(shared_asks) :]
+    assert len(shared_asks) == 2  # one per team: the condition passes for one class, fails for the other
+    assert len(plain_asks) == 3  # one per takeover source class: alice, kim's and bob's
+    runners = {e.source.rsplit("/", 1)[-1] for e in g.edges(EdgeKind.ESCALATE) if e.target == arn("role", "app")}
+    assert runners == {"alice", "kim", "omar"}
+    assert list(_lines(shared_graph)) == plain
