@@ -28,6 +28,8 @@ __all__ = ["Cover", "Decider", "Named"]
 _TAG = ("aws:resourcetag/", "iam:resourcetag/", "${aws:resource", "${iam:resource")
 Bearing = tuple[tuple[Statement, ...], tuple[str, ...]]  # resource-specific statements, tag keys read
 _Plan = tuple[tuple[Statement, ...], bool, Lookup, bool]  # see Decider._plan
+# _on_target's memo key of a shared decision: principal, action, account, context, signature
+_SigKey = tuple[str, str, str, tuple[tuple[str, str], ...], tuple[object, ...]]
 _UNSET: Any = object()  # not yet in a memo whose values may be None
 
 
@@ -267,23 +269,13 @@ class Decider:
         if sig is None:
             d = self.decide(p, action, arn, extra=extra)
         else:
-            key = (p.arn, action, account, extra_key, sig)
+            key: _SigKey = (p.arn, action, account, extra_key, sig)
             hit = self._memo.get(key)
-            d = (
-                hit
-                if hit is not None
-                else self._memo.setdefault(key, self._in_class(p, action, arn, account, extra, key))
-            )
+            d = hit if hit is not None else self._memo.setdefault(key, self._in_class(p, action, arn, extra, key))
         return d if d.possible else None
 
     def _in_class(
-        self,
-        p: PrincipalEntry,
-        action: str,
-        arn: str,
-        account: str,
-        extra: Mapping[str, str] | None,
-        key: tuple[object, ...],
+        self, p: PrincipalEntry, action: str, arn: str, extra: Mapping[str, str] | None, key: _SigKey
     ) -> Decision:
         """The decision of :meth:`_on_target`'s memo ``key`` (no resource policy bearing on ``p``, a target of
         ``p``'s account with signature ``sig``), shared by the principals of a class
@@ -291,11 +283,10 @@ class Decider:
         account, organisation, condition outcomes of those and of the account's RCPs, no policy variable):
         their statements bearing on the action are the same, so a signature means the same to all of them."""
         shared = self.estate.shared
-        extra_key, sig = key[3], key[4]
-        number = shared.caller_number(p, action, account)
+        number = shared.caller_number(p, action, key[2])
         if number is None:
             return self.estate.evaluate(p, action, arn, extra=extra)
-        classed = (shared.epoch, number, action, account, extra_key, sig)
+        classed = (shared.epoch, number, *key[1:])  # the action, account, context and signature
         d = self._alike.get(classed)
         if d is None:
             d = self._alike[classed] = self.estate.evaluate(p, action, arn, extra=extra)

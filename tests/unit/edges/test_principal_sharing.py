@@ -44,9 +44,7 @@ def _plain_decide_alike(self: Decider, p: PrincipalEntry, action: str, resource:
     return self.decide(p, action, resource)
 
 
-def _plain_in_class(
-    self: Decider, p: PrincipalEntry, action: str, arn: str, account: str, extra: Any, key: Any
-) -> Decision:
+def _plain_in_class(self: Decider, p: PrincipalEntry, action: str, arn: str, extra: Any, key: Any) -> Decision:
     return self.estate.evaluate(p, action, arn, extra=extra)
 
 
