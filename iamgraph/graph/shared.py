@@ -27,7 +27,7 @@ from iamgraph.model.policy import ConditionClause, Effect, Policy, PolicyKind, S
 from iamgraph.policy.conditions.evaluate import evaluate_clause
 from iamgraph.policy.logic import Atom, substitute
 from iamgraph.policy.match import is_pattern
-from iamgraph.policy.variables import Lookup
+from iamgraph.policy.variables import Lookup, Var, parse_template
 
 if TYPE_CHECKING:
     from iamgraph.graph.estate import Estate, PrincipalEntry, ResourceEntry
@@ -50,7 +50,7 @@ class SharedDecisions:
         # what a condition clause decides for a principal, by (ARN, clause id) (the value keeps the clause)
         self._decided: dict[tuple[str, int], tuple[object, ConditionClause]] = {}
         self._resource_side: dict[tuple[str, str], tuple[tuple[Statement, ...], tuple[Clause, ...]] | None] = {}
-        self._rcp_side: dict[tuple[str, str], tuple[Clause, ...] | None] = {}  # an account's RCP clauses
+        self._rcp_side: dict[tuple[str, str], _Read | None] = {}  # an account's RCP clauses
         # alike decisions shared by resources with the same policy text (see _twin)
         self._twins: dict[tuple[object, ...], tuple[Decision, ResourceEntry]] = {}
         self._texts: dict[str, str] = {}
@@ -160,8 +160,9 @@ class SharedDecisions:
         the same inputs on this resource (only the result, residual conditions and matched statements are
         to be read). Same inputs: the same statements naming the action (identity, boundaries, SCPs; the
         resource policy's by the same principal forms), kind, account, organisation and the outcome of every
-        condition of those statements and of the RCPs (``condition_outcomes``); a policy variable or NotPrincipal
-        in such a statement keeps the answer the principal's own. An entry not of this estate is evaluated."""
+        condition of those statements and of the RCPs (``condition_outcomes``) and the values of the principal
+        keys their policy variables name; another variable or a NotPrincipal in such a statement keeps the
+        answer the principal's own. An entry not of this estate is evaluated."""
         if self.estate.principals.get(principal.arn) is not principal:
             return self.estate.evaluate(principal, action, resource)
         place = self._place(resource, action)
@@ -304,16 +305,16 @@ class SharedDecisions:
         """What the engine reads of ``p`` asking for ``action`` on a resource of ``account`` whose policy
         (if any) says nothing of ``p``: its part of an :meth:`alike` key, and what the conditions of the
         account's RCP statements naming the action decide for it. Principals with equal values get equal
-        decisions on every such resource. None when the answer is the principal's own (a policy variable,
-        a NotPrincipal)."""
+        decisions on every such resource. None when the answer is the principal's own (a policy variable
+        naming anything but the principal's keys, a NotPrincipal)."""
         caller = self._caller_class(p, action)
         if caller is None:
             return None
         key = (account, action)
         if key not in self._rcp_side:
-            self._rcp_side[key] = _clauses(self._rcps(account), action, principals=True)
+            self._rcp_side[key] = _clauses(self._rcps(account), action, principals=True, variables=True)
         theirs = self._rcp_side[key]
-        return None if theirs is None else (caller, self._outcomes(p, theirs))
+        return None if theirs is None else (caller, self._outcomes(p, theirs[0]), self._values(p, theirs[1]))
 
     def _rcps(self, account: str) -> list[Policy]:
         """The RCPs that apply to the account's resources, every level's."""
@@ -327,32 +328,45 @@ class SharedDecisions:
         if key in self._caller_side:
             return self._caller_side[key]
         identity = tuple(pol for pol in p.identity if self.names_action(pol, action))
-        own = _clauses(identity, action)
+        own = _clauses(identity, action, variables=True)
         org = self._above(p, action)
-        clauses = None if own is None or org[0] is None else own + org[0]
         q = p.principal
         out = None
-        if clauses is not None:
+        if own is not None and org[0] is not None:
             ids = (tuple(map(id, identity)), tuple(map(id, p.boundaries)), org[1])
             # the outcomes of its own conditions: the same on every resource (a resource key is unknown to
-            # the principal's lookup, so its outcome is the same for every principal)
-            decided = self._outcomes(p, clauses)
-            out = (p.account, q.kind, q.service_linked, q.has_boundary, q.org_id, q.org_paths, *ids, decided)
+            # the principal's lookup, so its outcome is the same for every principal), and the values of the
+            # principal keys its policy variables name (a clause comparing a resource tag with
+            # ${aws:PrincipalTag/team} has the same outcome, unknown, for every principal: the value of the
+            # variable tells them apart)
+            decided = self._outcomes(p, own[0] + org[0][0])
+            values = self._values(p, own[1] + org[0][1])
+            out = (p.account, q.kind, q.service_linked, q.has_boundary, q.org_id, q.org_paths, *ids, decided, values)
         self._caller_side[key] = out  # the principal keeps its policies alive, so their ids stay theirs
         return out
 
-    def _above(self, p: PrincipalEntry, action: str) -> tuple[tuple[Clause, ...] | None, _Levels]:
-        """The condition clauses of the statements naming ``action`` in ``p``'s boundaries and SCPs (None: one
-        holds a policy variable or a Principal element), and the ids of the SCPs at each level: the same for
-        the principals of an account with the same boundaries, so worked out once for them all."""
+    def _above(self, p: PrincipalEntry, action: str) -> tuple[_Read | None, _Levels]:
+        """The condition clauses of the statements naming ``action`` in ``p``'s boundaries and SCPs and the
+        principal keys their policy variables name (None: one holds a Principal element or another variable),
+        and the ids of the SCPs at each level: the same for the principals of an account with the same
+        boundaries, so worked out once for them all."""
         scps, boundaries = p.scps, p.boundaries
         key = (id(scps), tuple(map(id, boundaries)), action)
         hit = self._above_of.get(key)
         if hit is None or hit[2] is not scps:
-            clauses = _clauses((*boundaries, *(pol for level in scps for pol in level.policies)), action)
+            clauses = _clauses(
+                (*boundaries, *(pol for level in scps for pol in level.policies)), action, variables=True
+            )
             levels = tuple((level.name, tuple(map(id, level.policies))) for level in scps)
             hit = self._above_of[key] = (clauses, levels, scps, boundaries)  # kept: their ids stay theirs
         return hit[0], hit[1]
+
+    def _values(self, p: PrincipalEntry, keys: tuple[str, ...]) -> tuple[object, ...]:
+        """The values of the principal keys ``keys`` (those named by policy variables) for ``p``."""
+        if not keys:
+            return ()
+        lookup = self.estate.lookup_for(p)
+        return tuple((k, lookup(k)) for k in sorted(set(keys)))
 
     def _outcomes(self, p: PrincipalEntry, clauses: Iterable[Clause]) -> tuple[object, ...]:
         """``condition_outcomes`` of the clauses for ``p``, each kept per principal ARN and clause (the lookup
@@ -381,7 +395,7 @@ class SharedDecisions:
         if not any(st.not_principal is not None for st in own):
             rcps = [pol for level in res.rcps for pol in level.policies]
             clauses = _clauses([res.policy, *rcps] if res.policy else rcps, action, principals=True)
-            out = (own, clauses) if clauses is not None else None
+            out = (own, clauses[0]) if clauses is not None else None
         self._resource_side[key] = out
         return out
 
@@ -409,34 +423,81 @@ def _same_but_policies(base: PrincipalEntry | None, p: PrincipalEntry) -> bool:
 
 Clause = tuple[ConditionClause, StatementRef]
 _Levels = tuple[tuple[str, tuple[int, ...]], ...]  # the ids of the policies at each level of an organisation path
-_Above = tuple[tuple[Clause, ...] | None, _Levels, object, object]  # see SharedDecisions._above
+_Above = tuple["_Read | None", _Levels, object, object]  # see SharedDecisions._above
 # see SharedDecisions._place
 _Place = tuple["ResourceEntry", tuple[Statement, ...], tuple[Clause, ...], int, frozenset[str], bool]
+_Read = tuple[tuple[Clause, ...], tuple[str, ...]]  # condition clauses, the keys their policy variables name
 
 
-def _clauses(policies: Iterable[Policy], action: str, *, principals: bool = False) -> tuple[Clause, ...] | None:
-    """The condition clauses of the statements naming ``action``; None when one holds a policy variable or
-    a Principal element (``principals``: a Principal element is allowed; its forms are keyed apart)."""
+def _clauses(
+    policies: Iterable[Policy], action: str, *, principals: bool = False, variables: bool = False
+) -> _Read | None:
+    """The condition clauses of the statements naming ``action``, and the keys their policy variables name;
+    None when one holds a NotPrincipal, a Principal element (``principals``: allowed, its forms are keyed
+    apart) or a policy variable (``variables``: allowed when every variable names a principal key
+    (:func:`_variable_keys`), whose values the caller keys apart)."""
     out: list[Clause] = []
+    keys: list[str] = []
     for pol in policies:
         for st in pol.statements:
             if not st.action_matcher.matches(action):
                 continue
-            if _has_variables(st) or st.not_principal is not None or (st.principal is not None and not principals):
+            if st.not_principal is not None or (st.principal is not None and not principals):
                 return None
+            if _has_variables(st):
+                named = _variable_keys(pol, st) if variables else None
+                if named is None:
+                    return None
+                keys.extend(named)
             out.extend((c, st.ref) for c in st.conditions)
-    return tuple(out)
+    return tuple(out), tuple(keys)
+
+
+# keys whose value in a request is the principal's alone (not the resource's, nor the request's)
+_PRINCIPAL_KEYS = frozenset(
+    {
+        "aws:username",
+        "aws:userid",
+        "aws:principalarn",
+        "aws:principalaccount",
+        "aws:principalorgid",
+        "aws:principaltype",
+    }
+)
+
+
+def _variable_keys(pol: Policy, st: Statement) -> tuple[str, ...] | None:
+    """The keys (lower case) of the policy variables in the statement's Resource element and condition
+    values, when each is a principal's key (``aws:PrincipalTag/*``, ``aws:username``, ``aws:userid``,
+    ``aws:PrincipalArn``, ``aws:PrincipalAccount``, ``aws:PrincipalOrgID``, ``aws:PrincipalType``): the
+    engine then reads nothing of the principal in them but these keys' values. None for any other key, and
+    for a policy whose Version makes ``${`` literal text (outcomes are decided with variables)."""
+    if not pol.variables_enabled:
+        return None
+    texts = [*(st.resources or ()), *(str(v) for c in st.conditions for v in c.values)]
+    keys: list[str] = []
+    for text in texts:
+        if "${" not in text:
+            continue
+        for part in parse_template(text):
+            if isinstance(part, Var):
+                if part.key not in _PRINCIPAL_KEYS and not part.key.startswith("aws:principaltag/"):
+                    return None
+                keys.append(part.key)
+    return tuple(keys)
 
 
 def condition_outcomes(clauses: Iterable[Clause], lookup: Lookup) -> tuple[object, ...]:
     """What the engine finds of each clause for a principal: decided (True or False), else the value of
     its key (unknown, or a value the clause leaves undecided). Two principals with the same outcomes meet
     the same conditions, whatever their values: a condition on ``aws:PrincipalArn`` or a tag that both
-    pass or both fail (the values themselves differ for every principal) no longer keeps them apart. The
-    clauses hold no policy variable (``_clauses``), so nothing else of the principal enters them."""
+    pass or both fail (the values themselves differ for every principal) no longer keeps them apart. Policy
+    variables are substituted (the clauses' policies enable them, ``_clauses``); a clause whose key the
+    principal's lookup does not know has the same outcome for every principal, so the values of the keys
+    its variables name are to be keyed apart by the caller."""
     out: list[object] = []
     for clause, ref in clauses:
-        r = evaluate_clause(clause, lookup, variables=False, source=ref)
+        r = evaluate_clause(clause, lookup, variables=True, source=ref)
         out.append(r if r is True or r is False else ("value", lookup(clause.key_lc)))
     return tuple(out)
 

@@ -280,7 +280,8 @@ class Decider:
         """The decision of :meth:`_on_target`'s memo ``key`` (no resource policy bearing on ``p``, a target of
         ``p``'s account with signature ``sig``), shared by the principals of a class
         (``SharedDecisions.caller_number`` in the account: the same statements naming the action, kind,
-        account, organisation, condition outcomes of those and of the account's RCPs, no policy variable):
+        account, organisation, condition outcomes of those and of the account's RCPs, the values of the
+        principal keys their policy variables name):
         their statements bearing on the action are the same, so a signature means the same to all of them."""
         shared = self.estate.shared
         number = shared.caller_number(p, action, key[2])

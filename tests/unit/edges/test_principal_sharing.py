@@ -309,3 +309,49 @@ def test_requests_on_resources_of_an_account_are_shared_by_principals_of_a_class
     runners = {e.source.rsplit("/", 1)[-1] for e in g.edges(EdgeKind.ESCALATE) if e.target == arn("role", "app")}
     assert runners == {"alice", "kim", "omar"}
     assert list(_lines(shared_graph)) == plain
+
+
+def test_principal_tag_variables_share_by_their_values(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An ABAC policy (``aws:ResourceTag/team`` equals ``${aws:PrincipalTag/team}``) no longer keeps every
+    principal's requests its own: the clause is unknown for every principal until the resource is known, so
+    the class carries the variable's value, and principals of the same team share one decision per
+    instance while those of another team never get it (alice's extra grant splits her takeover source class,
+    not her ec2:StopInstances class). The graph is the one of deciding each principal on its own."""
+    a = Account()
+    same_team = {"StringEquals": {"aws:ResourceTag/team": "${aws:PrincipalTag/team}"}}
+    steps = ["ec2:ModifyInstanceAttribute", "ec2:StopInstances", "ec2:StartInstances"]
+    instances = f"arn:aws:ec2:eu-west-1:{ACCOUNT}:instance/*"
+    operate = a.managed("operate-own-team", doc(allow(steps, instances, Condition=same_team)))
+    teams = {"alice": "platform", "kim": "platform", "omar": "platform", "bob": "data", "lee": "data"}
+    for name, team in teams.items():
+        extra = (allow("ec2:ModifyInstanceAttribute", "*"),) if name == "alice" else ()
+        a.user(name, *extra, managed=(operate,))
+        a.users[-1]["Tags"] = [{"Key": "team", "Value": team}]
+    for team in ("platform", "data"):
+        a.role(f"{team}-app", trust_service("ec2.amazonaws.com"))
+        instance = f"arn:aws:ec2:eu-west-1:{ACCOUNT}:instance/i-{team}"
+        a.resource(instance, "AWS::EC2::Instance", arn("role", f"{team}-app"), tags={"team": team})
+    snapshot = load(tmp_path, a)
+    asked: list[str] = []
+    evaluate = Estate.evaluate
+
+    def counting(self: Estate, principal: Any, action: str, resource: str, **kwargs: Any) -> Decision:
+        if action == "ec2:StopInstances" and resource.startswith("arn:aws:ec2:"):
+            asked.append(principal.arn)
+        return evaluate(self, principal, action, resource, **kwargs)
+
+    monkeypatch.setattr(Estate, "evaluate", counting)
+    shared_graph = build_graph(snapshot)
+    shared_asks = list(asked)
+    g, shared, plain = _both(snapshot, monkeypatch)
+    assert shared == plain
+    plain_asks = asked[2 * len(shared_asks) :]
+    # the platform class on both instances (alice may modify any instance, so she asks on data's too), the
+    # data class on its own; six, one per principal and instance asked, when a variable kept them apart
+    assert len(shared_asks) == 3
+    assert len(plain_asks) == 4  # one per takeover source class (alice's own, kim's, bob's) and instance asked
+    for team, members in (("platform", {"alice", "kim", "omar"}), ("data", {"bob", "lee"})):
+        role = arn("role", f"{team}-app")
+        runners = {e.source.rsplit("/", 1)[-1] for e in g.edges(EdgeKind.ESCALATE) if e.target == role}
+        assert runners == members
+    assert list(_lines(shared_graph)) == plain
