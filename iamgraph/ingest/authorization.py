@@ -99,7 +99,8 @@ def read_authorization_details(doc: Any, *, where: str, account_id: str, cache: 
 
 
 def _items(lists: Mapping[str, list[Any]], key: str, loc: Loc) -> Iterable[tuple[Any, Loc]]:
-    return ((item, loc.at(key).at(index)) for index, item in enumerate(lists[key]))
+    base = loc.at(key)
+    return ((item, base.at(index)) for index, item in enumerate(lists[key]))
 
 
 def _keyed(items: Iterable[tuple[_E, Loc]]) -> dict[str, _E]:
@@ -124,6 +125,9 @@ def _arn(obj: Mapping[str, Any], loc: Loc, ctx: _Ctx, kind: str) -> str:
 def _tags(obj: Mapping[str, Any], loc: Loc) -> dict[str, str]:
     tags: dict[str, str] = {}
     for index, tag in enumerate(array(obj, "Tags", loc)):
+        if type(tag) is dict and type(value := tag.get("Value")) is str and type(key := tag.get("Key")) is str and key:
+            tags[key] = value  # the place is made only for an error
+            continue
         here = loc.at("Tags").at(index)
         value = member(here.obj(tag), "Value", here)
         if not isinstance(value, str):
@@ -147,8 +151,10 @@ def _inline(ctx: _Ctx, obj: Mapping[str, Any], key: str, loc: Loc, owner: str) -
 
 def _attached(ctx: _Ctx, obj: Mapping[str, Any], loc: Loc) -> tuple[str, ...]:
     out = []
-    for index, item in enumerate(array(obj, "AttachedManagedPolicies", loc)):
-        here = loc.at("AttachedManagedPolicies").at(index)
+    items = array(obj, "AttachedManagedPolicies", loc)
+    places = loc.at("AttachedManagedPolicies") if items else loc
+    for index, item in enumerate(items):
+        here = places.at(index)
         out.append(ctx.managed.resolve(string(here.obj(item), "PolicyArn", here), here))
     return tuple(out)
 

@@ -42,7 +42,9 @@ class Loc:
         self._key: str | int = _key if _parent is not None else path
 
     def at(self, key: str | int) -> Loc:
-        return Loc(self.where, _parent=self, _key=key)
+        loc = _new(Loc)  # as __init__ does, without its keyword call (ingest makes one per element)
+        loc.where, loc._parent, loc._key = self.where, self, key
+        return loc
 
     @property
     def path(self) -> str:
@@ -62,6 +64,8 @@ class Loc:
     # Typed accessors: each returns the value or raises naming this location.
 
     def obj(self, value: Any) -> Mapping[str, Any]:
+        if type(value) is dict:
+            return value
         if not isinstance(value, Mapping):
             raise self.error(f"must be a JSON object, not {_kind(value)}")
         return value
@@ -87,6 +91,9 @@ def member(obj: Mapping[str, Any], key: str, loc: Loc) -> Any:
 
 
 def string(obj: Mapping[str, Any], key: str, loc: Loc) -> str:
+    value = obj.get(key)
+    if type(value) is str and value:
+        return value  # the place is made only for an error (ingest reads millions of these)
     return loc.at(key).string(member(obj, key, loc))
 
 
@@ -100,9 +107,16 @@ def opt_string(obj: Mapping[str, Any], key: str, loc: Loc) -> str | None:
 
 
 def array(obj: Mapping[str, Any], key: str, loc: Loc, *, required: bool = False) -> list[Any]:
-    if key not in obj and not required:
+    value = obj.get(key, _ABSENT)
+    if type(value) is list:
+        return value
+    if value is _ABSENT and not required:
         return []
     return loc.at(key).array(member(obj, key, loc))
+
+
+_ABSENT: Any = object()
+_new = object.__new__
 
 
 def check_keys(obj: Mapping[str, Any], loc: Loc, allowed: Collection[str]) -> None:

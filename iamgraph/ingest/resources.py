@@ -6,7 +6,7 @@ import re
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from iamgraph.ingest.reader import Loc, array, check_keys, decode_document, member, opt_string, parse_document, string
+from iamgraph.ingest.reader import Loc, array, check_keys, decode_document, opt_string, parse_document, string
 from iamgraph.model.policy import PolicyKind
 from iamgraph.model.snapshot import Resource
 
@@ -40,8 +40,9 @@ def read_resources(doc: Any, *, where: str, account_id: str, roles: Collection[s
     top = loc.obj(doc)
     check_keys(top, loc, _TOP_KEYS)
     out: dict[str, Resource] = {}
+    items = loc.at("resources")
     for index, item in enumerate(array(top, "resources", loc, required=True)):
-        here = loc.at("resources").at(index)
+        here = items.at(index)
         resource = _resource(here.obj(item), here, account_id, roles)
         if resource.arn in out:
             raise here.at("arn").error(f"duplicate resource {resource.arn}")
@@ -81,18 +82,19 @@ def _tags(obj: Mapping[str, Any], loc: Loc) -> dict[str, str]:
     raw = obj.get("tags")
     if raw is None:
         return {}
-    here = loc.at("tags")
-    tags = here.obj(raw)
+    tags = raw if type(raw) is dict else loc.at("tags").obj(raw)
     for key, value in tags.items():
         if not isinstance(value, str):
-            raise here.at(key).error("a tag value must be a string")
+            raise loc.at("tags").at(key).error("a tag value must be a string")
     return dict(tags)
 
 
 def _roles(obj: Mapping[str, Any], loc: Loc, account_id: str, roles: Collection[str]) -> tuple[str, ...]:
     out = []
-    for index, value in enumerate(array(obj, "roles", loc)):
-        here = loc.at("roles").at(index)
+    values = array(obj, "roles", loc)
+    places = loc.at("roles") if values else loc
+    for index, value in enumerate(values):
+        here = places.at(index)
         arn = here.string(value)
         parts = arn.split(":", 5)
         if len(parts) != 6 or parts[2] != "iam" or not parts[5].startswith("role/"):
@@ -104,6 +106,7 @@ def _roles(obj: Mapping[str, Any], loc: Loc, account_id: str, roles: Collection[
 
 
 def _properties(obj: Mapping[str, Any], loc: Loc) -> dict[str, Any]:
-    if obj.get("properties") is None:
+    raw = obj.get("properties")
+    if raw is None:
         return {}
-    return dict(loc.at("properties").obj(member(obj, "properties", loc)))
+    return dict(raw if type(raw) is dict else loc.at("properties").obj(raw))
