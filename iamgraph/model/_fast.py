@@ -30,7 +30,7 @@ import operator
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
-__all__ = ["fast_constructor", "fast_pickle", "slots_twin"]
+__all__ = ["fast_constructor", "fast_pickle", "restorer", "slots_twin"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -92,6 +92,16 @@ def fast_pickle(cls: type[T]) -> type[T]:
 
     cls.__reduce__ = __reduce__  # type: ignore[assignment,method-assign]
     return cls
+
+
+def restorer(cls: type[T]) -> Callable[[tuple[Any, ...]], T]:
+    """``values`` (every field, in field order) -> an instance of the dataclass ``cls`` (its ``fast_pickle``
+    restorer when it has one)."""
+    found = _PICKLED.get(cls)
+    if found is not None:
+        return found
+    names = tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+    return lambda values: cls(**dict(zip(names, values, strict=True)))
 
 
 def _restore(cls: type, values: tuple[Any, ...]) -> Any:

@@ -226,3 +226,22 @@ def test_cli_graph_build_refuses_three_workers() -> None:
 
     result = CliRunner().invoke(app, ["graph", "build", str(FIXTURES / "demo-org"), "--workers", "3"])
     assert result.exit_code == 2
+
+
+def test_hand_over_packs_class_copies_and_restores_every_edge() -> None:
+    """The copy hands edges over as the distinct field values and a source per edge: copies of one edge for
+    other sources (same objects in every other field) share their values; equal values held by other
+    objects stay apart; the edges come back equal and in order."""
+    from iamgraph.edges.base import EdgeKind
+    from iamgraph.graph.parallel import _pack, _unpack
+
+    proof: tuple[Any, ...] = ()
+    first = DerivedEdge(source="a", target="t", kind=EdgeKind.ESCALATE, technique="x", actions=("s:A",), proof=proof)
+    copies = [dataclasses.replace(first, source=s) for s in ("b", "c")]
+    other = DerivedEdge(source="a", target="u", kind=EdgeKind.ESCALATE, technique="x", actions=("s:A", "s:B"))
+    edges = [first, other, *copies, dataclasses.replace(other, source="d", note="n")]
+    bodies, sources, picks = _pack(edges)
+    assert sources == ["a", "a", "b", "c", "d"] and len(bodies) == 3
+    assert _unpack(bodies, sources, picks) == edges
+    with pytest.raises(ValueError):
+        _unpack(bodies, sources[:-1], picks)
