@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.edges.registry import register
-from iamgraph.edges.techniques._edges import Alternatives, make_edge, outright, synthetic_policy
+from iamgraph.edges.techniques._edges import Alternatives, from_source, make_edge, outright, synthetic_policy
 from iamgraph.edges.techniques._privesc import PrivescIndex, index
 from iamgraph.evaluation.decision import Decision
 from iamgraph.graph.estate import Estate, PrincipalEntry
-from iamgraph.model.policy import Policy, PolicyKind
+from iamgraph.model.policy import Policy, PolicyKind, PrincipalBlock
 from iamgraph.model.snapshot import Role
 
 __all__ = ["RECIPES", "Recipe", "passrole_edges"]
@@ -188,19 +188,101 @@ def passrole_edges(estate: Estate) -> Iterator[DerivedEdge]:
     groups: dict[str, list[Recipe]] = {}
     for recipe in RECIPES:
         groups.setdefault(recipe.group, []).append(recipe)
+    made: dict[tuple[object, ...], list[DerivedEdge]] = {}  # the edges of a class of sources, by its key
+    blocks: dict[str, tuple[PrincipalBlock, ...] | None] = {}  # by account, see _pass_principals
     for p in idx.sources(PASS):
         if idx.is_admin(p):
             continue
-        passable: dict[tuple[str, str | None], list[Passable]] = {}  # the source's, shared by its recipes
-        for recipes in groups.values():
-            yield from _group_edges(idx, p, recipes, passable)
+        key = _source_class(idx, p, blocks)
+        if key is None:
+            yield from _source_edges(idx, p, groups)
+            continue
+        edges = made.get(key)
+        if edges is None:
+            edges = made[key] = list(_source_edges(idx, p, groups, own_role=True))
+        for edge in edges:
+            if edge.target != p.arn:
+                yield from_source(edge, p.arn)
 
 
 Passable = tuple[PrincipalEntry, Decision, Decision]  # a role, its trust of the service, passing it
 
+# every request of a source: passing, the recipes' service requests, creating an instance profile
+# the service requests asked only of sources that may be allowed them: not self-granted, not the profile's
+_PLAIN = (
+    frozenset(a for r in RECIPES for a in r.actions if not a.endswith(SELF_GRANTED))
+    - {a.removesuffix(SELF_GRANTED) for r in RECIPES for a in r.actions if a.endswith(SELF_GRANTED)}
+    - set(_PROFILE_STEPS)
+)
+_ACTIONS = tuple(
+    dict.fromkeys((PASS, *(a.removesuffix(SELF_GRANTED) for r in RECIPES for a in r.actions), *_PROFILE_STEPS))
+)
+
+
+def _source_class(
+    idx: PrivescIndex, p: PrincipalEntry, blocks: dict[str, tuple[PrincipalBlock, ...] | None]
+) -> tuple[object, ...] | None:
+    """What the engine reads of ``p`` for its requests (``SharedDecisions.caller_in`` in its account, per
+    action): sources with equal keys get equal decisions on every role and pattern, so equal edges (their
+    own role aside). None when ``p``'s edges are its own: a trust policy of its account names it in a
+    statement on iam:PassRole, or the builder's admin subsumption leaves some of its edges unmade
+    (``Decider.decided``: which depends on ``p``'s own admin conditions)."""
+    cover = idx.cover
+    if cover is not None and cover.admin(p.arn):
+        return None
+    account = p.account
+    if account not in blocks:
+        blocks[account] = _pass_principals(idx, account)
+    named = blocks[account]
+    if named is None or any(idx.block_names(b, p) for b in named):
+        return None
+    key: list[object] = [account]
+    may, caller_in = idx.estate.may_allow, idx.estate.shared.caller_in
+    for action in _ACTIONS:
+        if action in _PLAIN and not may(p.arn, action):  # never asked (no recipe with it goes on past
+            key.append(False)  # _service_steps' prefilter), nor for the others of the class
+            continue
+        part = caller_in(p, action, account)
+        if part is None:
+            return None
+        key.append(part)
+    return tuple(key)
+
+
+def _pass_principals(idx: PrivescIndex, account: str) -> tuple[PrincipalBlock, ...] | None:
+    """The Principal elements of the statements naming iam:PassRole in the policies of the account's roles
+    (their trust policies, which AWS keeps to sts actions; an input may hold anything): the sources they
+    name decide on their own. None when such a statement has no Principal element or a NotPrincipal."""
+    found: dict[tuple[object, ...], PrincipalBlock] = {}
+    for entry in idx.estate.by_account.get(account, ()):
+        res = idx.estate.resources.get(entry.arn)
+        if res is None or res.policy is None:
+            continue
+        for st in res.policy.statements:
+            if not st.action_matcher.matches(PASS):
+                continue
+            if st.principal is None or st.not_principal is not None:
+                return None
+            b = st.principal
+            found.setdefault((b.wildcard, b.aws, b.service, b.federated), b)
+    return tuple(found.values())
+
+
+def _source_edges(
+    idx: PrivescIndex, p: PrincipalEntry, groups: dict[str, list[Recipe]], *, own_role: bool = False
+) -> Iterator[DerivedEdge]:
+    """``p``'s edges (``own_role``: also onto ``p`` itself, for the other sources of its class)."""
+    passable: dict[tuple[str, str | None], list[Passable]] = {}  # the source's, shared by its recipes
+    for recipes in groups.values():
+        yield from _group_edges(idx, p, recipes, passable, own_role)
+
 
 def _group_edges(
-    idx: PrivescIndex, p: PrincipalEntry, recipes: list[Recipe], passable: dict[tuple[str, str | None], list[Passable]]
+    idx: PrivescIndex,
+    p: PrincipalEntry,
+    recipes: list[Recipe],
+    passable: dict[tuple[str, str | None], list[Passable]],
+    own_role: bool,
 ) -> Iterator[DerivedEdge]:
     kept = Alternatives()
     for recipe in recipes:
@@ -214,7 +296,7 @@ def _group_edges(
             passed_to = service if recipe.passed_to == USE else recipe.passed_to
             ours = passable.get((service, passed_to))
             if ours is None:
-                ours = passable[(service, passed_to)] = _passable(idx, p, roles, passed_to)
+                ours = passable[(service, passed_to)] = _passable(idx, p, roles, passed_to, own_role)
             for role, trust, passing in ours:
                 if kept.settled(p.arn, role.arn):
                     continue
@@ -225,14 +307,18 @@ def _group_edges(
 
 
 def _passable(
-    idx: PrivescIndex, p: PrincipalEntry, roles: list[tuple[PrincipalEntry, Decision]], passed_to: str | None
+    idx: PrivescIndex,
+    p: PrincipalEntry,
+    roles: list[tuple[PrincipalEntry, Decision]],
+    passed_to: str | None,
+    own_role: bool,
 ) -> list[Passable]:
     """The roles trusting a service that ``p`` may pass with ``iam:PassedToService`` = ``passed_to`` (once per
     source, service and value, not once per recipe), but those whose every edge the builder would drop (an
-    admin under conditions this passing implies)."""
+    admin under conditions this passing implies); ``p`` itself only with ``own_role``."""
     extra = {"iam:PassedToService": passed_to} if passed_to else None
     trust_of = {id(role): trust for role, trust in roles}
-    others = [role for role, _ in roles if role.arn != p.arn]
+    others = [role for role, _ in roles if own_role or role.arn != p.arn]
     return [
         (role, trust_of[id(role)], passing)
         for role, passing in idx.decided(p, PASS, others, account=p.account, extra=extra)

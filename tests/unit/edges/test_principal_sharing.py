@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from iamgraph.edges.base import EdgeKind
+from iamgraph.edges.techniques import passrole
 from iamgraph.edges.techniques._decide import Decider
 from iamgraph.evaluation.decision import Decision
 from iamgraph.graph import build as build_module
@@ -48,6 +49,11 @@ def _plain_in_class(self: Decider, p: PrincipalEntry, action: str, arn: str, ext
     return self.estate.evaluate(p, action, arn, extra=extra)
 
 
+def _plain_passrole_class(*args: Any) -> None:
+    """The reference: every PassRole source derives its own edges."""
+    return None
+
+
 def _lines(g: AccessGraph) -> Iterator[str]:
     for node, data in g.graph.nodes(data=True):
         yield json.dumps([node, data], sort_keys=True, default=str)
@@ -62,6 +68,7 @@ def _both(snapshot: Snapshot, monkeypatch: pytest.MonkeyPatch) -> tuple[AccessGr
         m.setattr(Estate, "evaluate_alike", _plain_alike)
         m.setattr(Decider, "decide_alike", _plain_decide_alike)
         m.setattr(Decider, "_in_class", _plain_in_class)
+        m.setattr(passrole, "_source_class", _plain_passrole_class)
         plain = build_graph(snapshot)
     return shared, list(_lines(shared)), list(_lines(plain))
 
@@ -355,3 +362,53 @@ def test_principal_tag_variables_share_by_their_values(tmp_path: Path, monkeypat
         runners = {e.source.rsplit("/", 1)[-1] for e in g.edges(EdgeKind.ESCALATE) if e.target == role}
         assert runners == members
     assert list(_lines(shared_graph)) == plain
+
+
+def test_passrole_sources_of_a_class_share_their_edges(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PassRole's sources that the engine cannot tell apart (same policies, conditions met alike) derive
+    their edges once per class, copied for the others but for the edge onto the source itself: two
+    deployer roles that trust lambda and may pass each other get each other's role, never their own. A
+    tag condition keeps the classes apart; the graph is the one of deriving every source on its own."""
+    a = Account()
+    if_platform = {"StringEquals": {"aws:PrincipalTag/team": "platform"}}
+    deploy = a.managed(
+        "deploy-functions",
+        doc(
+            allow("iam:PassRole", arn("role", "*")),
+            allow(["lambda:CreateFunction", "lambda:InvokeFunction"], Condition=if_platform),
+        ),
+    )
+    teams = {"alice": "platform", "kim": "platform", "bob": "data", "lee": "data"}
+    for name, team in teams.items():
+        a.user(name, managed=(deploy,))
+        a.users[-1]["Tags"] = [{"Key": "team", "Value": team}]
+    for name in ("deployer-a", "deployer-b"):
+        a.role(name, trust_service("lambda.amazonaws.com"), managed=(deploy,))
+        a.roles[-1]["Tags"] = [{"Key": "team", "Value": "platform"}]
+    a.role("fn-runner", trust_service("lambda.amazonaws.com"))
+    snapshot = load(tmp_path, a)
+    derived: list[str] = []
+    source_edges = passrole._source_edges
+
+    def counting(idx: Any, p: PrincipalEntry, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        derived.append(p.arn.rsplit("/", 1)[-1])
+        return source_edges(idx, p, *args, **kwargs)
+
+    monkeypatch.setattr(passrole, "_source_edges", counting)
+    g = build_graph(snapshot, workers=1)
+    shared = list(_lines(g))
+    shared_derived = list(derived)
+    with monkeypatch.context() as m:
+        m.setattr(passrole, "_source_class", _plain_passrole_class)
+        plain = list(_lines(build_graph(snapshot, workers=1)))
+    assert shared == plain
+    assert sorted(derived[len(shared_derived) :]) == sorted([*teams, "deployer-a", "deployer-b"])
+    assert len(shared_derived) == 3  # the platform users, the data users, the deployer roles
+    escalations = {
+        (e.source.rsplit("/", 1)[-1], e.target.rsplit("/", 1)[-1])
+        for e in g.edges(EdgeKind.ESCALATE)
+        if e.technique.startswith("iam:PassRole")
+    }
+    assert {t for s, t in escalations if s == "deployer-a"} == {"deployer-b", "fn-runner"}
+    assert {t for s, t in escalations if s == "deployer-b"} == {"deployer-a", "fn-runner"}
+    assert {s for s, t in escalations if t == "fn-runner"} == {"alice", "kim", "deployer-a", "deployer-b"}
