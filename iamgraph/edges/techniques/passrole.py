@@ -222,11 +222,11 @@ _ACTIONS = tuple(
 def _source_class(
     idx: PrivescIndex, p: PrincipalEntry, blocks: dict[str, tuple[PrincipalBlock, ...] | None]
 ) -> tuple[object, ...] | None:
-    """What the engine reads of ``p`` for its requests (``SharedDecisions.caller_in`` in its account, per
-    action): sources with equal keys get equal decisions on every role and pattern, so equal edges (their
-    own role aside). None when ``p``'s edges are its own: a trust policy of its account names it in a
-    statement on iam:PassRole, or the builder's admin subsumption leaves some of its edges unmade
-    (``Decider.decided``: which depends on ``p``'s own admin conditions)."""
+    """What the engine reads of ``p`` for its requests (``SharedDecisions.caller_number`` in its account, per
+    action; numbers hold within the technique's run): sources with equal keys get equal decisions on every
+    role and pattern, so equal edges (their own role aside). None when ``p``'s edges are its own: a trust
+    policy of its account names it in a statement on iam:PassRole, or the builder's admin subsumption
+    leaves some of its edges unmade (``Decider.decided``: which depends on ``p``'s own admin conditions)."""
     cover = idx.cover
     if cover is not None and cover.admin(p.arn):
         return None
@@ -237,12 +237,12 @@ def _source_class(
     if named is None or any(idx.block_names(b, p) for b in named):
         return None
     key: list[object] = [account]
-    may, caller_in = idx.estate.may_allow, idx.estate.shared.caller_in
+    may, number = idx.estate.may_allow, idx.estate.shared.caller_number
     for action in _ACTIONS:
         if action in _PLAIN and not may(p.arn, action):  # never asked (no recipe with it goes on past
             key.append(False)  # _service_steps' prefilter), nor for the others of the class
             continue
-        part = caller_in(p, action, account)
+        part = number(p, action, account)  # kept: the class's requests ask it again (Decider._in_class)
         if part is None:
             return None
         key.append(part)

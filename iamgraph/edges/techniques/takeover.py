@@ -231,13 +231,15 @@ def _source_class(
     blocks: tuple[PrincipalBlock, ...] | None,
 ) -> tuple[object, ...] | None:
     """What the engine reads of ``p`` for the takeovers' requests on the account's resources, when no
-    resource policy names ``p`` (``SharedDecisions.caller_in`` per action): sources with equal keys get
+    resource policy names ``p`` (``SharedDecisions.caller_number`` in the account, per action; numbers hold
+    within the technique's run): sources with equal keys get
     equal decisions everywhere, so equal edges. None when ``p``'s edges are its own."""
     if blocks is None or any(idx.block_names(b, p) for b in blocks):
         return None
     key: list[object] = []
+    number = idx.estate.shared.caller_number
     for action in actions:
-        part = idx.estate.shared.caller_in(p, action, account)
+        part = number(p, action, account)  # kept: the class's requests ask it again (Decider._in_class)
         if part is None:
             return None
         key.append(part)
