@@ -146,3 +146,21 @@ def test_every_recipe(tmp_path: Path, recipe: object) -> None:
     # this recipe, or an earlier alternative of its group that needs a subset of its permissions
     fits = {r.technique for r in RECIPES if r.group == recipe.group and set(r.actions) <= set(recipe.actions)}
     assert found & fits, (recipe.technique, found)
+
+
+def test_a_trust_of_anyone_is_a_trust_of_every_service(tmp_path: Path) -> None:
+    """A trust statement with ``"Principal": "*"`` names every service (the prefilter of the roles trusting a
+    service keeps it), here under the condition that the request comes from the account."""
+    a = Account()
+    a.user(
+        "attacker",
+        allow("iam:PassRole", ROLE, sid="Pass"),
+        allow(["lambda:CreateFunction", "lambda:InvokeFunction"], sid="Lambda"),
+    )
+    own = {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+    a.role(
+        "runner",
+        doc({"Sid": "Anyone", "Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole", "Condition": own}),
+    )
+    e = one(graph(tmp_path, a), ATTACKER, ROLE, LAMBDA)
+    assert "Anyone" in sids(e)
