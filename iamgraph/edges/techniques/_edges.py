@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from iamgraph.edges.base import DerivedEdge, EdgeKind, new_edge, proof_of
 from iamgraph.evaluation.decision import Decision, MatchedStatement
-from iamgraph.model.policy import Policy, PolicyKind
+from iamgraph.model.policy import Policy, PolicyKind, PrincipalBlock
 from iamgraph.policy.logic import Expr, conj
 from iamgraph.policy.parse import parse_policy
 
@@ -188,3 +188,19 @@ class Alternatives:
             return False
         self._kept[pair] = not edge.conditional
         return True
+
+
+def naming_blocks(policies: Iterable[Policy], actions: tuple[str, ...]) -> tuple[PrincipalBlock, ...] | None:
+    """The distinct Principal elements of the statements naming one of ``actions`` in resource ``policies``:
+    the sources they name decide on their own, outside any class of sources. None when such a statement has
+    no Principal element or a NotPrincipal: it may bear on any source."""
+    found: dict[tuple[object, ...], PrincipalBlock] = {}
+    for policy in policies:
+        for st in policy.statements:
+            if not any(st.action_matcher.matches(a) for a in actions):
+                continue
+            if st.principal is None or st.not_principal is not None:
+                return None
+            b = st.principal
+            found.setdefault((b.wildcard, b.aws, b.service, b.federated), b)
+    return tuple(found.values())

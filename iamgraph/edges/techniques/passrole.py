@@ -18,7 +18,14 @@ from dataclasses import dataclass, field
 
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.edges.registry import register
-from iamgraph.edges.techniques._edges import Alternatives, from_source, make_edge, outright, synthetic_policy
+from iamgraph.edges.techniques._edges import (
+    Alternatives,
+    from_source,
+    make_edge,
+    naming_blocks,
+    outright,
+    synthetic_policy,
+)
 from iamgraph.edges.techniques._privesc import PrivescIndex, index
 from iamgraph.evaluation.decision import Decision
 from iamgraph.graph.estate import Estate, PrincipalEntry
@@ -253,19 +260,8 @@ def _pass_principals(idx: PrivescIndex, account: str) -> tuple[PrincipalBlock, .
     """The Principal elements of the statements naming iam:PassRole in the policies of the account's roles
     (their trust policies, which AWS keeps to sts actions; an input may hold anything): the sources they
     name decide on their own. None when such a statement has no Principal element or a NotPrincipal."""
-    found: dict[tuple[object, ...], PrincipalBlock] = {}
-    for entry in idx.estate.by_account.get(account, ()):
-        res = idx.estate.resources.get(entry.arn)
-        if res is None or res.policy is None:
-            continue
-        for st in res.policy.statements:
-            if not st.action_matcher.matches(PASS):
-                continue
-            if st.principal is None or st.not_principal is not None:
-                return None
-            b = st.principal
-            found.setdefault((b.wildcard, b.aws, b.service, b.federated), b)
-    return tuple(found.values())
+    resources = (idx.estate.resources.get(entry.arn) for entry in idx.estate.by_account.get(account, ()))
+    return naming_blocks((res.policy for res in resources if res is not None and res.policy is not None), (PASS,))
 
 
 def _source_edges(

@@ -26,7 +26,7 @@ from functools import partial
 
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.edges.registry import register
-from iamgraph.edges.techniques._edges import SYNTHETIC, Alternatives, from_source, make_edge, outright
+from iamgraph.edges.techniques._edges import SYNTHETIC, Alternatives, from_source, make_edge, naming_blocks, outright
 from iamgraph.edges.techniques._privesc import PrivescIndex, index
 from iamgraph.evaluation.decision import Decision
 from iamgraph.graph.estate import Estate, PrincipalEntry, ResourceEntry
@@ -203,9 +203,9 @@ def _policy_principals(
     the requests name (the inventory entries in ``runs``, and those their steps' templates name): the
     sources those elements name get decisions of their own. None when such a statement has no Principal
     element or a NotPrincipal: it may bear on any source."""
-    found: dict[tuple[object, ...], PrincipalBlock] = {}
     seen: set[str] = set()
     templates = {template for t in takeovers for _, template in t.steps if template != _ARN}
+    policies: list[Policy] = []
     for places in runs.values():
         for res, _ in places:
             named = [res, *(idx.estate.resources.get(_fill(idx, template, res)) for template in templates)]
@@ -213,14 +213,8 @@ def _policy_principals(
                 if entry is None or entry.policy is None or entry.arn in seen:
                     continue
                 seen.add(entry.arn)
-                for st in entry.policy.statements:
-                    if not any(st.action_matcher.matches(a) for a in actions):
-                        continue
-                    if st.principal is None or st.not_principal is not None:
-                        return None
-                    b = st.principal
-                    found.setdefault((b.wildcard, b.aws, b.service, b.federated), b)
-    return tuple(found.values())
+                policies.append(entry.policy)
+    return naming_blocks(policies, actions)
 
 
 def _source_class(

@@ -238,6 +238,14 @@ def test_principals_that_meet_the_same_conditions_share_one_evaluation(
     assert set(assumers) == set(ci) and all(assumers.values())  # each under the request's source IP
 
 
+def _deploy_functions(a: Account, roles: str) -> str:
+    """A managed policy passing ``roles`` and creating and invoking functions, the latter for the
+    principals tagged team=platform only."""
+    if_platform = {"StringEquals": {"aws:PrincipalTag/team": "platform"}}
+    functions = allow(["lambda:CreateFunction", "lambda:InvokeFunction"], Condition=if_platform)
+    return a.managed("deploy-functions", doc(allow("iam:PassRole", roles), functions))
+
+
 def test_passrole_service_requests_are_shared_by_principals_of_a_class(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -246,14 +254,7 @@ def test_passrole_service_requests_are_shared_by_principals_of_a_class(
     principal tag keeps apart the principals it decides differently; the graph is the one of deciding
     every principal's requests on its own."""
     a = Account()
-    if_platform = {"StringEquals": {"aws:PrincipalTag/team": "platform"}}
-    deploy = a.managed(
-        "deploy-functions",
-        doc(
-            allow("iam:PassRole", arn("role", "fn-*")),
-            allow(["lambda:CreateFunction", "lambda:InvokeFunction"], Condition=if_platform),
-        ),
-    )
+    deploy = _deploy_functions(a, arn("role", "fn-*"))
     teams = {"alice": "platform", "kim": "platform", "omar": "platform", "bob": "data", "lee": "data"}
     for name, team in teams.items():
         a.user(name, managed=(deploy,))
@@ -278,6 +279,27 @@ def test_passrole_service_requests_are_shared_by_principals_of_a_class(
     assert runners == {"alice", "kim", "omar"}
 
 
+def _asked_on_instances(
+    snapshot: Snapshot, asked_action: str, monkeypatch: pytest.MonkeyPatch
+) -> tuple[AccessGraph, list[str], list[str]]:
+    """The graph, and who was evaluated for ``asked_action`` on an EC2 instance: in the shared build, then
+    in the reference (``_both``, whose graph must be the shared one, byte for byte)."""
+    asked: list[str] = []
+    evaluate = Estate.evaluate
+
+    def counting(self: Estate, principal: Any, action: str, resource: str, **kwargs: Any) -> Decision:
+        if action == asked_action and resource.startswith("arn:aws:ec2:"):
+            asked.append(principal.arn)
+        return evaluate(self, principal, action, resource, **kwargs)
+
+    monkeypatch.setattr(Estate, "evaluate", counting)
+    shared_graph = build_graph(snapshot)
+    shared_asks = list(asked)
+    g, shared, plain = _both(snapshot, monkeypatch)
+    assert shared == plain == list(_lines(shared_graph))
+    return g, shared_asks, asked[2 * len(shared_asks) :]
+
+
 def test_requests_on_resources_of_an_account_are_shared_by_principals_of_a_class(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -296,26 +318,11 @@ def test_requests_on_resources_of_an_account_are_shared_by_principals_of_a_class
     a.resource(
         f"arn:aws:ec2:eu-west-1:{ACCOUNT}:instance/i-0123456789abcdef0", "AWS::EC2::Instance", arn("role", "app")
     )
-    snapshot = load(tmp_path, a)
-    asked: list[str] = []
-    evaluate = Estate.evaluate
-
-    def counting(self: Estate, principal: Any, action: str, resource: str, **kwargs: Any) -> Decision:
-        if action == "ssm:SendCommand" and resource.startswith("arn:aws:ec2:"):
-            asked.append(principal.arn)
-        return evaluate(self, principal, action, resource, **kwargs)
-
-    monkeypatch.setattr(Estate, "evaluate", counting)
-    shared_graph = build_graph(snapshot)
-    shared_asks = list(asked)
-    g, shared, plain = _both(snapshot, monkeypatch)
-    assert shared == plain
-    plain_asks = asked[2 * len(shared_asks) :]
+    g, shared_asks, plain_asks = _asked_on_instances(load(tmp_path, a), "ssm:SendCommand", monkeypatch)
     assert len(shared_asks) == 2  # one per team: the condition passes for one class, fails for the other
     assert len(plain_asks) == 3  # one per takeover source class: alice, kim's and bob's
     runners = {e.source.rsplit("/", 1)[-1] for e in g.edges(EdgeKind.ESCALATE) if e.target == arn("role", "app")}
     assert runners == {"alice", "kim", "omar"}
-    assert list(_lines(shared_graph)) == plain
 
 
 def test_principal_tag_variables_share_by_their_values(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -338,21 +345,7 @@ def test_principal_tag_variables_share_by_their_values(tmp_path: Path, monkeypat
         a.role(f"{team}-app", trust_service("ec2.amazonaws.com"))
         instance = f"arn:aws:ec2:eu-west-1:{ACCOUNT}:instance/i-{team}"
         a.resource(instance, "AWS::EC2::Instance", arn("role", f"{team}-app"), tags={"team": team})
-    snapshot = load(tmp_path, a)
-    asked: list[str] = []
-    evaluate = Estate.evaluate
-
-    def counting(self: Estate, principal: Any, action: str, resource: str, **kwargs: Any) -> Decision:
-        if action == "ec2:StopInstances" and resource.startswith("arn:aws:ec2:"):
-            asked.append(principal.arn)
-        return evaluate(self, principal, action, resource, **kwargs)
-
-    monkeypatch.setattr(Estate, "evaluate", counting)
-    shared_graph = build_graph(snapshot)
-    shared_asks = list(asked)
-    g, shared, plain = _both(snapshot, monkeypatch)
-    assert shared == plain
-    plain_asks = asked[2 * len(shared_asks) :]
+    g, shared_asks, plain_asks = _asked_on_instances(load(tmp_path, a), "ec2:StopInstances", monkeypatch)
     # the platform class on both instances (alice may modify any instance, so she asks on data's too), the
     # data class on its own; six, one per principal and instance asked, when a variable kept them apart
     assert len(shared_asks) == 3
@@ -361,7 +354,6 @@ def test_principal_tag_variables_share_by_their_values(tmp_path: Path, monkeypat
         role = arn("role", f"{team}-app")
         runners = {e.source.rsplit("/", 1)[-1] for e in g.edges(EdgeKind.ESCALATE) if e.target == role}
         assert runners == members
-    assert list(_lines(shared_graph)) == plain
 
 
 def test_passrole_sources_of_a_class_share_their_edges(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -370,14 +362,7 @@ def test_passrole_sources_of_a_class_share_their_edges(tmp_path: Path, monkeypat
     deployer roles that trust lambda and may pass each other get each other's role, never their own. A
     tag condition keeps the classes apart; the graph is the one of deriving every source on its own."""
     a = Account()
-    if_platform = {"StringEquals": {"aws:PrincipalTag/team": "platform"}}
-    deploy = a.managed(
-        "deploy-functions",
-        doc(
-            allow("iam:PassRole", arn("role", "*")),
-            allow(["lambda:CreateFunction", "lambda:InvokeFunction"], Condition=if_platform),
-        ),
-    )
+    deploy = _deploy_functions(a, arn("role", "*"))
     teams = {"alice": "platform", "kim": "platform", "bob": "data", "lee": "data"}
     for name, team in teams.items():
         a.user(name, managed=(deploy,))
