@@ -214,13 +214,13 @@ def passrole_edges(estate: Estate) -> Iterator[DerivedEdge]:
 
 Passable = tuple[PrincipalEntry, Decision, Decision]  # a role, its trust of the service, passing it
 
-# every request of a source: passing, the recipes' service requests, creating an instance profile
 # the service requests asked only of sources that may be allowed them: not self-granted, not the profile's
 _PLAIN = (
     frozenset(a for r in RECIPES for a in r.actions if not a.endswith(SELF_GRANTED))
     - {a.removesuffix(SELF_GRANTED) for r in RECIPES for a in r.actions if a.endswith(SELF_GRANTED)}
     - set(_PROFILE_STEPS)
 )
+# every request of a source: passing, the recipes' service requests, creating an instance profile
 _ACTIONS = tuple(
     dict.fromkeys((PASS, *(a.removesuffix(SELF_GRANTED) for r in RECIPES for a in r.actions), *_PROFILE_STEPS))
 )

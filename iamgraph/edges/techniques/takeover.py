@@ -226,8 +226,8 @@ def _source_class(
 ) -> tuple[object, ...] | None:
     """What the engine reads of ``p`` for the takeovers' requests on the account's resources, when no
     resource policy names ``p`` (``SharedDecisions.caller_number`` in the account, per action; numbers hold
-    within the technique's run): sources with equal keys get
-    equal decisions everywhere, so equal edges. None when ``p``'s edges are its own."""
+    within the technique's run): sources with equal keys get equal decisions everywhere, so equal edges.
+    None when ``p``'s edges are its own."""
     if blocks is None or any(idx.block_names(b, p) for b in blocks):
         return None
     key: list[object] = []
