@@ -71,6 +71,43 @@ class NodeKind(StrEnum):
 _ACCESS_ONLY = frozenset({EdgeKind.ACCESS})
 PRINCIPAL_KINDS = frozenset({NodeKind.ACCOUNT, NodeKind.USER, NodeKind.ROLE})
 _BASES: dict[tuple[EdgeKind, str], str] = {}  # edge keys' "kind:technique" part, made once per pair
+
+
+class _DataHolder:
+    """An instance whose attribute dict becomes an edge's data dict (``{"edge": edge}``)."""
+
+
+class _KeysHolder:
+    """The same for the dict of a node pair's edges by key: one subclass per key (``_keyed``)."""
+
+
+_KEYED: dict[str, type[_KeysHolder]] = {}
+
+
+def _edge_data(edge: DerivedEdge) -> dict[str, Any]:
+    """``{"edge": edge}``, as a key-sharing dict (PEP 412): the attribute dict of an instance of a class,
+    kept once the instance is gone. A plain ``dict`` in every respect, but its keys table is the class's,
+    not its own: 96 bytes where a dict display takes 192 (CPython 3.11). A graph keeps one per edge
+    (3.4 million at 50,000 principals) and one per pair of nodes with edges (``_keyed``)."""
+    holder = _DataHolder()
+    holder.edge = edge  # type: ignore[attr-defined]
+    data: dict[str, Any] = holder.__dict__
+    return data
+
+
+def _keyed(key: str, data: dict[str, Any]) -> dict[str, Any]:
+    """``{key: data}`` as a key-sharing dict (see ``_edge_data``), from a class made for ``key`` (one per
+    edge kind and technique: the few dozen keys of a graph's first edges between two nodes). A second key
+    added to it makes it an ordinary dict, as any dict."""
+    cls = _KEYED.get(key)
+    if cls is None:
+        cls = _KEYED[key] = type("_KeysHolder", (_KeysHolder,), {})
+    holder = cls()
+    setattr(holder, key, data)
+    keys: dict[str, Any] = holder.__dict__
+    return keys
+
+
 # MultiDiGraph keeps its adjacency in plain dicts (the factories networkx documents as the defaults):
 # AccessGraph.add_edges may then fill them itself
 _PLAIN_ADJACENCY = all(
@@ -189,7 +226,7 @@ class AccessGraph:
         adjacency: Any = g  # the adjacency dicts are networkx's own attributes, not in its typed interface
         succ: dict[str, dict[str, dict[str, dict[str, Any]]]] = adjacency._succ if plain else {}
         pred: dict[str, dict[str, dict[str, dict[str, Any]]]] = adjacency._pred if plain else {}
-        bases = _BASES
+        bases, keyed, edge_data = _BASES, _keyed, _edge_data
         for edge in edges:
             source, target = edge.source, edge.target
             out = succ.get(source)
@@ -203,7 +240,8 @@ class AccessGraph:
                 base = bases[(edge.kind, edge.technique)] = f"{edge.kind.value}:{edge.technique}"
             keys = out.get(target)
             if keys is None:
-                keys = out[target] = pred[target][source] = {}
+                out[target] = pred[target][source] = keyed(base, edge_data(edge))
+                continue
             key, n = base, 0
             while key in keys:
                 if keys[key]["edge"].conditions == edge.conditions:
@@ -211,7 +249,7 @@ class AccessGraph:
                 n += 1
                 key = f"{base}:{n}"
             else:
-                keys[key] = {"edge": edge}
+                keys[key] = edge_data(edge)
         nx._clear_cache(g)
         self._forget_indexes()
 

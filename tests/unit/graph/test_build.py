@@ -1,6 +1,7 @@
 """Graph building on the small fixtures: edges are derived by evaluation and carry proof."""
 
 import json
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -201,3 +202,30 @@ def test_add_edges_between_nodes_already_there_fills_the_same_adjacency() -> Non
     assert any(key.endswith(":1") for _, _, key in many.graph.edges(keys=True))
     for e in edges[:20]:
         assert many.edges_between(e.source, e.target) == one.edges_between(e.source, e.target)
+
+
+def test_add_edges_keeps_key_sharing_dicts_that_behave_as_plain_ones() -> None:
+    """The dicts ``add_edges`` writes into the adjacency (an edge's data, a pair's edges by key) share their
+    keys table with a class (half the memory of a dict display on CPython 3.11): still plain dicts, equal
+    to the displays, the same object seen from both ends, and open to a second key (a pair's ``:1`` edge)
+    and to pickling."""
+    g = build_graph(load_snapshot(ROOT / "fixtures" / "demo-org"))
+    nodes = list(g.graph.nodes(data=True))
+    many = AccessGraph()
+    many.graph.add_nodes_from(nodes)
+    many.add_edges(iter(list(g.edges())))
+    succ, pred = many.graph._succ, many.graph._pred
+    pairs = [(u, v, keys) for u, out in succ.items() for v, keys in out.items()]
+    assert pairs
+    one_key = [keys for _, _, keys in pairs if len(keys) == 1]
+    assert one_key and any(len(keys) > 1 for _, _, keys in pairs)  # a second key was added to one of them
+    for u, v, keys in pairs:
+        assert type(keys) is dict and pred[v][u] is keys
+        for key, data in keys.items():
+            assert type(data) is dict and list(data) == ["edge"] and data == {"edge": data["edge"]}
+            assert key.startswith(f"{data['edge'].kind.value}:{data['edge'].technique}")
+    sample = one_key[0]
+    key, data = next(iter(sample.items()))
+    assert sys.getsizeof(sample) < sys.getsizeof({key: data}) and sys.getsizeof(data) < sys.getsizeof({"edge": 0})
+    copy = pickle.loads(pickle.dumps(many))
+    assert list(copy.graph.edges(keys=True, data=True)) == list(many.graph.edges(keys=True, data=True))
