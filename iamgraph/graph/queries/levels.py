@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -34,7 +34,7 @@ from iamgraph.policy.logic import Expr
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["Levels", "SourceTable", "listing", "source_table"]
+__all__ = ["Levels", "SourceTable", "listing", "loose_flags", "source_table"]
 
 Ints = npt.NDArray[np.int64]
 Flags = npt.NDArray[np.bool_]
@@ -46,14 +46,15 @@ _KEY = "act-as-source-table"
 class Sources:
     """Node ``i``'s sources are ``src[ptr[i]:ptr[i + 1]]`` (numbers, in the order of its groups); entry ``j``
     arrives by ``edges[j]``, the first edge from that source that holds (outright, in the firm table).
-    ``hops[j]``: that edge as a hop, made when first asked for (the graph's ``hop_cache`` has the same dict);
-    ``loose[j]``: whether the edge holds only under conditions."""
+    ``hops[j]``: that edge as a hop, made when first asked for (the graph's ``hop_cache`` has the same dict;
+    ``made[j]`` says whether it is); ``loose[j]``: whether the edge holds only under conditions."""
 
     ptr: Ints
     src: Ints
     edges: list[DerivedEdge]
     hops: list[Hop | None]
-    loose: list[bool]
+    loose: Flags
+    made: Flags  # whether ``hops[j]`` is made
 
 
 @dataclass(slots=True)
@@ -129,8 +130,9 @@ def source_table(g: AccessGraph) -> SourceTable:
 def _sources(counts: list[int], src: list[int], edges: list[DerivedEdge]) -> Sources:
     ptr = np.zeros(len(counts) + 1, dtype=np.int64)
     np.cumsum(np.array(counts, dtype=np.int64), out=ptr[1:])
-    loose = [e.conditions is not True for e in edges]
-    return Sources(ptr, np.array(src, dtype=np.int64), edges, [None] * len(edges), loose)
+    loose = np.fromiter((e.conditions is not True for e in edges), dtype=np.bool_, count=len(edges))
+    made = np.zeros(len(edges), dtype=np.bool_)
+    return Sources(ptr, np.array(src, dtype=np.int64), edges, [None] * len(edges), loose, made)
 
 
 class Levels:
@@ -142,6 +144,8 @@ class Levels:
     __slots__ = (
         "_depth",
         "_entry",
+        "_filled",
+        "_loose",
         "_parent",
         "_side",
         "_starts",
@@ -149,7 +153,6 @@ class Levels:
         "deadline",
         "firm",
         "levels",
-        "loose",
         "max_depth",
         "passed_over",
         "paths",
@@ -181,7 +184,9 @@ class Levels:
         self.levels: list[Ints] = [first] if len(first) else []
         self.passed_over = False
         self.paths: dict[int, list[Hop]] = {}  # by node: its hops, made by ``fill``
-        self.loose: dict[int, bool] = {}  # by node: whether its path holds only under conditions
+        # by node: whether ``fill`` made its path, and whether that holds only under conditions
+        self._filled: Flags = np.zeros(table.size, dtype=np.bool_)
+        self._loose: Flags = np.zeros(table.size, dtype=np.bool_)
 
     @property
     def seen(self) -> int:
@@ -230,40 +235,58 @@ class Levels:
         return bool(len(entries)) and bool(np.any(self._unseen[self.table.mixed.src[entries]]))
 
     def fill(self, nodes: list[int], hop: Callable[[DerivedEdge, Expr], Hop]) -> None:
-        """Make the paths of ``nodes`` into ``paths`` and ``loose``, a level at a time: a node's path is the
-        edge onto its parent, then the parent's path (made first when it is not yet). Two maps rather than
-        one of pairs, and each level in a few comprehensions: a whole answer makes tens of thousands of
-        paths, and each object made is one more for the garbage collector to look at."""
-        paths, loose, side = self.paths, self.loose, self._side
-        todo = [node for node in nodes if node not in paths]
-        if not todo:
+        """Make the paths of ``nodes`` into ``paths`` and whether each holds only under conditions
+        (``loose_flags``), a level at a time: a node's path is the edge onto its parent, then the parent's path
+        (made first when it is not yet). Each level in a few array operations and one comprehension: a whole
+        answer makes tens of thousands of paths, and each step per node reads a list or a map as long as the
+        graph's edges, at a random place."""
+        paths, side, filled, flags = self.paths, self._side, self._filled, self._loose
+        at = np.array(nodes, dtype=np.int64)
+        at = at[~filled[at]]
+        if not len(at):
             return
-        at = np.array(todo, dtype=np.int64)
         depth = self._depth[at]
         order = np.argsort(depth, kind="stable")
         at, depth = at[order], depth[order]
         cuts = [0, *(np.flatnonzero(np.diff(depth)) + 1).tolist(), len(at)]
         for lo, hi in itertools.pairwise(cuts):
             run = at[lo:hi]
-            nodes_here = run.tolist()
             if not depth[lo]:  # starts: their own last hops
-                for node in nodes_here:
+                for node in run.tolist():
                     last = self._starts[node]
                     paths[node] = [hop(e, c) for e, c in last]
-                    loose[node] = path_conditional(last)
+                    flags[node] = path_conditional(last)
+                filled[run] = True
                 continue
-            parents, entries = self._parent[run].tolist(), self._entry[run].tolist()
-            if missing := [p for p in dict.fromkeys(parents) if p not in paths]:
-                self.fill(missing, hop)
-            hops, looser = side.hops, side.loose
-            for j in [j for j in entries if hops[j] is None]:
-                e = side.edges[j]
-                hops[j] = hop(e, e.conditions)
-            made = [[hops[j], *paths[p]] for j, p in zip(entries, parents, strict=True)]
-            paths.update(zip(nodes_here, made, strict=True))
-            loose.update(
-                zip(nodes_here, [looser[j] or loose[p] for j, p in zip(entries, parents, strict=True)], strict=True)
-            )
+            parents, entries = self._parent[run], self._entry[run]
+            missing = parents[~filled[parents]]
+            if len(missing):
+                self.fill(np.unique(missing).tolist(), hop)
+            hops = side.hops
+            new = np.unique(entries[~side.made[entries]])
+            if len(new):
+                for j in new.tolist():
+                    e = side.edges[j]
+                    hops[j] = hop(e, e.conditions)
+                side.made[new] = True
+            flags[run] = side.loose[entries] | flags[parents]
+            made_hops = cast("list[Hop]", hops)  # every entry of this level's is made now
+            filled[run] = True
+            made = [
+                [h, *before]
+                for h, before in zip(
+                    map(made_hops.__getitem__, entries.tolist()), map(paths.__getitem__, parents.tolist()), strict=True
+                )
+            ]
+            paths.update(zip(run.tolist(), made, strict=True))
+
+
+def loose_flags(firm: Levels, every: Levels, nodes: list[int], from_firm: list[bool]) -> list[bool]:
+    """Whether the path of each of ``nodes`` (made by ``fill``, by the firm walk where ``from_firm`` says so,
+    else by the walk over every edge) holds only under conditions."""
+    at = np.array(nodes, dtype=np.int64)
+    flags: list[bool] = np.where(np.array(from_firm, dtype=np.bool_), firm._loose[at], every._loose[at]).tolist()
+    return flags
 
 
 def listing(firm: Levels, every: Levels | None, firm_set: int, offset: int, end: int) -> tuple[list[int], list[bool]]:

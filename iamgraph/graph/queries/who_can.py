@@ -143,16 +143,25 @@ def who_can(
             for node, conditional, path in rows
         ]
     else:
+        from iamgraph.graph.queries.levels import loose_flags  # numpy, as in _page
+
         listed, from_firm, firm_walk, every_walk, total = _page(g, starts, max_depth, limit, offset, deadline)
         names, kind_of = g.names(), firm_walk.table.kinds
         with collector_held():  # tens of thousands of dicts and lists, none of them in a cycle
             # each walk's paths in one pass, nearest first (parents before their children)
             firm_walk.fill([node for node, held in zip(listed, from_firm, strict=True) if held], hop_json)
             every_walk.fill([node for node, held in zip(listed, from_firm, strict=True) if not held], hop_json)
-            found_by = [firm_walk if held else every_walk for held in from_firm]
+            loose = loose_flags(firm_walk, every_walk, listed, from_firm)
+            firm_paths, every_paths = firm_walk.paths, every_walk.paths
             principals = [
-                {"arn": names[n], "kind": kind_of[n], "conditional": walk.loose[n], "path": walk.paths[n]}
-                for n, walk in zip(listed, found_by, strict=True)
+                {"arn": arn, "kind": kind, "conditional": conditional, "path": path}
+                for arn, kind, conditional, path in zip(
+                    map(names.__getitem__, listed),
+                    map(kind_of.__getitem__, listed),
+                    loose,
+                    [(firm_paths if h else every_paths)[n] for n, h in zip(listed, from_firm, strict=True)],
+                    strict=True,
+                )
             ]
     return {
         "resource": target,
