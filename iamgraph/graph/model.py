@@ -73,39 +73,25 @@ PRINCIPAL_KINDS = frozenset({NodeKind.ACCOUNT, NodeKind.USER, NodeKind.ROLE})
 _BASES: dict[tuple[EdgeKind, str], str] = {}  # edge keys' "kind:technique" part, made once per pair
 
 
-class _DataHolder:
-    """An instance whose attribute dict becomes an edge's data dict (``{"edge": edge}``)."""
+class _EdgeDataHolder:
+    """An instance whose attribute dict becomes an edge's data dict (``{"edge": edge}``): a key-sharing dict
+    (PEP 412), kept once the instance is gone. A plain ``dict`` in every respect, but its keys table is the
+    class's, not its own: 96 bytes where a dict display takes 192 (CPython 3.11), made as quickly. A graph
+    keeps one per edge (3.4 million at 50,000 principals) and one per pair of nodes with edges: those are
+    the attribute dicts of instances of a class made per key (``_keys_holder``)."""
 
 
-class _KeysHolder:
-    """The same for the dict of a node pair's edges by key: one subclass per key (``_keyed``)."""
+_KEYS_HOLDERS: dict[str, type] = {}
 
 
-_KEYED: dict[str, type[_KeysHolder]] = {}
-
-
-def _edge_data(edge: DerivedEdge) -> dict[str, Any]:
-    """``{"edge": edge}``, as a key-sharing dict (PEP 412): the attribute dict of an instance of a class,
-    kept once the instance is gone. A plain ``dict`` in every respect, but its keys table is the class's,
-    not its own: 96 bytes where a dict display takes 192 (CPython 3.11). A graph keeps one per edge
-    (3.4 million at 50,000 principals) and one per pair of nodes with edges (``_keyed``)."""
-    holder = _DataHolder()
-    holder.edge = edge  # type: ignore[attr-defined]
-    data: dict[str, Any] = holder.__dict__
-    return data
-
-
-def _keyed(key: str, data: dict[str, Any]) -> dict[str, Any]:
-    """``{key: data}`` as a key-sharing dict (see ``_edge_data``), from a class made for ``key`` (one per
-    edge kind and technique: the few dozen keys of a graph's first edges between two nodes). A second key
-    added to it makes it an ordinary dict, as any dict."""
-    cls = _KEYED.get(key)
+def _keys_holder(key: str) -> type:
+    """The class whose instances' attribute dicts become a node pair's edges by key when ``key`` is the
+    first (one per edge kind and technique: a few dozen). A second key added to such a dict makes it an
+    ordinary dict, as any dict."""
+    cls = _KEYS_HOLDERS.get(key)
     if cls is None:
-        cls = _KEYED[key] = type("_KeysHolder", (_KeysHolder,), {})
-    holder = cls()
-    setattr(holder, key, data)
-    keys: dict[str, Any] = holder.__dict__
-    return keys
+        cls = _KEYS_HOLDERS[key] = type("_KeysHolder", (), {"__doc__": f"a node pair's edges by key, {key} first"})
+    return cls
 
 
 # MultiDiGraph keeps its adjacency in plain dicts (the factories networkx documents as the defaults):
@@ -226,7 +212,7 @@ class AccessGraph:
         adjacency: Any = g  # the adjacency dicts are networkx's own attributes, not in its typed interface
         succ: dict[str, dict[str, dict[str, dict[str, Any]]]] = adjacency._succ if plain else {}
         pred: dict[str, dict[str, dict[str, dict[str, Any]]]] = adjacency._pred if plain else {}
-        bases, keyed, edge_data = _BASES, _keyed, _edge_data
+        bases, data_holder, keys_holders = _BASES, _EdgeDataHolder, _KEYS_HOLDERS
         for edge in edges:
             source, target = edge.source, edge.target
             out = succ.get(source)
@@ -239,8 +225,12 @@ class AccessGraph:
             if base is None:
                 base = bases[(edge.kind, edge.technique)] = f"{edge.kind.value}:{edge.technique}"
             keys = out.get(target)
-            if keys is None:
-                out[target] = pred[target][source] = keyed(base, edge_data(edge))
+            if keys is None:  # the dicts as key-sharing ones (see _EdgeDataHolder), without a call each
+                holder = data_holder()
+                holder.edge = edge  # type: ignore[attr-defined]
+                first = (keys_holders.get(base) or _keys_holder(base))()
+                setattr(first, base, holder.__dict__)
+                out[target] = pred[target][source] = first.__dict__
                 continue
             key, n = base, 0
             while key in keys:
@@ -249,7 +239,9 @@ class AccessGraph:
                 n += 1
                 key = f"{base}:{n}"
             else:
-                keys[key] = edge_data(edge)
+                holder = data_holder()
+                holder.edge = edge  # type: ignore[attr-defined]
+                keys[key] = holder.__dict__
         nx._clear_cache(g)
         self._forget_indexes()
 
