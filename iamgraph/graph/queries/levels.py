@@ -263,22 +263,22 @@ class Levels:
             if len(missing):
                 self.fill(np.unique(missing).tolist(), hop)
             hops = side.hops
-            new = np.unique(entries[~side.made[entries]])
-            if len(new):
-                for j in new.tolist():
+            unmade = np.unique(entries[~side.made[entries]])
+            if len(unmade):
+                for j in unmade.tolist():
                     e = side.edges[j]
                     hops[j] = hop(e, e.conditions)
-                side.made[new] = True
+                side.made[unmade] = True
             flags[run] = side.loose[entries] | flags[parents]
             made_hops = cast("list[Hop]", hops)  # every entry of this level's is made now
             filled[run] = True
-            made = [
+            level_paths = [
                 [h, *before]
                 for h, before in zip(
                     map(made_hops.__getitem__, entries.tolist()), map(paths.__getitem__, parents.tolist()), strict=True
                 )
             ]
-            paths.update(zip(run.tolist(), made, strict=True))
+            paths.update(zip(run.tolist(), level_paths, strict=True))
 
 
 def loose_flags(firm: Levels, every: Levels, nodes: list[int], from_firm: list[bool]) -> list[bool]:
