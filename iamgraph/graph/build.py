@@ -6,6 +6,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
+from typing import Any
 
 from iamgraph._gc import collector_paused
 from iamgraph.edges.base import DerivedEdge, EdgeKind
@@ -14,7 +15,7 @@ from iamgraph.edges.techniques._edges import forget_proofs
 from iamgraph.edges.techniques._privesc import index as privesc_index
 from iamgraph.edges.techniques.resource_access import ResourceAccess
 from iamgraph.graph.admin import AdminVerdict, admin_verdict
-from iamgraph.graph.control import control_edges
+from iamgraph.graph.control import control_fans
 from iamgraph.graph.estate import Estate
 from iamgraph.graph.model import AccessGraph, NodeKind
 from iamgraph.graph.ondemand import OnDemandAccess, resolve_mode
@@ -146,7 +147,7 @@ def _build(
         for e in g.self_loops(EdgeKind.GRANT)
         if e.source in estate.principals and idx.is_admin(estate.principals[e.source])
     ]
-    g.add_edges(control_edges(estate, effective, self_grants))
+    g.add_fans(control_fans(estate, effective, self_grants))
     _mark_admins(g, verdicts)
     g.timings["admin"] += time.perf_counter() - t0
     g.timings["total"] = time.perf_counter() - started
@@ -178,7 +179,8 @@ def _kept(
 
 def _with_endpoints(estate: Estate, g: AccessGraph, edges: Iterable[DerivedEdge]) -> Iterator[DerivedEdge]:
     """``edges``, with their endpoints made nodes as they go into ``g``."""
-    nodes = g.graph.nodes  # a live view: the nodes made below are in it
+    graph: Any = g.graph  # networkx's node dict itself: its NodeView's `in` is a Python call per check
+    nodes: dict[str, Any] = graph._node  # the nodes made below are in it
     for edge in edges:
         if edge.source not in nodes:
             _ensure_endpoint(estate, g, edge.source)

@@ -21,38 +21,45 @@ from iamgraph.graph.admin import AdminVerdict
 from iamgraph.graph.estate import Estate
 from iamgraph.policy.logic import Expr
 
-__all__ = ["TECHNIQUE", "control_edges"]
+__all__ = ["TECHNIQUE", "control_fans"]
 
 TECHNIQUE = "admin"
 NOTE = "admin of the account: can take over any of its users and roles"
 
 
-def control_edges(
+def control_fans(
     estate: Estate, effective: Mapping[str, AdminVerdict], self_grants: list[DerivedEdge]
-) -> Iterator[DerivedEdge]:
-    """``admin`` edges from each admin in control, and from each principal with a self grant to admin."""
+) -> Iterator[tuple[DerivedEdge, list[str]]]:
+    """``admin`` edges from each admin in control, and from each principal with a self grant to admin: per
+    admin and ground (its verdict, a self grant), the edge to the first principal of its account with the
+    principals it goes to (``AccessGraph.add_fans`` copies it to each: they differ only in their target).
+    A principal's edges keep the order of its grounds."""
     sources: dict[str, list[tuple[Expr, tuple[MatchedStatement, ...], str]]] = {}
     for arn, verdict in effective.items():
         sources.setdefault(arn, []).append((verdict.conditions, verdict.proof, "permissions"))
     for e in self_grants:
         if e.source not in effective or effective[e.source].conditions is not True:
             sources.setdefault(e.source, []).append((e.conditions, e.proof, e.technique))
-    kind = EdgeKind.ESCALATE
     for arn, grounds in sources.items():
         admin = estate.principals.get(arn)
         if admin is None or admin.kind == "root":
             continue
-        noted = [(c, p, NOTE if why == "permissions" else f"{NOTE} (after {why} on itself)") for c, p, why in grounds]
-        for target in estate.by_account.get(admin.account, ()):
-            if target.arn == arn or target.kind == "root" or target.principal.service_linked:
-                continue
-            for conditions, proof, note in noted:
-                yield new_edge(
-                    source=arn,
-                    target=target.arn,
-                    kind=kind,
-                    technique=TECHNIQUE,
-                    proof=proof,
-                    conditions=conditions,
-                    note=note,
-                )
+        targets = [
+            target.arn
+            for target in estate.by_account.get(admin.account, ())
+            if target.arn != arn and target.kind != "root" and not target.principal.service_linked
+        ]
+        if not targets:
+            continue
+        for conditions, proof, why in grounds:
+            note = NOTE if why == "permissions" else f"{NOTE} (after {why} on itself)"
+            edge = new_edge(
+                source=arn,
+                target=targets[0],
+                kind=EdgeKind.ESCALATE,
+                technique=TECHNIQUE,
+                proof=proof,
+                conditions=conditions,
+                note=note,
+            )
+            yield edge, targets

@@ -15,6 +15,8 @@ picklable like one built by ``cls(...)``.
 * ``fast_pickle(cls)``: a class decorator giving ``cls`` a ``__reduce__`` that unpickles through its twin;
   the ``__setstate__`` of slotted dataclasses looks the fields up again for every object and stores each
   through ``object.__setattr__``, which made loading a cached graph of millions of edges take minutes.
+* ``copier(cls, name)``: a function making copies of one instance that differ in the field ``name`` only
+  (an admin's hundreds of control edges differ in their target), each filled from locals.
 * ``slots_twin(cls)``: the twin class itself, for the few places (one object per parsed statement) where
   even that function call counts; the caller sets *every* field and then ``__class__`` (the parser's
   tests compare its objects with ones built by ``cls(...)``).
@@ -27,10 +29,10 @@ from __future__ import annotations
 
 import dataclasses
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, ParamSpec, TypeVar
 
-__all__ = ["fast_constructor", "fast_pickle", "restorer", "slots_twin"]
+__all__ = ["copier", "fast_constructor", "fast_pickle", "restorer", "slots_twin"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -73,6 +75,36 @@ def fast_constructor(cls: Callable[P, T]) -> Callable[P, T]:
     build.__qualname__ = build.__name__ = f"fast_{cls.__name__}"
     build.__doc__ = f"Build a {cls.__name__} (same signature and result as {cls.__name__}(...), faster)."
     return build
+
+
+def copier(cls: type[T], name: str) -> Callable[[T, Iterable[Any]], list[T]]:
+    """``copies(obj, values)``: one copy of ``obj`` (an instance of the frozen slotted dataclass ``cls``) per
+    value, with that value as its field ``name``; built as ``fast_constructor`` builds (the other fields
+    read from ``obj`` once). For a class this does not fit, ``dataclasses.replace`` per value."""
+    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    if name not in names:
+        raise TypeError(f"{cls.__name__} has no field {name}")
+    if not _fits(cls):
+        return lambda obj, values: [dataclasses.replace(obj, **{name: v}) for v in values]  # type: ignore[type-var]
+    others = [n for n in names if n != name]
+    env: dict[str, Any] = {"_twin": slots_twin(cls), "_cls": cls}
+    source = "\n".join(
+        [
+            "def copies(obj, values):",
+            *(f"    _{n} = obj.{n}" for n in others),
+            "    out = []",
+            "    for value in values:",
+            "        o = _twin()",
+            *(f"        o.{n} = value" if n == name else f"        o.{n} = _{n}" for n in names),
+            "        o.__class__ = _cls",
+            "        out.append(o)",
+            "    return out",
+        ]
+    )
+    exec(source, env)  # as fast_constructor
+    copies: Callable[[T, Iterable[Any]], list[T]] = env["copies"]
+    copies.__qualname__ = copies.__name__ = f"copies_of_{cls.__name__}_by_{name}"
+    return copies
 
 
 _PICKLED: dict[type, Callable[[tuple[Any, ...]], Any]] = {}

@@ -1,5 +1,6 @@
 """Graph building on the small fixtures: edges are derived by evaluation and carry proof."""
 
+import dataclasses
 import json
 import pickle
 import subprocess
@@ -10,10 +11,11 @@ import pytest
 from typer.testing import CliRunner
 
 from iamgraph.cli import app
-from iamgraph.edges.base import EdgeKind
+from iamgraph.edges.base import DerivedEdge, EdgeKind, new_edge
 from iamgraph.graph import build_graph
 from iamgraph.graph.model import AccessGraph, NodeKind
 from iamgraph.ingest import load_snapshot
+from iamgraph.policy.logic import atoms
 
 ROOT = Path(__file__).resolve().parents[3]
 SINGLE = ROOT / "fixtures" / "small" / "single-account"
@@ -229,3 +231,29 @@ def test_add_edges_keeps_key_sharing_dicts_that_behave_as_plain_ones() -> None:
     assert sys.getsizeof(sample) < sys.getsizeof({key: data}) and sys.getsizeof(data) < sys.getsizeof({"edge": 0})
     copy = pickle.loads(pickle.dumps(many))
     assert list(copy.graph.edges(keys=True, data=True)) == list(many.graph.edges(keys=True, data=True))
+
+
+def test_add_fans_makes_the_graph_add_edges_makes_of_the_copies() -> None:
+    """``add_fans`` (an admin's control edges: one edge copied to many targets) gives the graph that
+    ``add_edges`` gives for the copies in the same order: node pairs, keys, key order, a second condition under
+    ``:1``, an equal edge once, a target that is not a node yet made one, and the copies' fields."""
+    g = build_graph(load_snapshot(ROOT / "fixtures" / "demo-org"))
+    nodes = list(g.graph.nodes(data=True))
+    principals = [n for n, d in nodes if d["kind"] in (NodeKind.USER, NodeKind.ROLE)]
+    assert len(principals) >= 4
+    source, targets = principals[0], [*principals[1:], "arn:aws:iam::999988887777:role/not-a-node-yet"]
+    template = new_edge(source=source, target=targets[0], kind=EdgeKind.ESCALATE, technique="admin", note="n")
+    atom = next(a for e in g.edges() for a in atoms(e.conditions))
+    other = dataclasses.replace(template, conditions=atom)  # a second condition: key ``escalate:admin:1``
+    fans = [(template, targets), (other, targets[:2]), (template, targets[1:3])]  # the last ones: equal edges
+    expected, fanned = AccessGraph(), AccessGraph()
+    for built in (expected, fanned):
+        built.graph.add_nodes_from(nodes)
+        built.add_edges(list(g.edges())[:50])  # pairs with edges already
+    expected.add_edges([dataclasses.replace(edge, target=t) for edge, ts in fans for t in ts])
+    fanned.add_fans(iter(fans))
+    assert list(fanned.graph.nodes) == list(expected.graph.nodes)
+    assert list(fanned.graph.edges(keys=True, data=True)) == list(expected.graph.edges(keys=True, data=True))
+    assert fanned.graph.get_edge_data(source, targets[1]).keys() == {"escalate:admin", "escalate:admin:1"}
+    made = fanned.graph.get_edge_data(source, targets[-1])["escalate:admin"]["edge"]
+    assert made == dataclasses.replace(template, target=targets[-1]) and type(made) is DerivedEdge

@@ -12,7 +12,7 @@ import pytest
 
 from iamgraph.evaluation.context import Context, KeyPatterns
 from iamgraph.evaluation.request import Principal, PrincipalKind
-from iamgraph.model._fast import fast_constructor, slots_twin
+from iamgraph.model._fast import copier, fast_constructor, slots_twin
 from iamgraph.model.policy import (
     ConditionClause,
     Effect,
@@ -186,3 +186,27 @@ def test_fast_pickled_objects_round_trip_through_pickle_and_copy() -> None:
         assert copy.deepcopy(obj) == obj
     with pytest.raises(dataclasses.FrozenInstanceError):
         pickle.loads(pickle.dumps(edge)).technique = "x"  # type: ignore[misc]
+
+
+def test_copier_makes_ordinary_copies_that_differ_in_one_field() -> None:
+    """``copier(cls, name)`` copies an instance once per value of one field: each copy is an ordinary frozen
+    instance equal to ``dataclasses.replace`` with that value; a class the fast path does not fit gets
+    ``replace`` itself, and an unknown field is refused."""
+    ref = StatementRef(policy="p", layer=PolicyKind.IDENTITY, index=0, sid="S", effect=Effect.ALLOW)
+    copies = copier(StatementRef, "index")(ref, [3, 0, 7])
+    assert copies == [dataclasses.replace(ref, index=i) for i in (3, 0, 7)]
+    assert all(type(c) is StatementRef and hash(c) == hash(dataclasses.replace(ref, index=c.index)) for c in copies)
+    assert copies[1] == ref and copies[1] is not ref
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        copies[0].index = 1  # type: ignore[misc]
+    assert pickle.loads(pickle.dumps(copies)) == copies
+    assert copier(StatementRef, "index")(ref, []) == []
+
+    @dataclasses.dataclass(frozen=True)
+    class Plain:  # no slots: not for the fast path
+        a: int
+        b: str
+
+    assert copier(Plain, "b")(Plain(1, "x"), ["y", "z"]) == [Plain(1, "y"), Plain(1, "z")]
+    with pytest.raises(TypeError, match="no field c"):
+        copier(Plain, "c")
