@@ -99,7 +99,7 @@ def proof_of(decisions: Iterable[Decision]) -> tuple[MatchedStatement, ...]:
     seen: dict[tuple[str, str, int, str | None], MatchedStatement] = {}
     for d in decisions:
         for m in d.deciding():
-            key = (m.ref.layer.value, m.ref.policy, m.ref.index, m.level)
+            key = (m.ref.layer, m.ref.policy, m.ref.index, m.level)
             seen.setdefault(key, m)
     return tuple(seen.values())
 

@@ -25,6 +25,9 @@ from iamgraph.model.policy import Effect, Policy
 from iamgraph.model.snapshot import Account, Resource, Role, Snapshot, User
 from iamgraph.policy.variables import Lookup
 
+# enum members read once: reading one off its class costs about 0.1 us (see evaluation.decision)
+_ALLOW = Effect.ALLOW
+
 __all__ = ["Estate", "PrincipalEntry", "ResourceEntry"]
 
 _RESOURCE_KNOWN = ("aws:resourcetag/*", "aws:resourceaccount", "aws:resourceorgid", "aws:resourceorgpaths")
@@ -239,7 +242,7 @@ class Estate:
             hit = entry.kind == "root" or (
                 (services is None or action.split(":", 1)[0].lower() in services)
                 and any(
-                    st.effect is Effect.ALLOW and st.action_matcher.matches(action)
+                    st.effect is _ALLOW and st.action_matcher.matches(action)
                     for pol in entry.identity
                     for st in pol.statements
                 )
@@ -257,7 +260,7 @@ class Estate:
             every = False
             for pol in entry.identity:
                 for st in pol.statements:
-                    if st.effect is not Effect.ALLOW:
+                    if st.effect is not _ALLOW:
                         continue
                     if st.not_action:
                         every = True

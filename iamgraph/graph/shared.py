@@ -29,6 +29,9 @@ from iamgraph.policy.logic import Atom, substitute
 from iamgraph.policy.match import is_pattern
 from iamgraph.policy.variables import Lookup, Var, parse_template
 
+# enum members read once: reading one off its class costs about 0.1 us (see evaluation.decision)
+_DENY = Effect.DENY
+
 if TYPE_CHECKING:
     from iamgraph.graph.estate import Estate, PrincipalEntry, ResourceEntry
 
@@ -506,7 +509,7 @@ def resource_state(st: Statement, arn: str, lookup: Lookup) -> tuple[object, ...
     """How a statement's Resource (or NotResource) element meets ``arn``: matched, unknown variables,
     ambiguity, a match only when letter case is ignored."""
     assert st.resource_matcher is not None
-    r = st.resource_matcher.match(arn, lookup, deny=st.effect is Effect.DENY)
+    r = st.resource_matcher.match(arn, lookup, deny=st.effect is _DENY)
     return (r.matched, r.unknown_keys, r.ambiguous, r.case_only)
 
 

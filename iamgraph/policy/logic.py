@@ -29,6 +29,13 @@ class Atom:
     reason: str
     undecidable: bool = False
 
+    def __hash__(self) -> int:
+        """Of some of the fields (equal atoms have them equal): the generated hash of every field called the
+        generated hashes of the statement reference and the clause as well, three Python calls per atom
+        each time an expression went into a set."""
+        source = self.source
+        return hash((self.reason, source.policy, source.index))
+
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"source": self.source.to_json(), "reason": self.reason}
         if self.clause is not None:

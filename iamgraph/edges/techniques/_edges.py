@@ -100,7 +100,7 @@ def _merged(parts: tuple[tuple[MatchedStatement, ...], ...]) -> tuple[MatchedSta
     seen: dict[tuple[str, str, int, str | None], MatchedStatement] = {}
     for part in parts:
         for m in part:
-            seen.setdefault((m.ref.layer.value, m.ref.policy, m.ref.index, m.level), m)
+            seen.setdefault((m.ref.layer, m.ref.policy, m.ref.index, m.level), m)
     return tuple(seen.values())
 
 

@@ -28,6 +28,9 @@ from iamgraph.model.snapshot import Account, ManagedPolicy
 from iamgraph.policy.logic import Expr
 from iamgraph.policy.parse import parse_policy
 
+# enum members read once: reading one off its class costs about 0.1 us (see evaluation.decision)
+_K_GRANT = EdgeKind.GRANT
+
 __all__ = ["policy_version_edges"]
 
 CREATE = "iam:CreatePolicyVersion"
@@ -110,9 +113,7 @@ def _policy_edges(
             extra = verdict.conditions
             if version is not None:
                 edge_note = f"version {version} of the policy makes the source admin"
-        edge = make_edge(
-            p.arn, target.arn, EdgeKind.GRANT, action, steps, extra_conditions=extra, via=via, note=edge_note
-        )
+        edge = make_edge(p.arn, target.arn, _K_GRANT, action, steps, extra_conditions=extra, via=via, note=edge_note)
         if edge is not None:
             yield edge
 
