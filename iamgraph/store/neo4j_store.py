@@ -39,6 +39,8 @@ ACT_AS = "ASSUME|ESCALATE"
 _EDGE = "a.id AS s, b.id AS t, properties(r) AS p"
 _ESCALATING = sorted(k.value for k in ESCALATING_KINDS)
 _OUTSIDE = sorted(k.value for k in OUTSIDE_KINDS)
+# who-can's way onto a target by its node kind (``queries.who_can.ways_in``) as relationship types
+_WAYS_IN = {"user": ACT_AS, "role": ACT_AS, "external_principal": ACT_AS, "group": "MEMBER"}
 # a node's search keys as the query layer's SearchIndex has them: ARN, name, last part of the ARN (lower case)
 _SEARCH_KEYS = "[toLower(n.id), toLower(n.name), toLower(last(split(last(split(n.id, '/')), ':')))]"
 
@@ -220,9 +222,11 @@ class Neo4jStore(Neo4jConnection):
         deadline: Deadline | None = None,
     ) -> dict[str, Any]:
         target = self.resolve(resource, what="resource")
-        access = self._edges(f"MATCH (b:IamNode {{snapshot: $s, id: $id}})<-[r:ACCESS]-(a) RETURN {_EDGE}", id=target)
+        kinds = self.read("MATCH (n:IamNode {snapshot: $s, id: $id}) RETURN n.kind AS kind", s=self.snapshot, id=target)
+        types = _WAYS_IN.get(kinds[0]["kind"] if kinds else "", "ACCESS")  # the query layer's ways_in, by type
+        access = self._edges(f"MATCH (b:IamNode {{snapshot: $s, id: $id}})<-[r:{types}]-(a) RETURN {_EDGE}", id=target)
         reach = self._reach((e["s"] for e in access), max_depth - 1, reverse=True)
-        steps = self._edges_within(reach, ACT_AS)
+        steps = self._edges_within(reach - {target}, ACT_AS)  # a principal target is walked through by no one
         view = self._view(reach | {target}, access + steps)
         return who_can(
             view,

@@ -264,14 +264,18 @@ def reverse_reach(
     deadline: Deadline | None = None,
     *,
     unconditional: bool = False,
+    excluded: str | None = None,
 ) -> tuple[dict[str, list[tuple[DerivedEdge, Expr]]], bool]:
     """Breadth-first over act-as edges backwards: node -> its shortest path (hops) to a start's target.
 
     ``starts`` gives, for each node that directly holds the access, its last hop(s). ``unconditional``:
     only over edges whose conditions hold outright under the what-if. Also says whether the walk passed
     over an edge only because it is conditional (when not, walking every usable edge finds the same).
+    ``excluded``: a node neither walked through nor listed (a principal target, which its own cycles reach).
     """
     best: dict[str, list[tuple[DerivedEdge, Expr]]] = {}
+    if excluded is not None:
+        best[excluded] = []  # seen: never reached, never expanded; gone before returning
     order: list[str] = []
     for node, hops in starts:
         if node not in best:
@@ -288,6 +292,8 @@ def reverse_reach(
             if hop is not None:
                 best[source] = [hop, *path]
                 queue.append(source)
+    if excluded is not None:
+        del best[excluded]
     return best, passed_over
 
 

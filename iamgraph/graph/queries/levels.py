@@ -144,6 +144,7 @@ class Levels:
     __slots__ = (
         "_depth",
         "_entry",
+        "_excluded",
         "_filled",
         "_loose",
         "_parent",
@@ -168,6 +169,7 @@ class Levels:
         firm: bool,
         max_depth: int,
         deadline: Deadline | None,
+        excluded: int | None = None,
     ) -> None:
         self.table, self.firm, self.max_depth, self.deadline = table, firm, max_depth, deadline
         self._side = table.firm if firm else table.every
@@ -175,6 +177,9 @@ class Levels:
         first = np.fromiter(self._starts, dtype=np.int64, count=len(self._starts))
         self._unseen: Flags = np.ones(table.size, dtype=np.bool_)
         self._unseen[first] = False
+        self._excluded = excluded  # a node never reached (who-can's principal target): not in ``seen``
+        if excluded is not None:
+            self._unseen[excluded] = False
         # a node's parent and the entry of the parent's sources it arrives by: set for the nodes seen past
         # the starts, read for nothing else
         self._parent: Ints = np.empty(table.size, dtype=np.int64)
@@ -191,7 +196,8 @@ class Levels:
     @property
     def seen(self) -> int:
         """The nodes seen so far, as a bitset over ``AccessGraph.numbers``."""
-        return int.from_bytes(np.packbits(~self._unseen, bitorder="little").tobytes(), "little")
+        seen = int.from_bytes(np.packbits(~self._unseen, bitorder="little").tobytes(), "little")
+        return seen if self._excluded is None else seen & ~(1 << self._excluded)
 
     def level(self, k: int) -> Ints | None:
         """The nodes at ``k`` hops from a start; None past the last."""

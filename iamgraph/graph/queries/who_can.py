@@ -8,7 +8,7 @@ from iamgraph._gc import collector_held
 from iamgraph.catalog import get_catalog
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.errors import InputError
-from iamgraph.graph.model import AccessGraph
+from iamgraph.graph.model import AccessGraph, NodeKind
 from iamgraph.graph.queries.base import HopMemo, QueryView, path_conditional, reverse_reach, usable
 from iamgraph.graph.queries.budget import Deadline, check
 from iamgraph.graph.queries.reach import known_reverse_sets
@@ -18,10 +18,48 @@ from iamgraph.policy.logic import Expr
 if TYPE_CHECKING:
     from iamgraph.graph.queries.levels import Levels
 
-__all__ = ["check_grant", "holders", "who_can"]
+__all__ = ["check_grant", "holders", "ways_in", "who_can"]
 
 _ACCESS = frozenset({EdgeKind.ACCESS})
+_ACT_AS = frozenset({EdgeKind.ASSUME, EdgeKind.ESCALATE})
+_MEMBER = frozenset({EdgeKind.MEMBER})
 LEVELS = ("List", "Read", "Write", "Permissions management", "Tagging")
+# how a query gets onto a target by its node kind: users and roles are acted as (assumed, taken over), a
+# group's permissions are held by its members; anything else is accessed
+_WAYS_IN: dict[str, frozenset[EdgeKind]] = {
+    NodeKind.USER: _ACT_AS,
+    NodeKind.ROLE: _ACT_AS,
+    NodeKind.EXTERNAL_PRINCIPAL: _ACT_AS,
+    NodeKind.GROUP: _MEMBER,
+}
+_NOT_TARGETS = (NodeKind.SERVICE, NodeKind.ANYONE)
+
+
+def ways_in(g: AccessGraph, target: str, action: str | None, access_level: str | None) -> frozenset[EdgeKind]:
+    """The kinds of the edges onto ``target`` that who-can starts from: access edges onto a resource; for a
+    user or role (an IAM entity: no access edges), the edges of those who can act as it; for a group, its
+    members'. An action or access level on a principal, and a service or "anyone" as the target, are input
+    errors (their answer would be an empty list that looks like "nobody")."""
+    kind = str(g.graph.nodes[target].get("kind", ""))  # a NodeKind, or its text in a store's fetched view
+    if kind in _NOT_TARGETS:
+        raise InputError(f"{target} is {kind_label(kind)}: who-can answers for a resource, user, role or group")
+    ways = _WAYS_IN.get(kind, _ACCESS)
+    if ways is not _ACCESS and (action is not None or access_level is not None):
+        option = "--action" if action is not None else "--access-level"
+        raise InputError(
+            f"{target} is {kind_label(kind)}: who-can lists who can act as it (leave out {option}); "
+            f"for one principal and action ask `can PRINCIPAL {target} --action A`",
+            element=option,
+        )
+    return ways
+
+
+def kind_label(kind: object) -> str:
+    """``a user``, ``an external principal``, ``anyone`` ... for messages."""
+    if kind == NodeKind.ANYONE:
+        return 'the node of "anyone"'
+    text = str(kind).replace("_", " ")
+    return f"{'an' if text.startswith(('a', 'e', 'i', 'o')) else 'a'} {text}"
 
 
 def _grants(edge: DerivedEdge, action: str | None, level: str | None) -> bool:
@@ -43,16 +81,22 @@ def check_grant(action: str | None, access_level: str | None) -> None:
 
 
 def holders(
-    g: AccessGraph, target: str, action: str | None, access_level: str | None, whatif: WhatIf
+    g: AccessGraph,
+    target: str,
+    action: str | None,
+    access_level: str | None,
+    whatif: WhatIf,
+    kinds: frozenset[EdgeKind] = _ACCESS,
 ) -> dict[str, list[tuple[DerivedEdge, Expr]]]:
-    """The nodes with an access edge onto ``target`` that grants it, each with that edge as its last hop:
-    one that holds outright when there is one, else the first that may hold."""
+    """The nodes with an access edge onto ``target`` that grants it (an edge of ``kinds``: see ``ways_in``),
+    each with that edge as its last hop: one that holds outright when there is one, else the first that
+    may hold."""
     starts: dict[str, list[tuple[DerivedEdge, Expr]]] = {}
     if action is not None:  # any letter case: the catalogue's name
         known = get_catalog().action(action)
         action = known.name if known is not None else action
-    for e in g.in_edges_of(target, _ACCESS):
-        if not _grants(e, action, access_level):
+    for e in g.in_edges_of(target, kinds):
+        if e.source == target or not _grants(e, action, access_level):  # a role trusting itself: no way in
             continue
         cond = usable(e, whatif)
         if cond is False:
@@ -70,6 +114,7 @@ def _page(
     limit: int | None,
     offset: int,
     deadline: Deadline | None,
+    excluded: str | None = None,
 ) -> tuple[list[int], list[bool], Levels, Levels, int]:
     """who-can without a what-if: the page of principals (numbers) in (path length, ARN) order, whether each
     was found by the firm walk (else by the walk over every edge), both walks, and the total.
@@ -84,12 +129,16 @@ def _page(
     numbers = g.numbers()
     table = levels.source_table(g)
     firm_starts = {node: hops for node, hops in starts.items() if hops[0][1] is True}
-    firm = levels.Levels(table, firm_starts, numbers, firm=True, max_depth=max_depth, deadline=deadline)
-    every = levels.Levels(table, starts, numbers, firm=False, max_depth=max_depth, deadline=deadline)
+    out = None if excluded is None else numbers[excluded]  # walked through by neither walk, listed by neither
+    firm = levels.Levels(table, firm_starts, numbers, firm=True, max_depth=max_depth, deadline=deadline, excluded=out)
+    every = levels.Levels(table, starts, numbers, firm=False, max_depth=max_depth, deadline=deadline, excluded=out)
     known = known_reverse_sets(g, max(max_depth - 1, 0), exact=True)
     if known is not None:
-        firm_set = known.union((numbers[n] for n in firm_starts), firm=True)
-        all_set = firm_set | known.union((numbers[n] for n in starts), firm=False)
+        # the sets hold the target when it is on a way to itself; a node whose way goes through it is a start
+        # by a shorter way (its way's first part ends in an edge onto the target), so only its bit goes
+        keep = -1 if out is None else ~(1 << out)
+        firm_set = known.union((numbers[n] for n in firm_starts), firm=True) & keep
+        all_set = firm_set | known.union((numbers[n] for n in starts), firm=False) & keep
         walk_every = bool(all_set & ~firm_set)
     else:
         firm.walk_all()
@@ -125,13 +174,19 @@ def who_can(
     target = analysis.resolve(resource, what="resource")
     check_grant(action, access_level)
     g = analysis.graph
-    starts = holders(g, target, action, access_level, whatif)
+    ways = ways_in(g, target, action, access_level)
+    starts = holders(g, target, action, access_level, whatif, ways)
+    excluded = None if ways is _ACCESS else target  # a principal reaches itself only through a cycle
     if whatif.active:
         # an unconditional way in wins over a shorter conditional one: walk the unconditional part first
         firm = {node: hops for node, hops in starts.items() if hops[0][1] is True}
-        reach, passed_over = reverse_reach(g, firm.items(), whatif, max_depth, deadline, unconditional=True)
+        reach, passed_over = reverse_reach(
+            g, firm.items(), whatif, max_depth, deadline, unconditional=True, excluded=excluded
+        )
         if passed_over or len(firm) < len(starts):  # else the walk over every usable edge finds nothing more
-            for node, hops in reverse_reach(g, starts.items(), whatif, max_depth, deadline)[0].items():
+            for node, hops in reverse_reach(g, starts.items(), whatif, max_depth, deadline, excluded=excluded)[
+                0
+            ].items():
                 reach.setdefault(node, hops)
         ordered = sorted(reach.items(), key=lambda kv: (len(kv[1]), kv[0]))
         page = ordered[offset:] if limit is None else ordered[offset : offset + limit]
@@ -145,7 +200,7 @@ def who_can(
     else:
         from iamgraph.graph.queries.levels import loose_flags  # numpy, as in _page
 
-        listed, from_firm, firm_walk, every_walk, total = _page(g, starts, max_depth, limit, offset, deadline)
+        listed, from_firm, firm_walk, every_walk, total = _page(g, starts, max_depth, limit, offset, deadline, excluded)
         names, kind_of = g.names(), firm_walk.table.kinds
         with collector_held():  # tens of thousands of dicts and lists, none of them in a cycle
             # each walk's paths in one pass, nearest first (parents before their children)

@@ -118,6 +118,30 @@ def test_who_can(kind: str, dataset: str, analyses: dict[str, Analysis], stores:
                 lambda r=res: store.who_can(r, access_level="Read", max_depth=2),
             )
         )
+    groups = sorted(str(x) for x, d in a.graph.graph.nodes(data=True) if d.get("kind") == NodeKind.GROUP)[:3]
+    for target in [*_principals(a, SIZES[dataset][1]), *groups]:  # who can act as a principal, hold a group's
+        for wname, w in WHATIFS.items():
+            cases.append(
+                (
+                    f"who-can {target} {wname}",
+                    lambda t=target, w=w: who_can(a, t, whatif=w),
+                    lambda t=target, w=w: store.who_can(t, whatif=w),
+                )
+            )
+        cases.append(
+            (
+                f"who-can {target} page",
+                lambda t=target: who_can(a, t, limit=2, offset=1),
+                lambda t=target: store.who_can(t, limit=2, offset=1),
+            )
+        )
+        cases.append(
+            (
+                f"who-can {target} with an action",
+                lambda t=target: who_can(a, t, action="iam:CreateAccessKey"),
+                lambda t=target: store.who_can(t, action="iam:CreateAccessKey"),
+            )
+        )
     cases.append(
         ("who-can unknown", lambda: who_can(a, "no-such-bucket-xyz"), lambda: store.who_can("no-such-bucket-xyz"))
     )

@@ -282,3 +282,66 @@ def test_cli_export_formats(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         assert marker in res.stdout
     bad = runner.invoke(app, ["export", "--data", str(SINGLE), "--format", "xml"])
     assert bad.exit_code == 2
+
+
+@pytest.fixture(scope="module")
+def demo() -> Analysis:
+    return Analysis.of(load_snapshot(ROOT / "fixtures" / "demo-org"))
+
+
+def test_who_can_on_a_principal_lists_who_can_act_as_it(demo: Analysis) -> None:
+    """A user or role is a target too: who-can lists everyone who can act as it (assume it, take it over),
+    each with its shortest path; a group, its members and who can act as them. Never the target itself,
+    even where it is on a cycle of admins and roles that reach one another; the same answer (ARNs, paths)
+    with and without a what-if and once the graph keeps its reverse sets (a server's), pages sliced from
+    the whole answer, and "who-can P" holds N exactly when a path N -> P exists."""
+    from iamgraph.graph.queries.reach import reverse_sets
+
+    g = demo.graph
+    kinds = dict(g.graph.nodes(data="kind"))
+    acting = [n for n, k in kinds.items() if k in ("user", "role")]
+    cycle = "arn:aws:iam::846271093514:role/ProdAdmin"  # ProdAdmin and the release role reach each other
+    assert cycle in acting and find_paths(demo, cycle, cycle)["paths"] == []  # (itself: not a path)
+    groups = [n for n, k in kinds.items() if k == "group"]
+    targets = [cycle, *acting[:: max(1, len(acting) // 6)], *groups[:2]]
+    whole = {t: who_can(demo, t) for t in targets}
+    assert whole[cycle]["total"] >= 2
+    for t, r in whole.items():
+        listed = {p["arn"]: p for p in r["principals"]}
+        assert t not in listed and r["total"] == len(listed)
+        for p in r["principals"]:
+            assert p["path"][0]["source"] == p["arn"] and p["path"][-1]["target"] == t
+            _hops_exist(demo, p["path"])
+        for node in kinds:
+            if node != t and kinds[t] != "group":  # (path does not end in a member edge)
+                reachable = bool(find_paths(demo, node, t, max_depth=8)["paths"])
+                assert reachable == (node in listed), (node, t)
+        assert who_can(demo, t, whatif=WhatIf({"aws:SourceIp": "203.0.113.7"}))["total"] >= 0
+        keep = who_can(demo, t, whatif=WhatIf({}, AssumeUnknown.KEEP))
+        assert [p["arn"] for p in keep["principals"]] == [p["arn"] for p in r["principals"]]
+        paged = [p for k in range(0, r["total"], 2) for p in who_can(demo, t, limit=2, offset=k)["principals"]]
+        assert paged == r["principals"]
+    member = next(e for e in g.edges() if e.kind.value == "member")
+    assert member.source in {p["arn"] for p in whole.get(member.target, who_can(demo, member.target))["principals"]}
+    reverse_sets(g, 7)  # what a server keeps: who-can then counts with the sets and walks only the page
+    for t, r in whole.items():
+        assert who_can(demo, t) == r
+        assert who_can(demo, t, limit=1, offset=1)["principals"] == r["principals"][1:2]
+
+
+def test_who_can_refuses_what_has_no_answer_on_a_principal(demo: Analysis) -> None:
+    """An action or access level asked on a principal, a service or "anyone" as the target: a one-line input
+    error naming the option (an empty list would read as "nobody can")."""
+    role = "arn:aws:iam::846271093514:role/ProdAdmin"
+    with pytest.raises(InputError, match="is a role: who-can lists who can act as it") as err:
+        who_can(demo, role, action="iam:CreateAccessKey")
+    assert err.value.element == "--action"
+    with pytest.raises(InputError, match="--access-level"):
+        who_can(demo, role, access_level="Write")
+    service = next(n for n, k in demo.graph.graph.nodes(data="kind") if k == "service")
+    with pytest.raises(InputError, match="is a service"):
+        who_can(demo, service)
+    result = CliRunner().invoke(
+        app, ["who-can", role, "--data", str(ROOT / "fixtures" / "demo-org"), "--action", "s3:GetObject"]
+    )
+    assert result.exit_code == 2 and "is a role" in result.output
