@@ -257,3 +257,16 @@ def test_add_fans_makes_the_graph_add_edges_makes_of_the_copies() -> None:
     assert fanned.graph.get_edge_data(source, targets[1]).keys() == {"escalate:admin", "escalate:admin:1"}
     made = fanned.graph.get_edge_data(source, targets[-1])["escalate:admin"]["edge"]
     assert made == dataclasses.replace(template, target=targets[-1]) and type(made) is DerivedEdge
+
+
+def test_python_dash_m_runs_the_command_line() -> None:
+    """``python -m iamgraph`` is the ``iamgraph`` script: the same output and exit codes."""
+    done = subprocess.run(
+        [sys.executable, "-m", "iamgraph", "graph", "build", str(SINGLE), "--json"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["edges"]
+    bad = subprocess.run(
+        [sys.executable, "-m", "iamgraph", "graph", "build", str(ROOT / "no-such-dir")], capture_output=True, text=True
+    )
+    assert bad.returncode == 2 and "iamgraph" in bad.stderr
