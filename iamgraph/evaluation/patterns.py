@@ -47,7 +47,7 @@ def pattern_parts(request: Request, policies: PolicySet) -> tuple[str, ...]:
     granting = (*policies.identity, *((policies.resource,) if policies.resource is not None else ()))
     for policy in granting:
         for st in policy.statements:
-            if st.effect is not _ALLOW or not st.action_matcher.matches(request.action):
+            if st.ref.effect is not _ALLOW or not st.action_matcher.matches(request.action):
                 continue
             if st.principal is not None and not match_block(st.principal, request.principal):
                 continue

@@ -240,12 +240,7 @@ class Estate:
             entry = self.principals[principal]
             services = self._allowed_services(entry)
             hit = entry.kind == "root" or (
-                (services is None or action.split(":", 1)[0].lower() in services)
-                and any(
-                    st.effect is _ALLOW and st.action_matcher.matches(action)
-                    for pol in entry.identity
-                    for st in pol.statements
-                )
+                (services is None or action.split(":", 1)[0].lower() in services) and _allows(entry.identity, action)
             )
             self._allow_cache[key] = hit
         return hit
@@ -260,7 +255,7 @@ class Estate:
             every = False
             for pol in entry.identity:
                 for st in pol.statements:
-                    if st.effect is not _ALLOW:
+                    if st.ref.effect is not _ALLOW:
                         continue
                     if st.not_action:
                         every = True
@@ -384,6 +379,23 @@ class Estate:
 
 
 BUCKET = "AWS::S3::Bucket"
+
+
+def _allows(policies: tuple[Policy, ...], action: str) -> bool:
+    """Some Allow statement of ``policies`` names ``action`` (each matcher's kept answer read first, as
+    ``ActionMatcher`` invites hot loops to: most are there, and the call is what costs)."""
+    for pol in policies:
+        for st in pol.statements:
+            if st.ref.effect is _ALLOW:
+                matcher = st.action_matcher
+                answer = matcher.answers.get(action)
+                if answer is None:
+                    answer = matcher.matches(action)
+                if answer:
+                    return True
+    return False
+
+
 _BLOCK_SETTINGS = ("PublicAccessBlockConfiguration", "AccountPublicAccessBlockConfiguration")
 
 

@@ -107,8 +107,7 @@ class SharedDecisions:
             return self.estate.evaluate(
                 principal, action, "*", resource_account=principal.account, org_policies=org_policies
             )
-        names = self.names_action
-        identity = tuple(pol for pol in principal.identity if names(pol, action))
+        identity = self.naming(principal.identity, action)
         key = (principal.arn, action, org_policies, *map(id, identity), None, *map(id, principal.boundaries))
         hit = self._anywhere.get(key)
         if hit is None:
@@ -287,7 +286,7 @@ class SharedDecisions:
         key = (p.arn, action)
         hit = self._specifics.get(key)
         if hit is None:
-            identity = [pol for pol in p.identity if self.names_action(pol, action)]
+            identity = self.naming(p.identity, action)
             pols = (*identity, *p.boundaries, *(pol for level in p.scps for pol in level.policies))
             sts = [st for pol in pols for st in pol.statements if st.action_matcher.matches(action)]
             specific = tuple(st for st in sts if resource_specific(st))
@@ -330,7 +329,7 @@ class SharedDecisions:
         key = (p.arn, action)
         if key in self._caller_side:
             return self._caller_side[key]
-        identity = tuple(pol for pol in p.identity if self.names_action(pol, action))
+        identity = self.naming(p.identity, action)
         own = _clauses(identity, action, variables=True)
         org = self._above(p, action)
         q = p.principal
@@ -409,6 +408,18 @@ class SharedDecisions:
         if hit is None or hit[1] is not policy:
             hit = self._names[key] = (any(st.action_matcher.matches(action) for st in policy.statements), policy)
         return hit[0]
+
+    def naming(self, policies: Iterable[Policy], action: str) -> tuple[Policy, ...]:
+        """The policies of ``policies`` that :meth:`names_action` (one call for a principal's policies)."""
+        names, out = self._names, []
+        for policy in policies:
+            key = (id(policy), action)
+            hit = names.get(key)
+            if hit is None or hit[1] is not policy:
+                hit = names[key] = (any(st.action_matcher.matches(action) for st in policy.statements), policy)
+            if hit[0]:
+                out.append(policy)
+        return tuple(out)
 
 
 def _same_but_policies(base: PrincipalEntry | None, p: PrincipalEntry) -> bool:
@@ -509,7 +520,7 @@ def resource_state(st: Statement, arn: str, lookup: Lookup) -> tuple[object, ...
     """How a statement's Resource (or NotResource) element meets ``arn``: matched, unknown variables,
     ambiguity, a match only when letter case is ignored."""
     assert st.resource_matcher is not None
-    r = st.resource_matcher.match(arn, lookup, deny=st.effect is _DENY)
+    r = st.resource_matcher.match(arn, lookup, deny=st.ref.effect is _DENY)
     return (r.matched, r.unknown_keys, r.ambiguous, r.case_only)
 
 

@@ -11,7 +11,7 @@ values of the resource tags their conditions read — share one evaluation. The 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 from iamgraph.evaluation.context import Context
 from iamgraph.evaluation.decision import Decision
@@ -97,6 +97,9 @@ class Decider:
         # account whose conditions imply these? (``iam_targets`` then leaves such edges unmade)
         self.cover: Cover | None = None
         self._passed_over: dict[tuple[object, ...], bool] = {}
+        # per target and action: its resource entry when the resource's policy names the action, else False
+        # (a role's trust policy names no IAM write: most questions of the techniques end there)
+        self._naming: dict[tuple[str, str], ResourceEntry | Literal[False]] = {}
 
     def forget_requests(self) -> None:
         """Let go of the decisions on particular targets and resources (one technique's questions: the
@@ -106,11 +109,19 @@ class Decider:
         self._targets.clear()
         self._passed_over.clear()
         self._bearing_rbp.clear()
+        self._naming.clear()
         self._block_hits.clear()
 
     def _bears_arn(self, arn: str, action: str, p: PrincipalEntry) -> bool:
-        res = self.estate.resources.get(arn)
-        return res is not None and res.policy is not None and self._bears(res, action, p)
+        key = (arn, action)
+        res = self._naming.get(key)
+        if res is None:  # the resource when its policy names the action, else False: kept per target and action
+            found = self.estate.resources.get(arn)
+            if found is not None and found.policy is not None and self.estate.names_action(found.policy, action):
+                res = self._naming[key] = found
+            else:
+                res = self._naming[key] = False
+        return res is not False and self._bears(res, action, p)
 
     def _bears(self, res: ResourceEntry, action: str, p: PrincipalEntry) -> bool:
         """The resource's policy has a statement bearing on ``p`` doing ``action`` (memoised)."""
@@ -383,7 +394,7 @@ class Decider:
                 st
                 for pol in p.identity
                 for st in pol.statements
-                if st.effect is _ALLOW and st.action_matcher.matches(action)
+                if st.ref.effect is _ALLOW and st.action_matcher.matches(action)
             )
         return hit
 

@@ -38,7 +38,7 @@ T = TypeVar("T")
 
 def _allows_everything(st: Statement) -> bool:
     return (
-        st.effect is _ALLOW
+        st.ref.effect is _ALLOW
         and not st.not_action
         and "*" in st.actions
         and st.resources == ("*",)
@@ -56,7 +56,7 @@ def _plainly_admin(p: PrincipalEntry) -> bool:
     if p.boundaries:
         return False
     identity = [st for pol in p.identity for st in pol.statements]
-    return any(_allows_everything(st) for st in identity) and not any(st.effect is _DENY for st in identity)
+    return any(_allows_everything(st) for st in identity) and not any(st.ref.effect is _DENY for st in identity)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +113,7 @@ class PrivescIndex(Decider):
         if not refs:
             return False
         return not any(
-            st.effect is _ALLOW and st.ref not in refs and st.action_matcher.matches(action)
+            st.ref.effect is _ALLOW and st.ref not in refs and st.action_matcher.matches(action)
             for pol in p.identity
             for st in pol.statements
         )
@@ -151,7 +151,7 @@ class PrivescIndex(Decider):
         if trust is not None and not role.principal.service_linked:
             federated = service == "cognito-identity.amazonaws.com"
             named = any(
-                st.effect is _ALLOW
+                st.ref.effect is _ALLOW
                 and st.principal is not None
                 and (
                     st.principal.wildcard or service in (st.principal.federated if federated else st.principal.service)
@@ -184,7 +184,7 @@ class PrivescIndex(Decider):
         names: set[str] = set()
         found: frozenset[str] | None = None
         for st in res.policy.statements if res is not None and res.policy is not None else ():
-            if st.effect is _ALLOW and st.principal is not None:
+            if st.ref.effect is _ALLOW and st.principal is not None:
                 if st.principal.wildcard:
                     break
                 names.update(st.principal.service, st.principal.federated)

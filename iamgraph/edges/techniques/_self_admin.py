@@ -71,7 +71,7 @@ def _joins_admin_group(idx: PrivescIndex, p: PrincipalEntry) -> bool:
             continue
         policies = account.identity_policies(group.arn)
         if not any(
-            st.effect is _ALLOW and st.action_matcher.matches(_PROBE) for pol in policies for st in pol.statements
+            st.ref.effect is _ALLOW and st.action_matcher.matches(_PROBE) for pol in policies for st in pol.statements
         ):
             continue
         d = idx.on_target(p, "iam:AddUserToGroup", group.arn, account=p.account)

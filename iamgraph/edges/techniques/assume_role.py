@@ -126,7 +126,7 @@ def assume_role_edges(estate: Estate) -> Iterator[DerivedEdge]:
         target = role.arn
         seen: set[tuple[str, str]] = set()
         for st in trust.statements:
-            if st.effect is not _ALLOW:
+            if st.ref.effect is not _ALLOW:
                 continue
             named = {a: st.action_matcher.matches(a) for a in actions}  # once per statement, not per candidate
             for source, principal, action in _candidates(estate, st, role.account, callers):

@@ -56,7 +56,7 @@ def _identity_index(estate: Estate) -> dict[str, dict[str, list[PrincipalEntry]]
         services: set[str] = set()
         for pol in p.identity:
             for st in pol.statements:
-                if st.effect is _ALLOW:
+                if st.ref.effect is _ALLOW:
                     services |= _services_of(st)
         for s in services:
             index[p.account][s].append(p)
@@ -79,7 +79,7 @@ def _policy_candidates(
     if policy is None:
         return
     for st in policy.statements:
-        if st.effect is not _ALLOW or st.principal is None:
+        if st.ref.effect is not _ALLOW or st.principal is None:
             continue
         block = st.principal
         if block.wildcard:
@@ -287,7 +287,7 @@ class _AccessCache:
         matcher = st.resource_matcher
         if matcher is None:
             return None
-        deny = st.effect is _DENY
+        deny = st.ref.effect is _DENY
         if not self.share:
             return matcher.match(arn, lookup, deny=deny)
         # by the element's text: principals' own inline policies repeat the same Resource elements
@@ -406,7 +406,7 @@ class _AccessCache:
                     forms.append(named)
         allowed = 0
         for st, m in applies:
-            if st.effect is _ALLOW:
+            if st.ref.effect is _ALLOW:
                 allowed |= m
         if not isinstance(p, PrincipalEntry):
             return self._evaluate(p, res, actions, allowed, [*applies, *rcps]) if allowed else []
@@ -420,7 +420,7 @@ class _AccessCache:
             if result is not None and _surely_not(result):
                 continue
             active.append((st, m))
-            if st.effect is not _DENY:
+            if st.ref.effect is not _DENY:
                 allowed |= m
         if not allowed:
             return []

@@ -104,7 +104,7 @@ def _deny_policies(account: Account, entity: Entity, change: str) -> tuple[Polic
         own = tuple(ip.policy for ip in entity.inline_policies)
     else:
         own = tuple(account.managed_policies[a].policy for a in entity.attached_policy_arns)
-    return tuple(pol for pol in own if any(st.effect is _DENY for st in pol.statements))
+    return tuple(pol for pol in own if any(st.ref.effect is _DENY for st in pol.statements))
 
 
 def _lever_edges(idx: PrivescIndex, p: PrincipalEntry, lever: Lever, *, only_self: bool) -> Iterator[DerivedEdge]:
@@ -196,7 +196,7 @@ def _joiners(idx: PrivescIndex, account_id: str, group: Group) -> list[tuple[Pri
 
 def _find_joiners(idx: PrivescIndex, account_id: str, group: Group) -> Iterator[tuple[PrincipalEntry, Verdict]]:
     extra = idx.account(account_id).identity_policies(group.arn)
-    allows = [st for pol in extra for st in pol.statements if st.effect is _ALLOW]
+    allows = [st for pol in extra for st in pol.statements if st.ref.effect is _ALLOW]
     # the actions of the admin test that no Allow of the group names: the user's own policies must
     # (admin is tested on the "*" resource, which only identity statements can grant)
     missing = [a for a in (_PROBE, *SENTINEL_ACTIONS[:-1]) if not any(st.action_matcher.matches(a) for st in allows)]

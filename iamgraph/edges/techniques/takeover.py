@@ -348,7 +348,7 @@ def _outside_accounts(res: ResourceEntry, first: frozenset[str]) -> frozenset[st
         return frozenset()
     out: set[str] = set()
     for st in res.policy.statements:
-        if st.effect is not _ALLOW or st.principal is None or not any(map(st.action_matcher.matches, first)):
+        if st.ref.effect is not _ALLOW or st.principal is None or not any(map(st.action_matcher.matches, first)):
             continue
         if st.principal.wildcard:
             return _ANY
