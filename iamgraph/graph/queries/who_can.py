@@ -184,9 +184,8 @@ def who_can(
             g, firm.items(), whatif, max_depth, deadline, unconditional=True, excluded=excluded
         )
         if passed_over or len(firm) < len(starts):  # else the walk over every usable edge finds nothing more
-            for node, hops in reverse_reach(g, starts.items(), whatif, max_depth, deadline, excluded=excluded)[
-                0
-            ].items():
+            every, _ = reverse_reach(g, starts.items(), whatif, max_depth, deadline, excluded=excluded)
+            for node, hops in every.items():
                 reach.setdefault(node, hops)
         ordered = sorted(reach.items(), key=lambda kv: (len(kv[1]), kv[0]))
         page = ordered[offset:] if limit is None else ordered[offset : offset + limit]
