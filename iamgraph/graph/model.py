@@ -263,7 +263,7 @@ class AccessGraph:
     def add_fans(self, fans: Iterable[tuple[DerivedEdge, Sequence[str]]]) -> None:
         """:meth:`add_edges` of each ``(edge, targets)``: copies of ``edge`` to each of ``targets`` in turn,
         the same graph (an admin's control edges: one source, proof and conditions, hundreds of targets,
-        52,734 of the 80,000 edges of an 800-principal account). What ``add_edges`` looks up for each edge
+        about two thirds of the edges of an 800-principal account). What ``add_edges`` looks up for each edge
         is looked up once per fan here, and the copies are made by ``_retargeted``."""
         g = self.graph
         if not (_PLAIN_ADJACENCY and type(g) is nx.MultiDiGraph):
