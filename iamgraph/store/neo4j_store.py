@@ -254,13 +254,16 @@ class Neo4jStore(Neo4jConnection):
     ) -> dict[str, Any]:
         check_path_bounds(max_depth, limit)
         s, d = self.resolve(source, what="source"), self.resolve(target, what="target")
-        holders = self._ids("MATCH (b:IamNode {snapshot: $s, id: $id})<-[:ACCESS]-(a) RETURN DISTINCT a.id AS id", id=d)
+        # the nodes a last hop starts from: access onto the target, membership of it (a group)
+        holders = self._ids(
+            "MATCH (b:IamNode {snapshot: $s, id: $id})<-[:ACCESS|MEMBER]-(a) RETURN DISTINCT a.id AS id", id=d
+        )
         # every node on a path of at most max_depth hops is reachable from s and reaches d within it
         ahead = self._reach([s], max_depth)
         behind = self._reach([d], max_depth, reverse=True) | self._reach(holders, max_depth - 1, reverse=True)
         between = (ahead & behind) | {s, d}
         steps = self._edges_within(between, ACT_AS)
-        access = [e for e in self._out_edges(between & set(holders), "ACCESS") if e["t"] == d]
+        access = [e for e in self._out_edges(between & set(holders), "ACCESS|MEMBER") if e["t"] == d]
         view = self._view(between, steps + access)
         return find_paths(
             view, s, d, all_paths=all_paths, max_depth=max_depth, limit=limit, whatif=whatif, deadline=deadline

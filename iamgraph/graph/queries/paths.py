@@ -8,7 +8,7 @@ from typing import Any
 
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.errors import InputError
-from iamgraph.graph.model import AccessGraph
+from iamgraph.graph.model import AccessGraph, NodeKind
 from iamgraph.graph.queries.base import (
     ACT_AS,
     Analysis,
@@ -28,7 +28,13 @@ from iamgraph.policy.logic import Expr
 __all__ = ["can", "check_path_bounds", "find_paths"]
 
 Path = list[tuple[DerivedEdge, Expr]]
-_ACCESS = frozenset({EdgeKind.ACCESS})
+# the kind of a path's last hop onto its target besides act-as edges: access onto a resource, membership of
+# a group (its members hold its permissions; no act-as edge leaves a group, so it is only ever the last hop)
+_ACCESS, _MEMBER = frozenset({EdgeKind.ACCESS}), frozenset({EdgeKind.MEMBER})
+
+
+def _last(g: AccessGraph, dst: str) -> frozenset[EdgeKind]:
+    return _MEMBER if g.graph.nodes[dst].get("kind") == NodeKind.GROUP else _ACCESS
 
 
 # node numbers, and the nodes that can still get to the target: as bytes (little-endian: a bit is read in
@@ -60,15 +66,16 @@ def _within(useful: Useful, node: str) -> bool:
 
 
 def _path_targets(g: AccessGraph, dst: str) -> list[str]:
-    """Where a path to ``dst`` may end its act-as part: ``dst`` itself, or a node with access onto it."""
-    return [dst, *(e.source for e in g.in_edges_of(dst, _ACCESS) if e.conditions is not False)]
+    """Where a path to ``dst`` may end its act-as part: ``dst`` itself, or a node with access onto it (or a
+    member of it)."""
+    return [dst, *(e.source for e in g.in_edges_of(dst, _last(g, dst)) if e.conditions is not False)]
 
 
 def _out(
-    analysis: QueryView, node: str, whatif: WhatIf, target: str, useful: Useful = None
+    analysis: QueryView, node: str, whatif: WhatIf, target: str, last_kinds: frozenset[EdgeKind], useful: Useful = None
 ) -> Iterator[tuple[DerivedEdge, Expr]]:
     g = analysis.graph
-    last = [e for e in g.edges_between(node, target) if e.kind is EdgeKind.ACCESS]  # the final hop only
+    last = [e for e in g.edges_between(node, target) if e.kind in last_kinds]  # the final hop only
     for e in [*g.out_edges_of(node, ACT_AS), *last]:
         if not _within(useful, e.target):
             continue
@@ -80,24 +87,25 @@ def _out(
 def shortest(
     analysis: QueryView, src: str, dst: str, whatif: WhatIf, max_depth: int, deadline: Deadline | None = None
 ) -> Path | None:
-    """Breadth-first from ``src``, over act-as edges and the access edges onto ``dst``; the path by which
-    ``dst`` is first reached (it is then fixed: the walk stops there)."""
+    """Breadth-first from ``src``, over act-as edges and the access (or membership) edges onto ``dst``; the
+    path by which ``dst`` is first reached (it is then fixed: the walk stops there)."""
     if src == dst:
         return []
     g = analysis.graph
     useful = _useful(g, whatif, max_depth, firm=False, targets=_path_targets(g, dst))
     if not _within(useful, src):
         return None
+    last_kinds = _last(g, dst)
     prev: dict[str, tuple[str, DerivedEdge, Expr] | None] = {src: None}
     queue: deque[tuple[str, int]] = deque([(src, 0)])
     if not whatif.active:
-        return _shortest_bits(g, prev, queue, dst, max_depth, -1 if useful is None else useful[2], deadline)
+        return _shortest_bits(g, prev, queue, dst, max_depth, -1 if useful is None else useful[2], deadline, last_kinds)
     while queue:
         check(deadline)
         node, depth = queue.popleft()
         if depth >= max_depth:
             continue
-        for e, c in _out(analysis, node, whatif, dst, useful):
+        for e, c in _out(analysis, node, whatif, dst, last_kinds, useful):
             if e.target in prev:
                 continue
             prev[e.target] = (node, e, c)
@@ -124,6 +132,7 @@ def _shortest_bits(
     max_depth: int,
     useful: int,
     deadline: Deadline | None,
+    last_kinds: frozenset[EdgeKind],
 ) -> Path | None:
     """``shortest`` under the edges' own conditions: the same walk in the same order, which passes over the
     targets of a node it has seen (or that cannot get to ``dst``) with one bitset operation."""
@@ -146,8 +155,8 @@ def _shortest_bits(
                 if target == dst:
                     return _back(prev, dst)
                 queue.append((target, depth + 1))
-        for e in g.edges_between(node, dst):  # the access hop onto the target comes last
-            if e.kind is EdgeKind.ACCESS and e.conditions is not False:
+        for e in g.edges_between(node, dst):  # the access (or membership) hop onto the target comes last
+            if e.kind in last_kinds and e.conditions is not False:
                 prev[dst] = (node, e, e.conditions)
                 return _back(prev, dst)
     return None
@@ -166,6 +175,7 @@ def _all(
     useful = _useful(analysis.graph, whatif, max_depth, firm=False, targets=_path_targets(analysis.graph, dst))
     if not _within(useful, src):
         return found
+    last_kinds = _last(analysis.graph, dst)
     stack: list[tuple[str, Path, frozenset[str]]] = [(src, [], frozenset({src}))]
     while stack and len(found) < limit:
         check(deadline)
@@ -175,7 +185,7 @@ def _all(
             continue
         if len(path) >= max_depth:
             continue
-        for e, c in _out(analysis, node, whatif, dst, useful):
+        for e, c in _out(analysis, node, whatif, dst, last_kinds, useful):
             if e.target not in seen:
                 stack.append((e.target, [*path, (e, c)], seen | {e.target}))
     return sorted(found, key=len)

@@ -152,7 +152,9 @@ def test_who_can(kind: str, dataset: str, analyses: dict[str, Analysis], stores:
 def test_path(kind: str, dataset: str, analyses: dict[str, Analysis], stores: Any) -> None:
     a, store = analyses[dataset], stores(kind, dataset)
     _, n_src, n_dst, _ = SIZES[dataset]
-    sources, targets = _principals(a, n_src), _principals(a, n_dst)[::-1] + _resources(a, n_dst // 2 + 1)
+    groups = sorted(str(x) for x, d in a.graph.graph.nodes(data=True) if d.get("kind") == NodeKind.GROUP)[:2]
+    sources = _principals(a, n_src)
+    targets = _principals(a, n_dst)[::-1] + _resources(a, n_dst // 2 + 1) + groups  # a group's last hop: membership
     cases = []
     for s in sources:
         for t in targets:
