@@ -87,6 +87,7 @@ def read_authorization_details(doc: Any, *, where: str, account_id: str, cache: 
     pairs = [_role(ctx, item, here) for item, here in _items(lists, "RoleDetailList", loc)]
     roles = _keyed((role, here) for role, _, here in pairs)
     profiles = _instance_profiles(pairs, roles)
+    ctx.warnings.extend(_shared_ids(where, [*users.values(), *groups.values(), *roles.values()]))
     return AuthorizationDetails(
         account_id=account_id,
         users=users,
@@ -96,6 +97,19 @@ def read_authorization_details(doc: Any, *, where: str, account_id: str, cache: 
         instance_profiles=profiles,
         warnings=tuple(ctx.warnings),
     )
+
+
+def _shared_ids(where: str, entities: Iterable[User | Group | Role]) -> list[str]:
+    """A warning per entity whose unique id another one has too (IAM ids are unique: an edited or merged
+    file; a policy naming the id, as AWS shows a deleted principal, then names both here)."""
+    first: dict[str, str] = {}
+    out = []
+    for entity in entities:
+        if entity.id:
+            other = first.setdefault(entity.id, entity.arn)
+            if other != entity.arn:
+                out.append(f"{where}: {entity.arn} has the id {entity.id} of {other} as well (IAM ids are unique)")
+    return out
 
 
 def _items(lists: Mapping[str, list[Any]], key: str, loc: Loc) -> Iterable[tuple[Any, Loc]]:
@@ -155,7 +169,11 @@ def _attached(ctx: _Ctx, obj: Mapping[str, Any], loc: Loc) -> tuple[str, ...]:
     places = loc.at("AttachedManagedPolicies") if items else loc
     for index, item in enumerate(items):
         here = places.at(index)
-        out.append(ctx.managed.resolve(string(here.obj(item), "PolicyArn", here), here))
+        arn = ctx.managed.resolve(string(here.obj(item), "PolicyArn", here), here)
+        if arn in out:  # IAM attaches a policy once: the second listing adds nothing (said, then left out)
+            ctx.warnings.append(f"{here.where}: {here.path}: {arn} is attached twice; counted once")
+            continue
+        out.append(arn)
     return tuple(out)
 
 

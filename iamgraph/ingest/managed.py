@@ -40,7 +40,13 @@ class ManagedPolicies:
     def resolve(self, arn: str, loc: Loc) -> str:
         """Check that an attached or boundary ARN is in the Policies list."""
         if arn not in self.by_arn:
-            raise loc.error(f"managed policy {arn} not in Policies")
+            hint = ""
+            if ":iam::aws:policy/" in arn:  # a file made with --filter leaves AWS managed policies out
+                hint = (
+                    " (AWS managed policies are listed when get-account-authorization-details runs without"
+                    " --filter, or with AWSManagedPolicy among the filters)"
+                )
+            raise loc.error(f"managed policy {arn} not in Policies{hint}")
         return arn
 
     def boundary(self, arn: str, loc: Loc) -> Policy:

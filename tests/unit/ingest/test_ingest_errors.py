@@ -23,7 +23,8 @@ CASES: dict[str, tuple[str, str, str]] = {
     "missing-managed-policy": (
         AD,
         "UserDetailList[3].AttachedManagedPolicies[0]",
-        "managed policy arn:aws:iam::aws:policy/Foo not in Policies",
+        "managed policy arn:aws:iam::aws:policy/Foo not in Policies (AWS managed policies are listed when"
+        " get-account-authorization-details runs without --filter",
     ),
     "missing-group": (AD, "UserDetailList[0].GroupList[1]", 'group "ghosts" not in GroupDetailList'),
     "missing-boundary": (AD, "RoleDetailList[0].PermissionsBoundary", "policy/NoSuchBoundary not in Policies"),
@@ -139,3 +140,22 @@ def test_inert_statements_are_reported_not_dropped(tmp_path: Path, small: Path) 
     assert len(snapshot.warnings) == 1
     assert snapshot.warnings[0].startswith("details.json: arn:aws:iam::111122223333:user/alice/inline/SelfManageMfa")
     assert snapshot.accounts["111122223333"].warnings == snapshot.warnings
+
+
+def test_repeated_attachments_and_shared_ids_are_reported(tmp_path: Path, small: Path) -> None:
+    """A managed policy listed twice on one entity counts once and is said; two entities with one unique id
+    (IAM ids are unique: an edited or merged file) load with a warning naming both."""
+
+    def edit(doc: dict[str, Any]) -> None:
+        role = doc["RoleDetailList"][0]
+        attached = role["AttachedManagedPolicies"]
+        assert attached, "the fixture's first role has an attached policy"
+        attached.append(dict(attached[0]))
+        doc["RoleDetailList"][1]["RoleId"] = role["RoleId"]
+
+    snapshot = load_snapshot(_bare(tmp_path, small, edit))
+    roles = list(snapshot.accounts["111122223333"].roles.values())
+    assert len(roles[0].attached_policy_arns) == len(set(roles[0].attached_policy_arns))
+    twice, shared = snapshot.warnings
+    assert twice.startswith("details.json: RoleDetailList[0].AttachedManagedPolicies[") and "attached twice" in twice
+    assert roles[1].arn in shared and roles[0].arn in shared and roles[0].id in shared
