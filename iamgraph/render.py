@@ -42,13 +42,26 @@ def _who_can(out: Console, r: dict[str, Any]) -> None:
     total = r.get("total", len(r["principals"]))
     shown = len(r["principals"])
     count = f"{total}" if shown == total else f"{shown} of {total}, from #{r.get('offset', 0) + 1}"
-    tree = Tree(f"[bold]who can {escape(str(what))} on {escape(r['resource'])}[/] ({count})")
+    tree = Tree(f"[bold]{escape(_who_can_title(r, str(what)))}[/] ({count})")
     for p in r["principals"]:
         flag = " [yellow]conditional[/]" if p["conditional"] else ""
         _path_tree(tree.add(f"{escape(_short(p['arn']))} [dim]{escape(p['kind'])}[/]{flag}"), p["path"])
     if r.get("truncated"):
         tree.add(f"[dim]… {total - r.get('offset', 0) - shown} more (--offset, --limit)[/]")
     out.print(tree)
+
+
+def _who_can_title(r: dict[str, Any], what: str) -> str:
+    """``who can ACTION on R``; for a user or role ``who can act as R``, for a group ``who holds the
+    permissions of R`` (who-can's answer for principals: docs/cli.md)."""
+    resource = str(r["resource"])
+    kind = resource.split(":", 5)[-1].split("/", 1)[0] if ":iam::" in resource else ""
+    if r.get("action") is None and r.get("access_level") is None:
+        if kind in ("user", "role"):
+            return f"who can act as {resource}"
+        if kind == "group":
+            return f"who holds the permissions of {resource}"
+    return f"who can {what} on {resource}"
 
 
 def _privesc(out: Console, r: dict[str, Any]) -> None:

@@ -346,3 +346,12 @@ def test_who_can_refuses_what_has_no_answer_on_a_principal(demo: Analysis) -> No
         app, ["who-can", role, "--data", str(ROOT / "fixtures" / "demo-org"), "--action", "s3:GetObject"]
     )
     assert result.exit_code == 2 and "is a role" in result.output
+
+
+def test_who_can_on_a_principal_says_so_on_the_terminal() -> None:
+    """The readable answer's title: who can act as a user or role, who holds a group's permissions."""
+    data = str(ROOT / "fixtures" / "demo-org")
+    role = CliRunner().invoke(app, ["who-can", "arn:aws:iam::846271093514:role/ProdAdmin", "--data", data])
+    assert role.exit_code == 0 and "who can act as arn:aws:iam::846271093514:role/ProdAdmin" in role.output
+    group = CliRunner().invoke(app, ["who-can", "arn:aws:iam::527164038291:group/SecurityEngineers", "--data", data])
+    assert group.exit_code == 0 and "who holds the permissions of arn:aws:iam::527164038291:group/" in group.output
