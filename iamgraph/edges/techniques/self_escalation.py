@@ -10,8 +10,9 @@ entities have no resource policy):
 * unbound: Delete/Put a User/Role permissions boundary, when the target has one;
 * undeny: Detach/Delete a User/Role/Group policy, when that entity has such a policy with a Deny;
 * iam:AddUserToGroup on group G -> GRANT P -> U for users U outside G, not admin yet, whom G's
-  policies would make admin (evaluated per user: the boundary applies). Groups that cannot make
-  anyone admin give no edge: membership is not a privilege change worth a path otherwise.
+  policies would make admin, or would let write themselves an Allow-everything policy (Put/Attach on
+  their own user or on G) that makes them admin (evaluated per user: the boundary applies). Groups that
+  cannot make anyone admin give no edge: membership is not a privilege change worth a path otherwise.
 
 Group levers grant to every member of the group (``via`` the group). Service-linked roles are skipped.
 Admin sources get no edges; one-step admins only their self grant (``PrivescIndex.is_admin``).
@@ -24,13 +25,14 @@ from dataclasses import dataclass
 
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.edges.registry import register
-from iamgraph.edges.techniques._edges import make_edge
+from iamgraph.edges.techniques._edges import WRITTEN_POLICY, make_edge
 from iamgraph.edges.techniques._privesc import PrivescIndex, Verdict, index
 from iamgraph.evaluation.decision import Decision
 from iamgraph.graph.admin import SENTINEL_ACTIONS
 from iamgraph.graph.estate import Estate, PrincipalEntry
 from iamgraph.model.policy import Effect, Policy
 from iamgraph.model.snapshot import Account, Group, Role, User
+from iamgraph.policy.logic import conj
 
 # enum members read once: reading one off its class costs about 0.1 us (see evaluation.decision)
 _ALLOW, _DENY, _K_GRANT = Effect.ALLOW, Effect.DENY, EdgeKind.GRANT
@@ -179,40 +181,79 @@ def _add_to_group_edges(idx: PrivescIndex, p: PrincipalEntry, *, only_self: bool
     groups = list(account.groups.values())
     for group, decision in idx.iam_targets(p, ADD_TO_GROUP, groups, account=p.account):
         assert isinstance(group, Group)
-        for user, verdict in _joiners(idx, p.account, group):
+        for user, verdict, note in _joiners(idx, p.account, group):
             if only_self and user.arn != p.arn:
                 continue
-            edge = _membership_edge(p, user, decision, verdict, group.arn)
+            edge = _membership_edge(p, user, decision, verdict, group.arn, note)
             if edge is not None:
                 yield edge
 
 
-def _joiners(idx: PrivescIndex, account_id: str, group: Group) -> list[tuple[PrincipalEntry, Verdict]]:
-    """Users of the account outside ``group``, not admin yet, whom its policies would make admin (in the
-    account's user order), with the verdict: the same for every source that can add users to the group,
-    so worked out once per group rather than once per source."""
+Joiner = tuple[PrincipalEntry, Verdict, str]
+_MADE_ADMIN = "membership of the group would make the user admin"
+_THEN_WRITTEN = "membership of the group would let the user write itself an admin policy ({action} on {target})"
+# the writes a new member may make to become admin: a policy on itself, or on the group it joined
+_SELF_WRITES = {
+    "user": ("iam:PutUserPolicy", "iam:AttachUserPolicy"),
+    "group": ("iam:PutGroupPolicy", "iam:AttachGroupPolicy"),
+}
+
+
+def _joiners(idx: PrivescIndex, account_id: str, group: Group) -> list[Joiner]:
+    """Users of the account outside ``group``, not admin yet, whom its policies would make admin, or let
+    write themselves an admin policy (in the account's user order), with the verdict and the edge's note:
+    the same for every source that can add users to the group, so worked out once per group rather than
+    once per source."""
     return idx.memo(("joiners", group.arn), lambda: list(_find_joiners(idx, account_id, group)))
 
 
-def _find_joiners(idx: PrivescIndex, account_id: str, group: Group) -> Iterator[tuple[PrincipalEntry, Verdict]]:
+def _find_joiners(idx: PrivescIndex, account_id: str, group: Group) -> Iterator[Joiner]:
     extra = idx.account(account_id).identity_policies(group.arn)
     allows = [st for pol in extra for st in pol.statements if st.ref.effect is _ALLOW]
     # the actions of the admin test that no Allow of the group names: the user's own policies must
     # (admin is tested on the "*" resource, which only identity statements can grant)
     missing = [a for a in (_PROBE, *SENTINEL_ACTIONS[:-1]) if not any(st.action_matcher.matches(a) for st in allows)]
+    # the self writes the group's Allow statements name (IAM Vulnerable's privesc-sre-group: iam:*)
+    writes = [a for pair in _SELF_WRITES.values() for a in pair if any(st.action_matcher.matches(a) for st in allows)]
     may_allow = idx.estate.may_allow
     for user in idx.users[account_id]:
         if user.arn in group.member_arns or idx.admin_by_permissions(user):
             continue  # a member already, or admin already: joining changes nothing that matters
-        if any(not may_allow(user.arn, a) for a in missing):
-            continue  # an action neither the group's nor the user's own policies allow: never admin
-        verdict = idx.admin_if(user, ("group", group.arn), identity=(*user.identity, *extra))
-        if verdict.admin:
-            yield user, verdict
+        combined = (*user.identity, *extra)
+        if not any(not may_allow(user.arn, a) for a in missing):  # else an action no policy allows: not admin
+            verdict = idx.admin_if(user, ("group", group.arn), identity=combined)
+            if verdict.admin:
+                yield user, verdict, _MADE_ADMIN
+                continue
+        written = _joined_then_written(idx, user, group, combined, writes)
+        if written is not None:
+            yield written
+
+
+def _joined_then_written(
+    idx: PrivescIndex, user: PrincipalEntry, group: Group, combined: tuple[Policy, ...], writes: list[str]
+) -> Joiner | None:
+    """A member of ``group`` (identity ``combined``) that may write an Allow-everything policy onto itself or
+    onto the group and would then be admin: the verdict's conditions are the write's and the admin check's.
+    Only the writes the group's policies name are tried (the user's own ones are its own self-escalation)."""
+    for target, kind in ((user.arn, "user"), (group.arn, "group")):
+        for action in _SELF_WRITES[kind]:
+            if action not in writes:
+                continue
+            d = idx.estate.evaluate(user, action, target, identity=combined)
+            if not d.possible:
+                continue
+            admin = idx.admin_if(user, ("group then written", group.arn), identity=(*combined, WRITTEN_POLICY))
+            if admin.admin:
+                conditions = conj([d.residual, admin.conditions])
+                if conditions is not False:
+                    note = _THEN_WRITTEN.format(action=action, target=target)
+                    return user, Verdict(True, conditions), note
+    return None
 
 
 def _membership_edge(
-    p: PrincipalEntry, user: PrincipalEntry, decision: Decision, verdict: Verdict, group: str
+    p: PrincipalEntry, user: PrincipalEntry, decision: Decision, verdict: Verdict, group: str, note: str
 ) -> DerivedEdge | None:
     return make_edge(
         p.arn,
@@ -222,5 +263,5 @@ def _membership_edge(
         {ADD_TO_GROUP: decision},
         extra_conditions=verdict.conditions,
         via=(group,),
-        note="membership of the group would make the user admin",
+        note=note,
     )

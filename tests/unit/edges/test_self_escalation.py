@@ -174,3 +174,31 @@ def test_explicit_deny_blocks_add_to_group(tmp_path: Path) -> None:
     admins = a.group("admins", managed=(a.admin_policy(),))
     a.user("attacker", allow("iam:AddUserToGroup"), deny("iam:AddUserToGroup", admins))
     none(graph(tmp_path, a), ATTACKER, ATTACKER)
+
+
+def test_joining_a_group_that_can_write_policies_then_writing_an_admin_one(tmp_path: Path) -> None:
+    """IAM Vulnerable's privesc13 as deployed: the group a user can join is not admin but allows iam:* (with
+    ec2:* and s3:*, like its privesc-sre-group), so a new member writes itself an admin policy. The joiner
+    gets the grant (a self grant: admin), a colleague outside the group too; a group whose IAM writes reach
+    only another user, and a boundary that caps the joiner, give none."""
+    a = Account()
+    sre = a.group("sre", allow(["iam:*", "ec2:*", "s3:*"], sid="Sre"))
+    a.user("attacker", allow("iam:AddUserToGroup", sid="Join"))
+    a.user("colleague")
+    g = graph(tmp_path, a)
+    e = one(g, ATTACKER, ATTACKER, "iam:AddUserToGroup")
+    assert e.via == (sre,) and sids(e) == {"Join"} and "write itself an admin policy" in e.note
+    assert g.node(ATTACKER)["admin"] and g.node(ATTACKER)["admin_via"] == "iam:AddUserToGroup"
+    assert one(g, ATTACKER, arn("user", "colleague"), "iam:AddUserToGroup").via == (sre,)
+
+    narrow = Account()
+    narrow.group("sre", allow("iam:PutUserPolicy", arn("user", "someone-else")), allow(["ec2:*", "s3:*"]))
+    narrow.user("attacker", allow("iam:AddUserToGroup"))
+    narrow.user("someone-else")
+    none(graph(tmp_path / "narrow", narrow), ATTACKER, ATTACKER)
+
+    capped = Account()
+    capped.group("sre", allow(["iam:*", "ec2:*", "s3:*"]))
+    boundary = capped.managed("JoinOnly", doc(allow(["iam:AddUserToGroup", "iam:PutUserPolicy", "s3:*"])))
+    capped.user("attacker", allow("iam:AddUserToGroup"), boundary=boundary)
+    none(graph(tmp_path / "capped", capped), ATTACKER, ATTACKER)
