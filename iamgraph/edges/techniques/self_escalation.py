@@ -181,15 +181,17 @@ def _add_to_group_edges(idx: PrivescIndex, p: PrincipalEntry, *, only_self: bool
     groups = list(account.groups.values())
     for group, decision in idx.iam_targets(p, ADD_TO_GROUP, groups, account=p.account):
         assert isinstance(group, Group)
-        for user, verdict, note in _joiners(idx, p.account, group):
+        for user, verdict, note, support in _joiners(idx, p.account, group):
             if only_self and user.arn != p.arn:
                 continue
-            edge = _membership_edge(p, user, decision, verdict, group.arn, note)
+            edge = _membership_edge(p, user, decision, verdict, group.arn, note, support)
             if edge is not None:
                 yield edge
 
 
-Joiner = tuple[PrincipalEntry, Verdict, str]
+# a user whom joining the group makes admin: the verdict, the edge's note, and the decisions of what the user
+# then does itself (a self write: its statements join the proof, not the source's actions)
+Joiner = tuple[PrincipalEntry, Verdict, str, tuple[Decision, ...]]
 _MADE_ADMIN = "membership of the group would make the user admin"
 _THEN_WRITTEN = "membership of the group would let the user write itself an admin policy ({action} on {target})"
 # the writes a new member may make to become admin: a policy on itself, or on the group it joined
@@ -223,7 +225,7 @@ def _find_joiners(idx: PrivescIndex, account_id: str, group: Group) -> Iterator[
         if not any(not may_allow(user.arn, a) for a in missing):  # else an action no policy allows: not admin
             verdict = idx.admin_if(user, ("group", group.arn), identity=combined)
             if verdict.admin:
-                yield user, verdict, _MADE_ADMIN
+                yield user, verdict, _MADE_ADMIN, ()
                 continue
         written = _joined_then_written(idx, user, group, combined, writes)
         if written is not None:
@@ -234,7 +236,8 @@ def _joined_then_written(
     idx: PrivescIndex, user: PrincipalEntry, group: Group, combined: tuple[Policy, ...], writes: list[str]
 ) -> Joiner | None:
     """A member of ``group`` (identity ``combined``) that may write an Allow-everything policy onto itself or
-    onto the group and would then be admin: the verdict's conditions are the write's and the admin check's.
+    onto the group and would then be admin: the verdict's conditions are the write's and the admin check's,
+    the write's decision goes with them (the group statement allowing it is part of the edge's proof).
     Only the writes the group's policies name are tried (the user's own ones are its own self-escalation)."""
     for target, kind in ((user.arn, "user"), (group.arn, "group")):
         for action in _SELF_WRITES[kind]:
@@ -248,12 +251,18 @@ def _joined_then_written(
                 conditions = conj([d.residual, admin.conditions])
                 if conditions is not False:
                     note = _THEN_WRITTEN.format(action=action, target=target)
-                    return user, Verdict(True, conditions), note
+                    return user, Verdict(True, conditions), note, (d,)
     return None
 
 
 def _membership_edge(
-    p: PrincipalEntry, user: PrincipalEntry, decision: Decision, verdict: Verdict, group: str, note: str
+    p: PrincipalEntry,
+    user: PrincipalEntry,
+    decision: Decision,
+    verdict: Verdict,
+    group: str,
+    note: str,
+    support: tuple[Decision, ...],
 ) -> DerivedEdge | None:
     return make_edge(
         p.arn,
@@ -261,6 +270,7 @@ def _membership_edge(
         _K_GRANT,
         ADD_TO_GROUP,
         {ADD_TO_GROUP: decision},
+        support=support,
         extra_conditions=verdict.conditions,
         via=(group,),
         note=note,

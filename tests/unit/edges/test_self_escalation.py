@@ -187,7 +187,8 @@ def test_joining_a_group_that_can_write_policies_then_writing_an_admin_one(tmp_p
     a.user("colleague")
     g = graph(tmp_path, a)
     e = one(g, ATTACKER, ATTACKER, "iam:AddUserToGroup")
-    assert e.via == (sre,) and sids(e) == {"Join"} and "write itself an admin policy" in e.note
+    assert e.via == (sre,) and sids(e) == {"Join", "Sre"} and "write itself an admin policy" in e.note
+    assert e.actions == ("iam:AddUserToGroup",)  # the write is the joiner's: proof, not the source's actions
     assert g.node(ATTACKER)["admin"] and g.node(ATTACKER)["admin_via"] == "iam:AddUserToGroup"
     assert one(g, ATTACKER, arn("user", "colleague"), "iam:AddUserToGroup").via == (sre,)
 
