@@ -26,6 +26,7 @@ from iamgraph.graph.queries.exposure import OUTSIDE_KINDS
 from iamgraph.graph.queries.paths import check_path_bounds
 from iamgraph.graph.queries.privesc import ESCALATING_KINDS
 from iamgraph.graph.queries.whatif import WhatIf
+from iamgraph.graph.queries.who_can import WAYS_IN
 from iamgraph.store.base import LoadReport, SnapshotNotFound, Source
 from iamgraph.store.memory import GraphView
 from iamgraph.store.neo4j_conn import Neo4jConnection, bounded
@@ -40,7 +41,7 @@ _EDGE = "a.id AS s, b.id AS t, properties(r) AS p"
 _ESCALATING = sorted(k.value for k in ESCALATING_KINDS)
 _OUTSIDE = sorted(k.value for k in OUTSIDE_KINDS)
 # who-can's way onto a target by its node kind (``queries.who_can.ways_in``) as relationship types
-_WAYS_IN = {"user": ACT_AS, "role": ACT_AS, "external_principal": ACT_AS, "group": "MEMBER"}
+_WAYS_IN = {kind: "|".join(sorted(k.value.upper() for k in kinds)) for kind, kinds in WAYS_IN.items()}
 # a node's search keys as the query layer's SearchIndex has them: ARN, name, last part of the ARN (lower case)
 _SEARCH_KEYS = "[toLower(n.id), toLower(n.name), toLower(last(split(last(split(n.id, '/')), ':')))]"
 

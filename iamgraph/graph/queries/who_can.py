@@ -18,7 +18,7 @@ from iamgraph.policy.logic import Expr
 if TYPE_CHECKING:
     from iamgraph.graph.queries.levels import Levels
 
-__all__ = ["check_grant", "holders", "ways_in", "who_can"]
+__all__ = ["WAYS_IN", "check_grant", "holders", "ways_in", "who_can"]
 
 _ACCESS = frozenset({EdgeKind.ACCESS})
 _ACT_AS = frozenset({EdgeKind.ASSUME, EdgeKind.ESCALATE})
@@ -26,7 +26,7 @@ _MEMBER = frozenset({EdgeKind.MEMBER})
 LEVELS = ("List", "Read", "Write", "Permissions management", "Tagging")
 # how a query gets onto a target by its node kind: users and roles are acted as (assumed, taken over), a
 # group's permissions are held by its members; anything else is accessed
-_WAYS_IN: dict[str, frozenset[EdgeKind]] = {
+WAYS_IN: dict[str, frozenset[EdgeKind]] = {
     NodeKind.USER: _ACT_AS,
     NodeKind.ROLE: _ACT_AS,
     NodeKind.EXTERNAL_PRINCIPAL: _ACT_AS,
@@ -43,7 +43,7 @@ def ways_in(g: AccessGraph, target: str, action: str | None, access_level: str |
     kind = str(g.graph.nodes[target].get("kind", ""))  # a NodeKind, or its text in a store's fetched view
     if kind in _NOT_TARGETS:
         raise InputError(f"{target} is {kind_label(kind)}: who-can answers for a resource, user, role or group")
-    ways = _WAYS_IN.get(kind, _ACCESS)
+    ways = WAYS_IN.get(kind, _ACCESS)
     if ways is not _ACCESS and (action is not None or access_level is not None):
         option = "--action" if action is not None else "--access-level"
         raise InputError(
