@@ -203,6 +203,10 @@ class Escalation(BaseModel):
 
 class PrivescResult(BaseModel):
     admins: list[str]
+    admin_conditions: dict[str, list[Any]] = Field(
+        default_factory=dict,
+        description="The admins that are admin only under conditions (MFA present, say), with those conditions",
+    )
     escalations: list[Escalation]
 
 

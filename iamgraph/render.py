@@ -65,7 +65,9 @@ def _who_can_title(r: dict[str, Any], what: str) -> str:
 
 
 def _privesc(out: Console, r: dict[str, Any]) -> None:
-    out.print(f"[bold]admins[/] ({len(r['admins'])}): " + ", ".join(escape(_short(a)) for a in r["admins"]))
+    held = r.get("admin_conditions", {})
+    names = [escape(_short(a)) + (" [yellow](conditional)[/]" if a in held else "") for a in r["admins"]]
+    out.print(f"[bold]admins[/] ({len(r['admins'])}): " + ", ".join(names))
     tree = Tree(f"[bold]can escalate to admin[/] ({len(r['escalations'])})")
     for e in r["escalations"]:
         flag = " [yellow]conditional[/]" if e["conditional"] else ""

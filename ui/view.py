@@ -197,7 +197,11 @@ def _privesc(b: _Builder, q: ViewQuery, deadline: Deadline | None) -> str:
     b.left_out(None, skipped, "escalations")
     for item in b.items:
         b.node(item["nodes"][0], "source")
-    b.lists.append({"title": f"Admins ({len(r['admins'])})", "entries": [{"text": a, "node": a} for a in r["admins"]]})
+    held = r.get("admin_conditions", {})
+    entries = [
+        {"text": f"{a} (admin if {conditions_text(held[a])})" if a in held else a, "node": a} for a in r["admins"]
+    ]
+    b.lists.append({"title": f"Admins ({len(r['admins'])})", "entries": entries})
     return "Who can escalate to admin"
 
 

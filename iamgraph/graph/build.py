@@ -23,7 +23,8 @@ from iamgraph.graph.outside import ANYONE
 from iamgraph.graph.parallel import SECOND_PROCESS, CopyFailed, SecondProcess, resolve_workers
 from iamgraph.graph.subsume import AdminSubsumption
 from iamgraph.model.snapshot import Snapshot
-from iamgraph.policy.logic import expr_to_json
+from iamgraph.policy.logic import Expr, expr_to_json
+from iamgraph.policy.stored import expr_to_store
 
 __all__ = ["build_graph", "collector_paused"]
 
@@ -304,7 +305,7 @@ def _mark_admins(g: AccessGraph, verdicts: dict[str, AdminVerdict]) -> None:
         g.graph.nodes[arn].update(
             admin=True,
             admin_via="permissions",
-            admin_conditions=_conditions(verdict.conditions),
+            **_admin_conditions(verdict.conditions),
             admin_proof=[m.to_json() for m in verdict.proof],
         )
     for e in g.self_loops(EdgeKind.GRANT):
@@ -313,13 +314,17 @@ def _mark_admins(g: AccessGraph, verdicts: dict[str, AdminVerdict]) -> None:
             node.update(
                 admin=True,
                 admin_via=e.technique,
-                admin_conditions=_conditions(e.conditions),
+                **_admin_conditions(e.conditions),
                 admin_proof=[m.to_json() for m in e.proof],
             )
 
 
-def _conditions(expr: object) -> list[object]:
-    return [] if expr is True else [expr_to_json(expr)]  # type: ignore[arg-type]
+def _admin_conditions(expr: Expr) -> dict[str, Any]:
+    """The conditions under which a principal is admin: shown (``admin_conditions``, as a hop shows an
+    edge's) and, when there are any, kept whole (``admin_expr``) for a what-if to evaluate again."""
+    if expr is True:
+        return {"admin_conditions": []}
+    return {"admin_conditions": [expr_to_json(expr)], "admin_expr": expr_to_store(expr)}
 
 
 def summary(g: AccessGraph) -> dict[str, object]:

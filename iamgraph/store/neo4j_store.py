@@ -19,12 +19,12 @@ from iamgraph.edges.base import EdgeKind
 from iamgraph.errors import InputError
 from iamgraph.graph.model import AccessGraph, NodeKind
 from iamgraph.graph.queries import exposure, find_paths, privesc, who_can
-from iamgraph.graph.queries.base import Analysis, resolve_ref
+from iamgraph.graph.queries.base import Analysis, admin_state, resolve_ref
 from iamgraph.graph.queries.budget import Deadline
 from iamgraph.graph.queries.explore import check_neighbourhood_bounds, check_search, edge_details, neighbourhood, search
 from iamgraph.graph.queries.exposure import OUTSIDE_KINDS
 from iamgraph.graph.queries.paths import check_path_bounds
-from iamgraph.graph.queries.privesc import ESCALATING_KINDS
+from iamgraph.graph.queries.privesc import ESCALATING_KINDS, admins_json
 from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.graph.queries.who_can import WAYS_IN
 from iamgraph.store.base import LoadReport, SnapshotNotFound, Source
@@ -275,22 +275,31 @@ class Neo4jStore(Neo4jConnection):
         self, *, whatif: WhatIf | None = None, max_depth: int = 8, deadline: Deadline | None = None
     ) -> dict[str, Any]:
         self._require_snapshot()
-        admins = sorted(self._ids("MATCH (n:IamNode) WHERE n.snapshot = $s AND n.admin RETURN n.id AS id"))
+        whatif = whatif or WhatIf()
+        states = {
+            r["id"]: admin_state(json.loads(r["attrs"]), whatif)
+            for r in self.read(
+                "MATCH (n:IamNode) WHERE n.snapshot = $s AND n.admin RETURN n.id AS id, n.attrs AS attrs",
+                s=self.snapshot,
+            )
+        }
         # who reaches an admin, or a node holding a grant edge, within max_depth act-as hops
         goals = self._ids(
             "MATCH (x:IamNode) WHERE x.snapshot = $s AND (x.admin OR EXISTS { (x)-[:GRANT]->() }) RETURN x.id AS id"
         )
         behind = self._reach(goals, max_depth, reverse=True)
+        # every principal but those admin outright under the what-if may escalate
         candidates = self._ids(
             "UNWIND $ids AS id MATCH (p:IamNode {snapshot: $s, id: id}) "
-            "WHERE p.kind IN $kinds AND NOT p.admin RETURN p.id AS id",
+            "WHERE p.kind IN $kinds AND NOT p.id IN $firm RETURN p.id AS id",
             ids=sorted(behind),
             kinds=_ESCALATING,
+            firm=sorted(n for n, state in states.items() if state is True),
         )
         reach = self._reach(candidates, max_depth)
         edges = self._edges_within(reach, f"{ACT_AS}|GRANT")
         result = privesc(self._view(reach, edges), whatif=whatif, max_depth=max_depth, deadline=deadline)
-        return {**result, "admins": admins}
+        return {**result, **admins_json(states)}
 
     @bounded
     def exposure(

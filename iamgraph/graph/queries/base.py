@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections import deque
-from collections.abc import Callable, Container, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -20,6 +20,7 @@ from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.model.policy import ConditionClause
 from iamgraph.model.snapshot import Snapshot
 from iamgraph.policy.logic import Expr, expr_to_json
+from iamgraph.policy.stored import expr_from_json
 
 __all__ = [
     "Analysis",
@@ -28,6 +29,8 @@ __all__ = [
     "NodeNotFound",
     "QueryView",
     "act_as_steps",
+    "admin_state",
+    "admin_states",
     "hop_json",
     "path_to",
     "resolve_ref",
@@ -235,6 +238,27 @@ class HopMemo:
         if hit is None:
             hit = self._memo[key] = (edge, conditions, hop_json(edge, conditions, parts))
         return hit[2]
+
+
+def admin_states(g: AccessGraph, whatif: WhatIf) -> dict[str, Expr]:
+    """The nodes that are admin under the what-if: True, or the conditions that stay open. A principal that
+    is admin only under conditions (MFA present, say) is none where the what-if denies them."""
+    out: dict[str, Expr] = {}
+    nodes = g.graph.nodes
+    for node, admin in nodes(data="admin"):
+        if admin:
+            state = admin_state(nodes[node], whatif)
+            if state is not False:
+                out[str(node)] = state
+    return out
+
+
+def admin_state(data: Mapping[str, Any], whatif: WhatIf) -> Expr:
+    """Whether the node with these attributes is admin under the what-if (see :func:`admin_states`)."""
+    if not data.get("admin"):
+        return False
+    stored = data.get("admin_expr")
+    return True if stored is None else whatif.resolve(expr_from_json(stored))
 
 
 def usable(edge: DerivedEdge, whatif: WhatIf) -> Expr:

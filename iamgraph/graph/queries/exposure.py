@@ -254,6 +254,13 @@ def _path_json(path: list[tuple[DerivedEdge, Expr]], hop_json: HopMemo) -> dict[
     return {"conditional": path_conditional(path), "path": [hop_json(e, c) for e, c in path]}
 
 
+def _admin_json(states: dict[str, Expr], admin: str, path: list[tuple[DerivedEdge, Expr]], hop_json: HopMemo) -> Any:
+    """An admin an outsider reaches: conditional also when the admin is one only under conditions."""
+    found = {"node": admin, **_path_json(path, hop_json)}
+    found["conditional"] = found["conditional"] or states[admin] is not True
+    return found
+
+
 def _entry_json(g: Any, entry: _Entry, parent: Parents, hop_json: HopMemo) -> dict[str, Any]:
     target, holder, access = entry
     if holder is None or access is None:
@@ -337,7 +344,7 @@ def exposure(
                     "admins": len(admins),
                     "by_account": dict(sorted(by_account.items())),
                 },
-                "admins": [{"node": a, **_path_json(path_to(parent, a), hop_json)} for a in reached_admins],
+                "admins": [_admin_json(reach.search.admins, a, path_to(parent, a), hop_json) for a in reached_admins],
                 "reaches": [_entry_json(g, entry, parent, hop_json) for entry in entries],
                 "truncated": len(entries) < total,
             }

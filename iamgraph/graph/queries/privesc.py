@@ -24,6 +24,7 @@ from iamgraph.graph.queries.base import (
     Parents,
     QueryView,
     act_as_steps,
+    admin_states,
     path_conditional,
     path_to,
     usable,
@@ -31,9 +32,9 @@ from iamgraph.graph.queries.base import (
 from iamgraph.graph.queries.budget import Deadline, check
 from iamgraph.graph.queries.reach import bits, bounded_reach, factor
 from iamgraph.graph.queries.whatif import WhatIf
-from iamgraph.policy.logic import Expr
+from iamgraph.policy.logic import Expr, expr_to_json
 
-__all__ = ["privesc"]
+__all__ = ["admins_json", "privesc"]
 
 Path = list[tuple[DerivedEdge, Expr]]
 # principals of the estate, and outsiders (their escalations are the worst findings)
@@ -83,7 +84,7 @@ class _Pass:
     that has an answer instead of walking all it reaches.
     """
 
-    __slots__ = ("adj", "admin_mask", "grant_mask", "grant_targets", "grants", "reach")
+    __slots__ = ("adj", "admin_mask", "admins", "grant_mask", "grant_targets", "grants", "reach")
 
     def __init__(self, s: _Search, unconditional: bool, deadline: Deadline | None) -> None:
         index = s.index
@@ -96,8 +97,10 @@ class _Pass:
         self.grants: dict[str, list[tuple[DerivedEdge, Expr]]] = {}
         self.grant_targets: dict[int, int] = {}  # grant source -> bitset of its usable grants' targets
         self.grant_mask = 0  # bitset of the nodes with a usable grant
+        # the admins this walk ends at: those admin outright, or also those admin under conditions
+        self.admins = frozenset(n for n, state in s.admins.items() if ok(state))
         self.admin_mask = 0
-        for node in s.admins:
+        for node in self.admins:
             i = index.get(node)
             if i is not None:
                 self.admin_mask |= 1 << i
@@ -170,7 +173,7 @@ class _Search:
     def __init__(self, analysis: QueryView, whatif: WhatIf, max_depth: int, deadline: Deadline | None) -> None:
         g = analysis.graph
         self.max_depth = max(max_depth, 0)
-        self.admins = frozenset(str(n) for n, admin in g.graph.nodes(data="admin") if admin)
+        self.admins = admin_states(g, whatif)
         # the usable act-as and grant edges of every node, with their conditions under the what-if
         self.act_as: dict[str, list[tuple[DerivedEdge, Expr]]] = {}
         self.grant_edges: dict[str, list[tuple[DerivedEdge, Expr]]] = {}
@@ -206,7 +209,8 @@ class _Search:
         unconditional path even where a shorter conditional edge reaches the same principal first.
 
         Also says whether the path ends with a grant onto a principal that ``src`` becomes only under a
-        condition: the escalation is then conditional even when every hop of the path holds outright."""
+        condition, or at a principal that is admin only under conditions: the escalation is then conditional
+        even when every hop of the path holds outright."""
         i = self.index.get(src)
         if i is None:
             return None  # no usable act-as or grant edge: it can act only as itself
@@ -215,8 +219,10 @@ class _Search:
             path = self._shortest(p, src, p.reach[i], deadline) if p.escalates(i) else None
             if path is not None:
                 last = path[-1][0]
-                firm = self.walk(True, deadline).reach[i]
-                return path, last.kind is EdgeKind.GRANT and not firm >> self.index[last.target] & 1
+                if last.kind is EdgeKind.GRANT:
+                    firm = self.walk(True, deadline).reach[i]
+                    return path, not firm >> self.index[last.target] & 1
+                return path, self.admins[last.target] is not True
         return None
 
     def _shortest(self, p: _Pass, src: str, reach: int, deadline: Deadline | None) -> Path | None:
@@ -227,7 +233,7 @@ class _Search:
         first. ``reach`` (all ``src`` reaches within ``max_depth``) says which grants land on a node it
         can act as, so no grant waits for its target to be found.
         """
-        index, admins, adj, grants = self.index, self.admins, p.adj, p.grants
+        index, admins, adj, grants = self.index, p.admins, p.adj, p.grants
         parent: Parents = {src: None}
 
         level = [src]
@@ -254,22 +260,38 @@ class _Search:
 def privesc(
     analysis: QueryView, *, whatif: WhatIf | None = None, max_depth: int = 8, deadline: Deadline | None = None
 ) -> dict[str, Any]:
+    """Admins under the what-if (``admin_conditions``: those admin only under conditions, with them), and the
+    escalation of every other principal that has one. A principal admin only under conditions (MFA present,
+    say) is listed among the escalations too when it reaches admin outright: it does not need them."""
     whatif = whatif or WhatIf()
     hop_json = HopMemo(analysis.graph)
     g = analysis.graph.graph
-    admins = sorted(str(n) for n in g.nodes if g.nodes[n].get("admin"))
+    states = admin_states(analysis.graph, whatif)
     search: _Search | None = None
     escalations = []
     for node in sorted(g.nodes):
-        if g.nodes[node].get("kind") not in ESCALATING_KINDS or g.nodes[node].get("admin"):
+        if g.nodes[node].get("kind") not in ESCALATING_KINDS or states.get(str(node)) is True:
             continue
         check(deadline)
         if search is None:
             search = shared_search(analysis, whatif, max_depth, deadline)
         found = search.escalation(str(node), deadline)
         if found is not None:
-            escalations.append(escalation_json(str(node), *found, hop_json))
-    return {"admins": admins, "escalations": escalations}
+            entry = escalation_json(str(node), *found, hop_json)
+            # one admin under conditions is listed when it reaches admin outright: a way around them
+            if str(node) not in states or not entry["conditional"]:
+                escalations.append(entry)
+    return {**admins_json(states), "escalations": escalations}
+
+
+def admins_json(states: dict[str, Expr]) -> dict[str, Any]:
+    """The admins of the report (``states``: the nodes that are admin under the what-if, as
+    :func:`admin_states` gives them), and the conditions of those admin only under conditions."""
+    held = {n: state for n, state in sorted(states.items()) if state is not False}
+    return {
+        "admins": list(held),
+        "admin_conditions": {n: [expr_to_json(state)] for n, state in held.items() if state is not True},
+    }
 
 
 def escalation_json(principal: str, path: Path, onto_conditional: bool, hop_json: HopMemo) -> dict[str, Any]:

@@ -6,6 +6,10 @@ shortest way to an admin (or to a grant onto a principal it can act as) among al
 search must find the same principals with paths of the same length and the same ``conditional`` flag;
 it keeps the same breadth-first order, so today it also picks the very same path among equally short
 ones (the last check of ``_compare``; a change of tie-breaking may drop that check, not the others).
+
+Since the reference was written, an admin may be one only under conditions (MFA present): the reference
+takes its state under the what-if (``_admin_state``); only outright admins end a walk over the edges that
+hold outright, and a path to an admin under conditions is conditional.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ from iamgraph.graph.queries.budget import Deadline, LimitExceeded
 from iamgraph.graph.queries.privesc import ESCALATING_KINDS, _forward, escalation_json  # _forward: exposure's
 from iamgraph.graph.queries.whatif import AssumeUnknown, WhatIf
 from iamgraph.model.policy import ConditionClause, Effect, PolicyKind, StatementRef
-from iamgraph.policy.logic import Atom, Expr
+from iamgraph.policy.logic import Atom, Expr, expr_to_json
+from iamgraph.policy.stored import expr_from_json, expr_to_store
 
 REF = StatementRef(policy="p", layer=PolicyKind.TRUST, index=0, sid=None, effect=Effect.ALLOW)
 ACCOUNT = "111122223333"
@@ -52,11 +57,19 @@ _GRANT = frozenset({EdgeKind.GRANT})
 Path = list[tuple[DerivedEdge, Expr]]
 
 
-# --- the reference: the former per-principal search, unchanged -------------------------------------
+# --- the reference: the former per-principal search, with admins under conditions --------------------
+
+
+def _admin_state(g: Any, node: str, whatif: WhatIf) -> Expr:
+    data = g.nodes[node]
+    if not data.get("admin"):
+        return False
+    return True if "admin_expr" not in data else whatif.resolve(expr_from_json(data["admin_expr"]))
 
 
 def _escalation(analysis: Any, src: str, whatif: WhatIf, max_depth: int) -> tuple[Path, bool] | None:
-    """The path, and whether it ends with a grant onto a principal the source becomes only conditionally."""
+    """The path, and whether it ends with a grant onto a principal the source becomes only conditionally or
+    at an admin under conditions."""
     g = analysis.graph.graph
     firm: dict[str, Path] = {}
     for unconditional in (True, False):
@@ -65,7 +78,9 @@ def _escalation(analysis: Any, src: str, whatif: WhatIf, max_depth: int) -> tupl
             firm = reach
         best: Path | None = None
         for node, path in reach.items():
-            if node != src and g.nodes[node].get("admin") and (best is None or len(path) < len(best)):
+            state = _admin_state(g, node, whatif)
+            goal = state is True if unconditional else state is not False
+            if node != src and goal and (best is None or len(path) < len(best)):
                 best = path
             if best is not None and len(path) + 1 >= len(best):
                 continue
@@ -79,7 +94,9 @@ def _escalation(analysis: Any, src: str, whatif: WhatIf, max_depth: int) -> tupl
                 break
         if best is not None:
             last = best[-1][0]
-            return best, last.kind is EdgeKind.GRANT and last.target not in firm
+            if last.kind is EdgeKind.GRANT:
+                return best, last.target not in firm
+            return best, _admin_state(g, last.target, whatif) is not True
     return None
 
 
@@ -87,15 +104,21 @@ def reference_privesc(analysis: Any, *, whatif: WhatIf | None = None, max_depth:
     whatif = whatif or WhatIf()
     hop_json = HopMemo()
     g = analysis.graph.graph
-    admins = sorted(str(n) for n in g.nodes if g.nodes[n].get("admin"))
+    states = {str(n): _admin_state(g, n, whatif) for n in sorted(g.nodes)}
     escalations = []
     for node in sorted(g.nodes):
-        if g.nodes[node].get("kind") not in ESCALATING_KINDS or g.nodes[node].get("admin"):
+        if g.nodes[node].get("kind") not in ESCALATING_KINDS or states[str(node)] is True:
             continue
         found = _escalation(analysis, str(node), whatif, max_depth)
         if found is not None:
-            escalations.append(escalation_json(str(node), *found, hop_json))
-    return {"admins": admins, "escalations": escalations}
+            entry = escalation_json(str(node), *found, hop_json)
+            if states[str(node)] is False or not entry["conditional"]:  # an admin under conditions: outright
+                escalations.append(entry)
+    return {
+        "admins": [n for n, state in states.items() if state is not False],
+        "admin_conditions": {n: [expr_to_json(state)] for n, state in states.items() if not isinstance(state, bool)},
+        "escalations": escalations,
+    }
 
 
 # --- small graphs ------------------------------------------------------------------------------------
@@ -116,14 +139,22 @@ def node_id(name: str) -> str:
 Edge = tuple[str, str, EdgeKind, str]  # source, target, kind, conditions ("none", "mfa", "ip")
 
 
-def view(edges: list[Edge], admins: set[str] | None = None, kinds: dict[str, NodeKind] | None = None) -> Any:
-    """A QueryView over just these nodes and edges (privesc reads only the graph)."""
-    admins = admins or set()
+def view(
+    edges: list[Edge],
+    admins: set[str] | None = None,
+    kinds: dict[str, NodeKind] | None = None,
+    admin_if: dict[str, str] | None = None,
+) -> Any:
+    """A QueryView over just these nodes and edges (privesc reads only the graph); ``admin_if``: admins only
+    under conditions ("mfa", "ip"), as the build marks them."""
+    admins, admin_if = admins or set(), admin_if or {}
     g = AccessGraph()
-    names = sorted({n for s, t, _, _ in edges for n in (s, t)} | set(admins) | set(kinds or {}))
+    names = sorted({n for s, t, _, _ in edges for n in (s, t)} | set(admins) | set(kinds or {}) | set(admin_if))
     for name in names:
         kind = (kinds or {}).get(name, NodeKind.ROLE)
-        g.add_node(node_id(name), kind, name=name, account=ACCOUNT, admin=name in admins)
+        conditional = {"admin_expr": expr_to_store(CONDITIONS[admin_if[name]])} if name in admin_if else {}
+        admin = name in admins or name in admin_if
+        g.add_node(node_id(name), kind, name=name, account=ACCOUNT, admin=admin, **conditional)
     for i, (s, t, kind, conditions) in enumerate(edges):
         g.add_edge(
             DerivedEdge(
@@ -211,8 +242,9 @@ def graphs(draw: st.DrawFn) -> View:
     names = [f"n{i}" for i in range(n)]
     kinds = {name: draw(st.sampled_from(_KINDS)) for name in names}
     admins = draw(st.sets(st.sampled_from(names), max_size=2))
+    admin_if = draw(st.dictionaries(st.sampled_from(names), st.sampled_from(["mfa", "ip"]), max_size=2))
     edges = draw(edge_lists(names, [EdgeKind.ASSUME, EdgeKind.ASSUME, EdgeKind.ESCALATE, EdgeKind.GRANT], 4 * n))
-    return view(edges, admins, kinds)
+    return view(edges, admins - set(admin_if), kinds, admin_if)
 
 
 @settings(max_examples=400, deadline=None)

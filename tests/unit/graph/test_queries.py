@@ -99,7 +99,7 @@ def test_what_if_resolves_external_id(analysis: Analysis) -> None:
 
 def test_privesc_shape(analysis: Analysis) -> None:
     r = privesc(analysis)
-    assert set(r) == {"admins", "escalations"}
+    assert set(r) == {"admins", "admin_conditions", "escalations"}
     assert f"arn:aws:iam::{A}:user/alice" in r["admins"]
     for esc in r["escalations"]:
         _hops_exist(analysis, esc["path"])
