@@ -10,6 +10,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
+from iamgraph.conditions_text import conditions_text
+
 __all__ = ["render_query"]
 
 
@@ -20,8 +22,21 @@ def _short(arn: str) -> str:
     return arn
 
 
+_CONDITION_CHARS = 160  # of a hop's conditions on a terminal; --json has them whole
+
+
+def _if(conditions: list[Any]) -> str:
+    """`` (if <conditions>)`` for a terminal, escaped; empty when they hold outright."""
+    if not conditions:
+        return ""
+    text = conditions_text(conditions)
+    if len(text) > _CONDITION_CHARS:
+        text = text[: _CONDITION_CHARS - 1] + "…"
+    return f" [yellow](if {escape(text)})[/]"
+
+
 def _hop(h: dict[str, Any]) -> str:
-    cond = " [yellow](if conditions)[/]" if h.get("conditions") else ""
+    cond = _if(h.get("conditions") or [])
     sids = ", ".join(
         f"{p.get('policy', '').rsplit('/', 1)[-1]}:{p.get('sid') or 'Statement[' + str(p.get('index')) + ']'}"
         for p in h.get("proof", [])[:3]
@@ -66,7 +81,7 @@ def _who_can_title(r: dict[str, Any], what: str) -> str:
 
 def _privesc(out: Console, r: dict[str, Any]) -> None:
     held = r.get("admin_conditions", {})
-    names = [escape(_short(a)) + (" [yellow](conditional)[/]" if a in held else "") for a in r["admins"]]
+    names = [escape(_short(a)) + _if(held.get(a, [])) for a in r["admins"]]
     out.print(f"[bold]admins[/] ({len(r['admins'])}): " + ", ".join(names))
     tree = Tree(f"[bold]can escalate to admin[/] ({len(r['escalations'])})")
     for e in r["escalations"]:

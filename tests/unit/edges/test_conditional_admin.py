@@ -4,6 +4,7 @@ conditions it is no admin at all and its own escalations are searched."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -87,3 +88,25 @@ def test_exposure_says_an_outsider_reaches_an_admin_under_its_conditions(
     else:  # with MFA, it is also admin in control of every principal of the account
         assert admins[arn("role", "vendor-admin")] is conditional
         assert set(admins.values()) == {conditional}
+
+
+def test_the_terminal_shows_the_conditions_literally(tmp_path: Path) -> None:
+    """Each hop and each admin under conditions says which, as text; a value that looks like markup stays
+    text (condition values are written by whoever wrote the policy)."""
+    from rich.console import Console
+
+    from iamgraph.graph.queries import who_can
+    from iamgraph.render import render_query
+
+    a = Account()
+    tricky = {"StringEquals": {"aws:SourceVpce": "[bold red]x[/][link=file:///etc]y[/link]"}}
+    a.user("lead", allow("*", Condition=MFA))
+    a.user("dev", allow("s3:ListBucket", "arn:aws:s3:::reports", Condition=tricky))
+    a.resource("arn:aws:s3:::reports", "AWS::S3::Bucket")
+    analysis = Analysis.of(load(tmp_path, a))
+    console = Console(record=True, width=400, color_system=None)
+    render_query(console, "privesc", privesc(analysis))
+    render_query(console, "who-can", who_can(analysis, "arn:aws:s3:::reports", action="s3:ListBucket"))
+    text = console.export_text()
+    assert "user/lead (if aws:MultiFactorAuthPresent Bool true)" in text
+    assert "(if aws:SourceVpce StringEquals [bold red]x[/][link=file:///etc]y[/link])" in text
