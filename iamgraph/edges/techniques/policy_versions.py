@@ -3,9 +3,10 @@
 * ``iam:CreatePolicyVersion`` on M: the new version can be made default in the same call, so every
   user, role and group member holding M (attached, or as permissions boundary) gets a GRANT. M already
   having five versions needs ``iam:DeletePolicyVersion`` as well.
-* ``iam:SetDefaultPolicyVersion`` on M with non-default versions (``other_versions``): a GRANT to the
-  holders, the note naming the versions. The self edge (admin) needs a version that makes the source
-  admin; every non-default version is parsed and tried.
+* ``iam:SetDefaultPolicyVersion`` on M with non-default versions (``other_versions``): a GRANT to each
+  holder that one of those versions would make admin (every non-default version is parsed and tried;
+  the note names the first that does). Switching to a version that grants less than admin is not a
+  grant: the source cannot choose what the holder gets, only among what the versions say.
 
 AWS managed policies cannot be changed and are never targets. Self edges follow the rule of
 :mod:`iamgraph.edges.techniques.self_escalation`: emitted only when the change makes the source admin.
@@ -96,8 +97,6 @@ def _policy_edges(
     if action == CREATE and len(mp.other_versions) + 1 >= _MAX_VERSIONS:
         steps[DELETE] = idx.decide(p, DELETE, mp.arn)
         note = "the policy has five versions: one must be deleted first"
-    elif action == SET_DEFAULT:
-        note = "can make version " + ", ".join(v.version_id for v in mp.other_versions) + " the default"
     seen: set[str] = set()
     for target, group, _ in held:
         if target.arn in seen:
@@ -106,20 +105,22 @@ def _policy_edges(
         via = (mp.arn,) if group is None else (mp.arn, group)
         extra: Expr = True
         edge_note = note
-        if target.arn == p.arn:
-            verdict, version = _self_verdict(idx, p, mp, action)
+        if target.arn == p.arn or action == SET_DEFAULT:
+            verdict, version = _admin_after(idx, target, mp, action)
             if not verdict.admin:
                 continue
             extra = verdict.conditions
             if version is not None:
-                edge_note = f"version {version} of the policy makes the source admin"
+                whom = "the source" if target.arn == p.arn else "the holder"
+                edge_note = f"version {version} of the policy makes {whom} admin"
         edge = make_edge(p.arn, target.arn, _K_GRANT, action, steps, extra_conditions=extra, via=via, note=edge_note)
         if edge is not None:
             yield edge
 
 
-def _self_verdict(idx: PrivescIndex, p: PrincipalEntry, mp: ManagedPolicy, action: str) -> tuple[Verdict, str | None]:
-    """Admin after the change? CreatePolicyVersion writes anything; SetDefault tries every version."""
+def _admin_after(idx: PrivescIndex, p: PrincipalEntry, mp: ManagedPolicy, action: str) -> tuple[Verdict, str | None]:
+    """Is ``p`` (a holder of ``mp``) admin after the change? CreatePolicyVersion writes anything; SetDefault
+    tries every version."""
     if action == CREATE:
         return _with_version(idx, p, mp, WRITTEN_POLICY, "written"), None
     for version in mp.other_versions:

@@ -67,3 +67,22 @@ def test_set_default_to_a_narrower_version(tmp_path: Path) -> None:
     mine = a.managed("Mine", doc(allow("iam:SetDefaultPolicyVersion")), others=(doc(allow("s3:GetObject")),))
     a.user("attacker", managed=(mine,))
     none(graph(tmp_path, a), ATTACKER, ATTACKER)
+
+
+def test_set_default_onto_others_only_where_a_version_makes_them_admin(tmp_path: Path) -> None:
+    """Switching a policy others hold to a version that grants less than admin gives the source no say over
+    what they get: no grant. A version that makes one holder admin is a grant onto that holder only."""
+    a = Account()
+    narrow = a.managed("Narrow", doc(allow("s3:ListAllMyBuckets")), others=(doc(allow("s3:GetObject")),))
+    broad = a.managed("Broad", doc(allow("s3:ListAllMyBuckets")), others=(doc(allow("s3:GetObject")), doc(allow("*"))))
+    # Broad as the boundary of a user whose own policies allow little: admin neither before nor after
+    capped = a.managed("Capped", doc(allow("s3:ListAllMyBuckets")))
+    a.user("attacker", allow("iam:SetDefaultPolicyVersion", sid="Switch"))
+    a.user("narrow-holder", managed=(narrow,))
+    a.user("broad-holder", managed=(broad,))
+    a.user("bounded", managed=(capped,), boundary=broad)
+    g = graph(tmp_path, a)
+    none(g, ATTACKER, arn("user", "narrow-holder"))
+    none(g, ATTACKER, arn("user", "bounded"))
+    e = one(g, ATTACKER, arn("user", "broad-holder"), "iam:SetDefaultPolicyVersion")
+    assert e.kind is EdgeKind.GRANT and "version v3" in e.note and sids(e) == {"Switch"}
