@@ -100,7 +100,7 @@ MORE = _n("more", '"N more" not drawn', "other", "box", "#ffffff", "#8c959f")
 
 EDGE_STYLES: tuple[EdgeStyle, ...] = (
     EdgeStyle(key="escalate", label="escalation (acts as the target)", color="#cf222e", width=3.0, rank=5),
-    EdgeStyle(key="grant", label="grant (changes the target's permissions)", color="#bc4c00", width=2.5, rank=4),
+    EdgeStyle(key="grant", label="grant (can make the target admin)", color="#bc4c00", width=2.5, rank=4),
     EdgeStyle(key="assume", label="assume role / federation", color="#0969da", width=2.0, rank=3),
     EdgeStyle(key="access", label="access to a resource", color="#1a7f37", width=2.0, rank=2),
     EdgeStyle(key="member", label="group membership", color="#8c959f", width=1.2, rank=1),

@@ -21,7 +21,7 @@ class EdgeKind(StrEnum):
     MEMBER = "member"  # user -> group
     ASSUME = "assume"  # principal -> role (sts:AssumeRole*)
     ESCALATE = "escalate"  # principal -> principal it can act as (credentials, PassRole, takeover, trust rewrite)
-    GRANT = "grant"  # principal -> principal whose permissions it can change (self-grant = admin)
+    GRANT = "grant"  # principal -> principal it can make admin by changing its permissions (self-grant = admin)
     ACCESS = "access"  # principal -> resource, actions grouped by access level
 
 

@@ -1,8 +1,9 @@
 """Policy versions: rewrite a customer managed policy M -> ``grant`` edges to every holder of M.
 
 * ``iam:CreatePolicyVersion`` on M: the new version can be made default in the same call, so every
-  user, role and group member holding M (attached, or as permissions boundary) gets a GRANT. M already
-  having five versions needs ``iam:DeletePolicyVersion`` as well.
+  user, role and group member holding M that a version allowing everything would make admin gets a GRANT
+  (its boundary and SCPs still apply; one holding M only as its permissions boundary gets nothing from it
+  but the cap lifted). M already having five versions needs ``iam:DeletePolicyVersion`` as well.
 * ``iam:SetDefaultPolicyVersion`` on M with non-default versions (``other_versions``): a GRANT to each
   holder that one of those versions would make admin (every non-default version is parsed and tried;
   the note names the first that does). Switching to a version that grants less than admin is not a
@@ -26,7 +27,6 @@ from iamgraph.evaluation.decision import Decision
 from iamgraph.graph.estate import Estate, PrincipalEntry
 from iamgraph.model.policy import Policy, PolicyKind
 from iamgraph.model.snapshot import Account, ManagedPolicy
-from iamgraph.policy.logic import Expr
 from iamgraph.policy.parse import parse_policy
 
 # enum members read once: reading one off its class costs about 0.1 us (see evaluation.decision)
@@ -97,23 +97,27 @@ def _policy_edges(
     if action == CREATE and len(mp.other_versions) + 1 >= _MAX_VERSIONS:
         steps[DELETE] = idx.decide(p, DELETE, mp.arn)
         note = "the policy has five versions: one must be deleted first"
+    # a holder of M as its boundary only gets no permission from a new version: the cap goes, no more
+    granting = {target.arn for target, _, as_boundary in held if not as_boundary}
     seen: set[str] = set()
     for target, group, _ in held:
         if target.arn in seen:
             continue
         seen.add(target.arn)
-        via = (mp.arn,) if group is None else (mp.arn, group)
-        extra: Expr = True
+        # onto itself or another: only a change that makes the holder admin is a grant
+        verdict, version = _admin_after(idx, target, mp, action)
+        if not verdict.admin:
+            continue
         edge_note = note
-        if target.arn == p.arn or action == SET_DEFAULT:
-            verdict, version = _admin_after(idx, target, mp, action)
-            if not verdict.admin:
-                continue
-            extra = verdict.conditions
-            if version is not None:
-                whom = "the source" if target.arn == p.arn else "the holder"
-                edge_note = f"version {version} of the policy makes {whom} admin"
-        edge = make_edge(p.arn, target.arn, _K_GRANT, action, steps, extra_conditions=extra, via=via, note=edge_note)
+        if version is not None:
+            whom = "the source" if target.arn == p.arn else "the holder"
+            edge_note = f"version {version} of the policy makes {whom} admin"
+        elif target.arn not in granting:
+            edge_note = "the policy is the holder's permissions boundary: without its cap the holder is admin"
+        via = (mp.arn,) if group is None else (mp.arn, group)
+        edge = make_edge(
+            p.arn, target.arn, _K_GRANT, action, steps, extra_conditions=verdict.conditions, via=via, note=edge_note
+        )
         if edge is not None:
             yield edge
 

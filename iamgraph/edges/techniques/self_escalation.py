@@ -1,10 +1,11 @@
 """Self-escalation: a source that can change a principal's permissions -> ``grant`` edges.
 
-GRANT P -> T means "P can change T's permissions"; it is not traversable. GRANT P -> P marks P admin
-(iamgraph.graph.build), so a self edge is emitted only when the change would really make P admin:
-P is re-evaluated with the hypothetical policies (its boundary and SCPs still apply) and the edge
-carries those conditions too. The levers, all on principals of the source's own account (IAM
-entities have no resource policy):
+GRANT P -> T means "P can change T's permissions so that T is admin"; it is not traversable. GRANT P -> P
+marks P admin (iamgraph.graph.build). An edge is emitted only when the change would really make the
+target admin: T is re-evaluated with the hypothetical policies (its boundary and SCPs still apply: writing
+a policy for a principal whose boundary caps it at S3 gives it S3 at most; removing a boundary or a Deny
+gives it only what its own policies allow) and the edge carries those conditions too. The levers, all
+on principals of the source's own account (IAM entities have no resource policy):
 
 * write: Put/Attach a User/Role/Group policy (an Allow-everything policy, or AdministratorAccess);
 * unbound: Delete/Put a User/Role permissions boundary, when the target has one;
@@ -121,16 +122,14 @@ def _lever_edges(idx: PrivescIndex, p: PrincipalEntry, lever: Lever, *, only_sel
         for target in _recipients(idx, entity):
             if only_self and target.arn != p.arn:
                 continue
-            if target.arn == p.arn:
-                verdict = _self_verdict(idx, account, p, entity, lever.change)
-                if not verdict.admin:
-                    continue
-                edge = make_edge(
-                    p.arn, p.arn, _K_GRANT, lever.action, {lever.action: decision},
-                    extra_conditions=verdict.conditions, via=via,
-                )  # fmt: skip
-            else:
-                edge = make_edge(p.arn, target.arn, _K_GRANT, lever.action, {lever.action: decision}, via=via)
+            # onto itself or another: only a change that makes the target admin is a grant
+            verdict = _self_verdict(idx, account, target, entity, lever.change)
+            if not verdict.admin:
+                continue
+            edge = make_edge(
+                p.arn, target.arn, _K_GRANT, lever.action, {lever.action: decision},
+                extra_conditions=verdict.conditions, via=via,
+            )  # fmt: skip
             if edge is not None:
                 yield edge
 
@@ -149,7 +148,7 @@ def _recipients(idx: PrivescIndex, entity: Entity) -> list[PrincipalEntry]:
 
 
 def _self_verdict(idx: PrivescIndex, account: Account, p: PrincipalEntry, entity: Entity, change: str) -> Verdict:
-    """Would ``p`` be admin after applying the lever to itself (or to a group it belongs to)?"""
+    """Would ``p`` be admin after the lever is applied to it (or to a group it belongs to)?"""
     if change == "write":
         return idx.admin_with_written_policy(p)
     if change == "unbound":

@@ -86,3 +86,17 @@ def test_set_default_onto_others_only_where_a_version_makes_them_admin(tmp_path:
     none(g, ATTACKER, arn("user", "bounded"))
     e = one(g, ATTACKER, arn("user", "broad-holder"), "iam:SetDefaultPolicyVersion")
     assert e.kind is EdgeKind.GRANT and "version v3" in e.note and sids(e) == {"Switch"}
+
+
+def test_create_policy_version_on_a_boundary_grants_only_what_the_holder_already_has(tmp_path: Path) -> None:
+    """Rewriting a policy that is only a holder's permissions boundary lifts the cap and adds nothing: a
+    grant onto the holder only when its own policies make it admin without the cap."""
+    a = Account()
+    cap = a.managed("Cap", doc(allow("s3:*")))
+    a.user("attacker", allow("iam:CreatePolicyVersion", f"arn:aws:iam::{a.id}:policy/Cap", sid="Edit"))
+    a.user("reader", allow("s3:GetObject"), boundary=cap)
+    a.user("capped-admin", managed=(a.admin_policy(),), boundary=cap)
+    g = graph(tmp_path, a)
+    none(g, ATTACKER, arn("user", "reader"))
+    e = one(g, ATTACKER, arn("user", "capped-admin"), "iam:CreatePolicyVersion")
+    assert e.kind is EdgeKind.GRANT and "boundary" in e.note and sids(e) == {"Edit"}

@@ -203,3 +203,27 @@ def test_joining_a_group_that_can_write_policies_then_writing_an_admin_one(tmp_p
     boundary = capped.managed("JoinOnly", doc(allow(["iam:AddUserToGroup", "iam:PutUserPolicy", "s3:*"])))
     capped.user("attacker", allow("iam:AddUserToGroup"), boundary=boundary)
     none(graph(tmp_path / "capped", capped), ATTACKER, ATTACKER)
+
+
+def test_a_grant_onto_another_only_where_the_change_makes_it_admin(tmp_path: Path) -> None:
+    """Writing a policy for a role its boundary caps at S3, removing the boundary of a role whose own
+    policies allow only S3, detaching a Deny from a role allowed nothing else: none makes the target admin,
+    so none is a grant (privesc would otherwise count each as a way to admin)."""
+    a = Account()
+    s3_only = a.managed("S3Only", doc(allow("s3:*")))
+    guard = a.managed("Guardrail", doc(deny("s3:DeleteBucket")))
+    empty = {"Version": "2012-10-17", "Statement": []}
+    capped = a.role("capped", empty, boundary=s3_only)
+    reader = a.role("reader", empty, allow("s3:*"), boundary=s3_only)
+    powerful = a.role("powerful", empty, managed=(a.admin_policy(),), boundary=s3_only)
+    guarded = a.role("guarded", empty, allow("s3:GetObject"), managed=(guard,))
+    levers = ["iam:PutRolePolicy", "iam:DeleteRolePermissionsBoundary", "iam:DetachRolePolicy"]
+    a.user("attacker", allow(levers, "*", sid="Levers"))
+    g = graph(tmp_path, a)
+    techniques = {(e.target, e.technique) for e in g.edges(EdgeKind.GRANT) if e.source == ATTACKER}
+    # capped and reader: S3 is all their boundary lets through, whatever is written or removed; guarded:
+    # detaching its Deny leaves s3:GetObject, but it has no boundary, so an Allow-everything policy works;
+    # powerful: its own policies are admin's once the boundary is gone
+    assert techniques == {(guarded, "iam:PutRolePolicy"), (powerful, "iam:DeleteRolePermissionsBoundary")}
+    none(g, ATTACKER, capped)
+    none(g, ATTACKER, reader)
