@@ -265,6 +265,9 @@ class ExposureResult(BaseModel):
 class AccessLevelsResult(BaseModel):
     principal: str
     admin: bool
+    admin_conditions: list[Any] | None = Field(
+        None, description="Present when the principal is admin only under these conditions (MFA present, say)"
+    )
     totals: dict[str, int]
     services: dict[str, dict[str, dict[str, list[str]]]]
 

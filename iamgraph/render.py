@@ -143,12 +143,13 @@ def _exposure(out: Console, r: dict[str, Any]) -> None:
 
 
 def _access_levels(out: Console, r: dict[str, Any]) -> None:
+    admin = f" (admin{_if(r.get('admin_conditions') or [])})" if r.get("admin") else ""
     table = Table(
         "service",
         "level",
         "allowed",
         "conditional",
-        title=f"{r['principal']}" + (" (admin)" if r.get("admin") else ""),
+        title=escape(r["principal"]) + admin,
         title_justify="left",
     )
     for svc, levels in r["services"].items():

@@ -15,11 +15,12 @@ from functools import lru_cache
 from typing import Any
 
 from iamgraph.catalog import get_catalog
-from iamgraph.graph.queries.base import Analysis
+from iamgraph.graph.queries.base import Analysis, admin_state
 from iamgraph.graph.queries.budget import Deadline, check
 from iamgraph.graph.queries.whatif import WhatIf
 from iamgraph.model.policy import Effect, Policy, PolicyKind
 from iamgraph.policy import parse_policy
+from iamgraph.policy.logic import expr_to_json
 
 __all__ = ["access_levels"]
 
@@ -82,9 +83,11 @@ def access_levels(
     for levels in services.values():
         for lvl, states in levels.items():
             totals[lvl] += sum(len(v) for v in states.values())
+    admin = admin_state(analysis.graph.graph.nodes[arn], whatif)
     return {
         "principal": arn,
-        "admin": bool(analysis.graph.graph.nodes[arn].get("admin")),
+        "admin": admin is not False,
+        **({"admin_conditions": [expr_to_json(admin)]} if not isinstance(admin, bool) else {}),
         "totals": dict(sorted(totals.items())),
         "services": services,
     }

@@ -110,3 +110,16 @@ def test_the_terminal_shows_the_conditions_literally(tmp_path: Path) -> None:
     text = console.export_text()
     assert "user/lead (if aws:MultiFactorAuthPresent Bool true)" in text
     assert "(if aws:SourceVpce StringEquals [bold red]x[/][link=file:///etc]y[/link])" in text
+
+
+def test_access_levels_say_admin_as_far_as_the_what_if_does(analysis: Analysis) -> None:
+    from iamgraph.graph.queries import access_levels
+
+    kept = access_levels(analysis, arn("user", "lead"))
+    assert kept["admin"] is True
+    assert [c["condition"]["key"] for c in kept["admin_conditions"]] == ["aws:MultiFactorAuthPresent"]
+    met = access_levels(analysis, arn("user", "lead"), whatif=WhatIf({"aws:MultiFactorAuthPresent": "true"}))
+    assert met["admin"] is True and "admin_conditions" not in met
+    denied = access_levels(analysis, arn("user", "lead"), whatif=WhatIf({}, AssumeUnknown.DENY))
+    assert denied["admin"] is False and "admin_conditions" not in denied
+    assert access_levels(analysis, arn("role", "breakglass"))["admin"] is True
