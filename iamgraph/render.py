@@ -23,6 +23,7 @@ def _short(arn: str) -> str:
 
 
 _CONDITION_CHARS = 160  # of a hop's conditions on a terminal; --json has them whole
+_PUBLIC_ACTIONS = 4  # actions named per public resource on a terminal
 
 
 def _if(conditions: list[Any]) -> str:
@@ -138,7 +139,12 @@ def _exposure(out: Console, r: dict[str, Any]) -> None:
     for f in r["findings"]:
         table.add_row(escape(f["finding"]), escape(", ".join(f"{k}={v}" for k, v in f.items() if k != "finding")))
     for p in r["public_resources"]:
-        table.add_row("public-resource", escape(f"{p['resource']} ({len(p['actions'])} actions)"))
+        actions = p["actions"]
+        listed = ", ".join(actions[:_PUBLIC_ACTIONS]) + (
+            f" and {len(actions) - _PUBLIC_ACTIONS} more" if len(actions) > _PUBLIC_ACTIONS else ""
+        )
+        conditions = p["path"][-1]["conditions"] if p.get("path") else []
+        table.add_row("public-resource", escape(f"{p['resource']}: {listed}") + _if(conditions))
     out.print(table)
 
 

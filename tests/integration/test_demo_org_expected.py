@@ -387,3 +387,20 @@ def test_pages_and_summaries_say_what_they_leave_out() -> None:
     text = console.export_text()
     assert f"(2 of {page['total']}, from #2)" in text and f"… {page['total'] - 3} more (--offset, --limit)" in text
     assert "admin 381492650173:role/federation/SamlAdministrators" in text and "more (--limit)" in text
+
+
+def test_the_terminal_names_each_public_grant_with_its_conditions() -> None:
+    """The payments webhook is public twice, under two different conditions: the findings table says which
+    action under which condition, not a count twice over."""
+    from rich.console import Console
+
+    from iamgraph.graph.queries import Analysis, exposure
+    from iamgraph.ingest import load_snapshot
+    from iamgraph.render import render_query
+
+    console = Console(record=True, width=300, color_system=None)
+    render_query(console, "exposure", exposure(Analysis.of(load_snapshot(DEMO)), limit=0))
+    text = console.export_text()
+    webhook = "arn:aws:lambda:eu-west-1:846271093514:function:payments-webhook"
+    assert f"{webhook}: lambda:InvokeFunctionUrl (if lambda:FunctionUrlAuthType StringEquals NONE)" in text
+    assert f"{webhook}: lambda:InvokeFunction (if lambda:InvokedViaFunctionUrl Bool true)" in text
