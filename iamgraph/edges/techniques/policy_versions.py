@@ -25,12 +25,13 @@ from iamgraph.edges.techniques._privesc import PrivescIndex, Verdict, index
 from iamgraph.errors import PolicyError
 from iamgraph.evaluation.decision import Decision
 from iamgraph.graph.estate import Estate, PrincipalEntry
-from iamgraph.model.policy import Policy, PolicyKind
+from iamgraph.model.policy import Effect, Policy, PolicyKind
 from iamgraph.model.snapshot import Account, ManagedPolicy
 from iamgraph.policy.parse import parse_policy
 
 # enum members read once: reading one off its class costs about 0.1 us (see evaluation.decision)
 _K_GRANT = EdgeKind.GRANT
+_DENY = Effect.DENY
 
 __all__ = ["policy_version_edges"]
 
@@ -126,17 +127,36 @@ def _admin_after(idx: PrivescIndex, p: PrincipalEntry, mp: ManagedPolicy, action
     """Is ``p`` (a holder of ``mp``) admin after the change? CreatePolicyVersion writes anything; SetDefault
     tries every version."""
     if action == CREATE:
+        if not any(st.ref.effect is _DENY for st in mp.policy.statements) and not any(
+            b.name == mp.arn for b in p.boundaries
+        ):
+            # in place of a policy without a Deny, an Allow-everything version does what one written beside
+            # it does: the verdict self-escalation's writes ask for as well (one memo for both)
+            return idx.admin_with_written_policy(p), None
         return _with_version(idx, p, mp, WRITTEN_POLICY, "written"), None
-    for version in mp.other_versions:
-        name = f"{mp.arn} ({version.version_id})"
-        try:
-            policy = parse_policy(dict(version.document), name=name, kind=PolicyKind.IDENTITY)
-        except PolicyError:
-            continue
-        verdict = _with_version(idx, p, mp, policy, version.version_id)
+    for version_id, policy in _versions(idx, mp):
+        verdict = _with_version(idx, p, mp, policy, version_id)
         if verdict.admin:
-            return verdict, version.version_id
+            return verdict, version_id
     return Verdict(False, False), None
+
+
+def _versions(idx: PrivescIndex, mp: ManagedPolicy) -> list[tuple[str, Policy]]:
+    """The non-default versions of ``mp`` that parse, parsed once for all its holders."""
+
+    def parse() -> list[tuple[str, Policy]]:
+        out: list[tuple[str, Policy]] = []
+        for version in mp.other_versions:
+            name = f"{mp.arn} ({version.version_id})"
+            try:
+                out.append(
+                    (version.version_id, parse_policy(dict(version.document), name=name, kind=PolicyKind.IDENTITY))
+                )
+            except PolicyError:
+                continue
+        return out
+
+    return idx.memo(("policy versions", mp.arn), parse)
 
 
 def _with_version(idx: PrivescIndex, p: PrincipalEntry, mp: ManagedPolicy, new: Policy, key: str) -> Verdict:
