@@ -255,10 +255,18 @@ class PrivescIndex(Decider):
         self._hypo[memo_key] = verdict
         return verdict
 
+    def known(self, p: PrincipalEntry, key: object, *, org_policies: bool = False) -> Verdict | None:
+        """The verdict :meth:`admin_if` gave for ``p`` under ``key``, if it was asked: callers that make the
+        hypothetical policies first ask this (most of their questions repeat one already answered)."""
+        return self._hypo.get((p.arn, key, org_policies))
+
     def admin_with_written_policy(
         self, p: PrincipalEntry, *, without: str | None = None, org_policies: bool = False
     ) -> Verdict:
         """Admin if ``p`` holds an Allow-everything identity policy (``without`` one policy it replaces)."""
+        hit = self._hypo.get((p.arn, ("written", without), org_policies))
+        if hit is not None:
+            return hit
         kept = tuple(pol for pol in p.identity if pol.name != without)
         return self.admin_if(p, ("written", without), identity=(*kept, WRITTEN_POLICY), org_policies=org_policies)
 

@@ -100,13 +100,14 @@ def _policy_edges(
         note = "the policy has five versions: one must be deleted first"
     # a holder of M as its boundary only gets no permission from a new version: the cap goes, no more
     granting = {target.arn for target, _, as_boundary in held if not as_boundary}
+    denies = any(st.ref.effect is _DENY for st in mp.policy.statements)
     seen: set[str] = set()
     for target, group, _ in held:
         if target.arn in seen:
             continue
         seen.add(target.arn)
         # onto itself or another: only a change that makes the holder admin is a grant
-        verdict, version = _admin_after(idx, target, mp, action)
+        verdict, version = _admin_after(idx, target, mp, action, denies)
         if not verdict.admin:
             continue
         edge_note = note
@@ -123,13 +124,13 @@ def _policy_edges(
             yield edge
 
 
-def _admin_after(idx: PrivescIndex, p: PrincipalEntry, mp: ManagedPolicy, action: str) -> tuple[Verdict, str | None]:
-    """Is ``p`` (a holder of ``mp``) admin after the change? CreatePolicyVersion writes anything; SetDefault
-    tries every version."""
+def _admin_after(
+    idx: PrivescIndex, p: PrincipalEntry, mp: ManagedPolicy, action: str, denies: bool
+) -> tuple[Verdict, str | None]:
+    """Is ``p`` (a holder of ``mp``, which ``denies`` something) admin after the change? CreatePolicyVersion
+    writes anything; SetDefault tries every version."""
     if action == CREATE:
-        if not any(st.ref.effect is _DENY for st in mp.policy.statements) and not any(
-            b.name == mp.arn for b in p.boundaries
-        ):
+        if not denies and not any(b.name == mp.arn for b in p.boundaries):
             # in place of a policy without a Deny, an Allow-everything version does what one written beside
             # it does: the verdict self-escalation's writes ask for as well (one memo for both)
             return idx.admin_with_written_policy(p), None
@@ -160,6 +161,9 @@ def _versions(idx: PrivescIndex, mp: ManagedPolicy) -> list[tuple[str, Policy]]:
 
 
 def _with_version(idx: PrivescIndex, p: PrincipalEntry, mp: ManagedPolicy, new: Policy, key: str) -> Verdict:
+    hit = idx.known(p, ("version", mp.arn, key))
+    if hit is not None:
+        return hit
     identity = tuple(new if pol.name == mp.arn else pol for pol in p.identity)
     boundaries = p.boundaries
     if any(b.name == mp.arn for b in p.boundaries):

@@ -153,6 +153,9 @@ def _self_verdict(idx: PrivescIndex, account: Account, p: PrincipalEntry, entity
         return idx.admin_with_written_policy(p)
     if change == "unbound":
         return idx.admin_if(p, "unbound", boundaries=())
+    hit = idx.known(p, (change, entity.arn))
+    if hit is not None:
+        return hit
     dropped = {id(pol) for pol in _deny_policies(account, entity, change)}
     identity = _identity(account, p.arn, lambda owner, pol: owner == entity.arn and id(pol) in dropped)
     return idx.admin_if(p, (change, entity.arn), identity=identity)
