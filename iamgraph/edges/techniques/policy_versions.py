@@ -24,6 +24,7 @@ from iamgraph.edges.techniques._edges import WRITTEN_POLICY, make_edge
 from iamgraph.edges.techniques._privesc import PrivescIndex, Verdict, index
 from iamgraph.errors import PolicyError
 from iamgraph.evaluation.decision import Decision
+from iamgraph.graph.admin import SENTINEL_ACTIONS
 from iamgraph.graph.estate import Estate, PrincipalEntry
 from iamgraph.model.policy import Effect, Policy, PolicyKind
 from iamgraph.model.snapshot import Account, ManagedPolicy
@@ -100,7 +101,10 @@ def _policy_edges(
         note = "the policy has five versions: one must be deleted first"
     # a holder of M as its boundary only gets no permission from a new version: the cap goes, no more
     granting = {target.arn for target, _, as_boundary in held if not as_boundary}
-    denies = any(st.ref.effect is _DENY for st in mp.policy.statements)
+    # admin is judged by probe actions (iamgraph.graph.admin): a Deny that names none of them changes nothing
+    denies = any(
+        st.ref.effect is _DENY and any(map(st.action_matcher.matches, SENTINEL_ACTIONS)) for st in mp.policy.statements
+    )
     seen: set[str] = set()
     for target, group, _ in held:
         if target.arn in seen:
@@ -127,12 +131,12 @@ def _policy_edges(
 def _admin_after(
     idx: PrivescIndex, p: PrincipalEntry, mp: ManagedPolicy, action: str, denies: bool
 ) -> tuple[Verdict, str | None]:
-    """Is ``p`` (a holder of ``mp``, which ``denies`` something) admin after the change? CreatePolicyVersion
-    writes anything; SetDefault tries every version."""
+    """Is ``p`` (a holder of ``mp``, which ``denies`` one of the admin probes) admin after the change?
+    CreatePolicyVersion writes anything; SetDefault tries every version."""
     if action == CREATE:
         if not denies and not any(b.name == mp.arn for b in p.boundaries):
-            # in place of a policy without a Deny, an Allow-everything version does what one written beside
-            # it does: the verdict self-escalation's writes ask for as well (one memo for both)
+            # in place of a policy that denies no probe, an Allow-everything version does what one written
+            # beside it does: the verdict self-escalation's writes ask for as well (one memo for both)
             return idx.admin_with_written_policy(p), None
         return _with_version(idx, p, mp, WRITTEN_POLICY, "written"), None
     for version_id, policy in _versions(idx, mp):
