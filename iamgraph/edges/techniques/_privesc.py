@@ -264,7 +264,7 @@ class PrivescIndex(Decider):
         self, p: PrincipalEntry, *, without: str | None = None, org_policies: bool = False
     ) -> Verdict:
         """Admin if ``p`` holds an Allow-everything identity policy (``without`` one policy it replaces)."""
-        hit = self._hypo.get((p.arn, ("written", without), org_policies))
+        hit = self.known(p, ("written", without), org_policies=org_policies)
         if hit is not None:
             return hit
         kept = tuple(pol for pol in p.identity if pol.name != without)

@@ -266,15 +266,13 @@ def privesc(
     whatif = whatif or WhatIf()
     hop_json = HopMemo(analysis.graph)
     g = analysis.graph.graph
-    states = admin_states(analysis.graph, whatif)
-    search: _Search | None = None
+    search = shared_search(analysis, whatif, max_depth, deadline)
+    states = search.admins
     escalations = []
     for node in sorted(g.nodes):
         if g.nodes[node].get("kind") not in ESCALATING_KINDS or states.get(str(node)) is True:
             continue
         check(deadline)
-        if search is None:
-            search = shared_search(analysis, whatif, max_depth, deadline)
         found = search.escalation(str(node), deadline)
         if found is not None:
             entry = escalation_json(str(node), *found, hop_json)
