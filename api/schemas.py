@@ -276,6 +276,21 @@ class EdgeChange(BaseModel):
     edge: Edge
     actions_gained: list[str]
     actions_lost: list[str]
+    conditions_before: list[Any] | None = Field(
+        None, description="Only when the edge's conditions changed: the old edge's (the new ones are the edge's)"
+    )
+
+
+class AdminChange(BaseModel):
+    arn: str
+    conditions_before: list[Any] = Field(description="[] when the principal was admin outright")
+    conditions_after: list[Any] = Field(description="[] when the principal is admin outright")
+
+
+class EscalationChange(BaseModel):
+    principal: str
+    before: Escalation
+    after: Escalation
 
 
 class DiffResult(BaseModel):
@@ -284,8 +299,14 @@ class DiffResult(BaseModel):
     edges_changed: list[EdgeChange]
     admins_gained: list[str]
     admins_lost: list[str]
+    admins_changed: list[AdminChange] = Field(
+        default_factory=list, description="Admins in both snapshots whose conditions changed"
+    )
     escalations_gained: list[Escalation]
     escalations_lost: list[Escalation]
+    escalations_changed: list[EscalationChange] = Field(
+        default_factory=list, description="Principals escalating in both: conditionally in one, outright in the other"
+    )
     resource_access: str | None = Field(
         None, description="Only on graphs with resource access on demand: what the comparison leaves out"
     )

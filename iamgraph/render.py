@@ -167,19 +167,53 @@ def _access_levels(out: Console, r: dict[str, Any]) -> None:
 
 
 def _diff(out: Console, r: dict[str, Any]) -> None:
-    for key in ("edges_gained", "edges_lost", "admins_gained", "admins_lost", "escalations_gained", "escalations_lost"):
-        items = r[key]
+    for key in (
+        "edges_gained",
+        "edges_lost",
+        "edges_changed",
+        "admins_gained",
+        "admins_lost",
+        "admins_changed",
+        "escalations_gained",
+        "escalations_lost",
+        "escalations_changed",
+    ):
+        items = r.get(key, [])
         out.print(f"[bold]{key.replace('_', ' ')}[/] ({len(items)})")
         for item in items[:200]:
-            if isinstance(item, str):
-                out.print(f"  {escape(item)}")
-            elif "principal" in item:
-                out.print(f"  {escape(_short(item['principal']))}")
-            else:
-                out.print(
-                    f"  {escape(_short(item['source']))} --{escape('[' + item['technique'] + ']')}--> "
-                    f"{escape(_short(item['target']))}"
-                )
+            out.print(f"  {_diff_item(item)}")
+        if len(items) > 200:
+            out.print(f"  … {len(items) - 200} more (--json lists them all)")
+
+
+def _or_outright(conditions: list[Any]) -> str:
+    return _if(conditions).strip() or "outright"
+
+
+def _diff_item(item: str | dict[str, Any]) -> str:
+    """One line of the diff on a terminal, escaped."""
+    if isinstance(item, str):
+        return escape(item)
+    if "before" in item:  # an escalation that became conditional or unconditional
+        was, now = ("conditional" if item[k]["conditional"] else "outright" for k in ("before", "after"))
+        return f"{escape(_short(item['principal']))}: {was} → {now}"
+    if "principal" in item:
+        return escape(_short(item["principal"]))
+    if "conditions_after" in item:  # an admin under other conditions
+        before, after = _or_outright(item["conditions_before"]), _or_outright(item["conditions_after"])
+        return f"{escape(_short(item['arn']))}: admin {before} → {after}"
+    edge = item.get("edge", item)
+    line = (
+        f"{escape(_short(edge['source']))} --{escape('[' + edge['technique'] + ']')}--> "
+        f"{escape(_short(edge['target']))}{_if(edge.get('conditions') or [])}"
+    )
+    if "edge" in item:  # changed: what changed
+        for sign, key in (("+", "actions_gained"), ("-", "actions_lost")):
+            if item[key]:
+                line += f" {sign}{escape(', '.join(item[key]))}"
+        if "conditions_before" in item:
+            line += f"; was {_or_outright(item['conditions_before'])}"
+    return line
 
 
 _RENDER: dict[str, Callable[[Console, dict[str, Any]], None]] = {

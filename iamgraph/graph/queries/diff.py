@@ -1,4 +1,9 @@
-"""diff OLD NEW: what changed between two snapshots — edges, admins and escalation paths."""
+"""diff OLD NEW: what changed between two snapshots — edges, admins and escalation paths.
+
+Gained and lost: edges (by source, target, kind, technique and whether they are conditional), admins and
+escalating principals. Changed: an edge kept with other actions or other conditions, an admin kept under
+other conditions (admin only with MFA before, outright now), and an escalation kept that became conditional
+or unconditional. Conditions are compared as their JSON, so a rewording that means the same shows too."""
 
 from __future__ import annotations
 
@@ -36,14 +41,8 @@ def diff(
         )
     before = {_key(e): e for e in old.graph.edges()}
     after = {_key(e): e for e in new.graph.edges()}
-    changed_actions = [
-        {
-            "edge": _edge_item(after[k]),
-            "actions_gained": sorted(set(after[k].actions) - set(before[k].actions)),
-            "actions_lost": sorted(set(before[k].actions) - set(after[k].actions)),
-        }
-        for k in sorted(before.keys() & after.keys())
-        if set(before[k].actions) != set(after[k].actions)
+    changed_edges = [
+        change for k in sorted(before.keys() & after.keys()) if (change := _edge_change(before[k], after[k]))
     ]
     p_old = privesc(old, whatif=whatif, deadline=deadline)
     p_new = privesc(new, whatif=whatif, deadline=deadline)
@@ -52,12 +51,43 @@ def diff(
     out: dict[str, Any] = {
         "edges_gained": [_edge_item(after[k]) for k in sorted(after.keys() - before.keys())],
         "edges_lost": [_edge_item(before[k]) for k in sorted(before.keys() - after.keys())],
-        "edges_changed": changed_actions,
+        "edges_changed": changed_edges,
         "admins_gained": sorted(set(p_new["admins"]) - set(p_old["admins"])),
         "admins_lost": sorted(set(p_old["admins"]) - set(p_new["admins"])),
+        "admins_changed": _admins_changed(p_old, p_new),
         "escalations_gained": [esc_new[k] for k in sorted(esc_new.keys() - esc_old.keys())],
         "escalations_lost": [esc_old[k] for k in sorted(esc_old.keys() - esc_new.keys())],
+        "escalations_changed": [
+            {"principal": k, "before": esc_old[k], "after": esc_new[k]}
+            for k in sorted(esc_old.keys() & esc_new.keys())
+            if esc_old[k]["conditional"] != esc_new[k]["conditional"]
+        ],
     }
     if on_demand[0]:
         out["resource_access"] = ON_DEMAND_NOTE
     return out
+
+
+def _edge_change(old: DerivedEdge, new: DerivedEdge) -> dict[str, Any] | None:
+    """An edge in both graphs with other actions or other conditions (None when neither changed):
+    ``conditions_before`` only when the conditions changed (the new ones are the edge's)."""
+    gained = sorted(set(new.actions) - set(old.actions))
+    lost = sorted(set(old.actions) - set(new.actions))
+    item = _edge_item(new)
+    was = old.to_json()["conditions"]
+    if not gained and not lost and was == item["conditions"]:
+        return None
+    out: dict[str, Any] = {"edge": item, "actions_gained": gained, "actions_lost": lost}
+    if was != item["conditions"]:
+        out["conditions_before"] = was
+    return out
+
+
+def _admins_changed(p_old: dict[str, Any], p_new: dict[str, Any]) -> list[dict[str, Any]]:
+    """Admins in both whose conditions changed (``[]``: admin outright), under the same what-if."""
+    old_if, new_if = p_old["admin_conditions"], p_new["admin_conditions"]
+    return [
+        {"arn": a, "conditions_before": old_if.get(a, []), "conditions_after": new_if.get(a, [])}
+        for a in sorted(set(p_old["admins"]) & set(p_new["admins"]))
+        if old_if.get(a, []) != new_if.get(a, [])
+    ]
