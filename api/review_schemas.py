@@ -185,6 +185,9 @@ class AccessSummaryRow(BaseModel):
     kind: str
     account: str
     admin: bool
+    admin_conditions: list[Any] | None = Field(
+        None, description="Only for an admin under conditions alone (MFA present, say): those conditions"
+    )
     totals: dict[str, int] | None
 
 

@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from iamgraph.conditions_text import conditions_text
 from iamgraph.errors import IamGraphError, InputError
 from iamgraph.review import ReviewConfig, Severity, Suppression, checks, parse_suppressions, review
 from iamgraph.review.dates import parse_as_of
@@ -303,7 +304,11 @@ def _access_table(out: Console, rows: list[dict[str, Any]]) -> None:
     for level in levels:
         table.add_column(level, justify="right")
     for r in rows:
-        cells = ["every action"] + [""] * 4 if r["admin"] else [str(r["totals"].get(lv, 0)) for lv in levels]
+        if r["admin"]:
+            conditions = r.get("admin_conditions")
+            cells = ["every action" + (f" (if {conditions_text(conditions)})" if conditions else "")] + [""] * 4
+        else:
+            cells = [str(r["totals"].get(lv, 0)) for lv in levels]
         table.add_row(Text(r["principal"]), *(Text(c) for c in cells))
     out.print(table)
 

@@ -179,13 +179,17 @@ def permissions_management(ctx: ReviewContext) -> Iterator[Finding]:
 
 
 def access_summary(ctx: ReviewContext) -> list[dict[str, Any]]:
-    """Per user and role: totals by access level (admins: every action, not counted)."""
+    """Per user and role: totals by access level (admins: every action, not counted; ``admin_conditions``
+    for an admin only under conditions, as privesc lists them)."""
     out: list[dict[str, Any]] = []
     for arn in _reviewable(ctx):
         entry = ctx.estate.principals[arn]
         item: dict[str, Any] = {"principal": arn, "kind": entry.kind, "account": entry.account}
         if ctx.is_admin(arn):
             item.update(admin=True, totals=None)
+            conditions = ctx.privesc()["admin_conditions"].get(arn)
+            if conditions:  # admin only under them (MFA present, say)
+                item["admin_conditions"] = conditions
         else:
             levels = ctx.access_levels(arn)
             item.update(admin=False, totals=levels["totals"])

@@ -72,3 +72,13 @@ def test_access_summary(tmp_path: Path) -> None:
     assert off["access_summary"] is None
     assert "permissions-management" in {c for x in off["not_assessed"] for c in x["checks"]}
     assert not subjects(off, "permissions-management")
+
+
+def test_access_summary_names_the_conditions_of_an_admin_under_conditions(tmp_path: Path) -> None:
+    a, n = _estate()
+    lead = a.user("lead", allow("*", Condition={"Bool": {"aws:MultiFactorAuthPresent": "true"}}))
+    rows = {row["principal"]: row for row in run(tmp_path, a)["access_summary"]}
+    assert rows[lead]["admin"] is True and rows[lead]["totals"] is None
+    [condition] = rows[lead]["admin_conditions"]
+    assert condition["condition"]["key"] == "aws:MultiFactorAuthPresent"
+    assert "admin_conditions" not in rows[n["admin"]]  # admin outright
