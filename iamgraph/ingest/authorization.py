@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
-from iamgraph.ingest.managed import ManagedPolicies, PolicyCache, read_managed_policies
+from iamgraph.ingest.managed import AwsManaged, ManagedPolicies, PolicyCache, read_managed_policies
 from iamgraph.ingest.reader import Loc, array, member, opt_string, parse_document, string
 from iamgraph.model.policy import Policy, PolicyKind
 from iamgraph.model.snapshot import Group, InlinePolicy, InstanceProfile, ManagedPolicy, Role, RoleLastUsed, User
@@ -66,13 +66,17 @@ def account_id_from_arns(doc: Any, where: str) -> str:
     return found[0]
 
 
-def read_authorization_details(doc: Any, *, where: str, account_id: str, cache: PolicyCache) -> AuthorizationDetails:
+def read_authorization_details(
+    doc: Any, *, where: str, account_id: str, cache: PolicyCache, supplied: AwsManaged | None = None
+) -> AuthorizationDetails:
+    """One account's authorization details; ``supplied``: AWS managed policies of ``aws-managed-policies.json``,
+    for those attached here that the file's own Policies list leaves out."""
     loc = Loc(where)
     top = loc.obj(doc)
     if top.get("IsTruncated") is True:
         raise loc.at("IsTruncated").error("only one page of the output: collect every page (the CLI does by default)")
     lists = {key: array(top, key, loc, required=True) for key in LISTS}
-    managed = read_managed_policies(lists["Policies"], loc.at("Policies"), account_id, cache)
+    managed = read_managed_policies(lists["Policies"], loc.at("Policies"), account_id, cache, supplied)
     ctx = _Ctx(account_id=account_id, managed=managed, warnings=[])
     for mp in managed.by_arn.values():
         ctx.parsed(mp.policy, managed.locs[mp.arn])

@@ -17,7 +17,7 @@ from iamgraph.ingest.account_info import AccountInfo, read_account_info
 from iamgraph.ingest.authorization import AuthorizationDetails, account_id_from_arns, read_authorization_details
 from iamgraph.ingest.collection_report import read_collection_report
 from iamgraph.ingest.credential_report import read_credential_report
-from iamgraph.ingest.managed import PolicyCache
+from iamgraph.ingest.managed import AWS_MANAGED, AwsManaged, PolicyCache, read_aws_managed_policies
 from iamgraph.ingest.organization import read_organization
 from iamgraph.ingest.reader import read_json
 from iamgraph.ingest.resources import read_resources
@@ -59,7 +59,7 @@ def _load_bare(file: Path) -> Snapshot:
 
 
 def _load_directory(root: Path) -> Snapshot:
-    _check_entries(root, "", {ORGANIZATION, ACCOUNTS, COLLECTION_REPORT})
+    _check_entries(root, "", {ORGANIZATION, ACCOUNTS, COLLECTION_REPORT, AWS_MANAGED})
     organization: Organization | None = None
     warnings: tuple[str, ...] = ()
     if (root / COLLECTION_REPORT).is_file():
@@ -72,6 +72,12 @@ def _load_directory(root: Path) -> Snapshot:
     if not accounts_dir.is_dir():
         raise InputError(f"missing: a snapshot holds {ACCOUNTS}/<account-id>/{AUTHORIZATION}", where=f"{ACCOUNTS}/")
     cache = PolicyCache()
+    supplied: AwsManaged = {}
+    if (root / AWS_MANAGED).is_file():
+        supplied, managed_warnings = read_aws_managed_policies(
+            read_json(root / AWS_MANAGED, AWS_MANAGED), where=AWS_MANAGED, cache=cache
+        )
+        warnings += managed_warnings
     accounts: dict[str, Account] = {}
     for entry in sorted(accounts_dir.iterdir()):
         if entry.name.startswith("."):
@@ -79,7 +85,7 @@ def _load_directory(root: Path) -> Snapshot:
         where = f"{ACCOUNTS}/{entry.name}"
         if not entry.is_dir() or not _ACCOUNT_ID.match(entry.name):
             raise InputError("expected a directory named by a 12-digit account id", where=where)
-        accounts[entry.name] = _load_account(entry, where, entry.name, cache, organization)
+        accounts[entry.name] = _load_account(entry, where, entry.name, cache, organization, supplied)
     if not accounts:
         raise InputError("no account directory", where=f"{ACCOUNTS}/")
     warnings += tuple(w for a in accounts.values() for w in a.warnings)
@@ -87,7 +93,12 @@ def _load_directory(root: Path) -> Snapshot:
 
 
 def _load_account(
-    folder: Path, where: str, account_id: str, cache: PolicyCache, organization: Organization | None
+    folder: Path,
+    where: str,
+    account_id: str,
+    cache: PolicyCache,
+    organization: Organization | None,
+    supplied: AwsManaged,
 ) -> Account:
     _check_entries(folder, f"{where}/", {AUTHORIZATION, RESOURCES, CREDENTIAL_REPORT, ACCOUNT_INFO})
     if organization is not None and account_id not in organization.accounts:
@@ -96,7 +107,11 @@ def _load_account(
     if not (folder / AUTHORIZATION).is_file():
         raise InputError("missing (required for every account)", where=details_where)
     details = read_authorization_details(
-        read_json(folder / AUTHORIZATION, details_where), where=details_where, account_id=account_id, cache=cache
+        read_json(folder / AUTHORIZATION, details_where),
+        where=details_where,
+        account_id=account_id,
+        cache=cache,
+        supplied=supplied,
     )
     resources: dict[str, Resource] = {}
     if (folder / RESOURCES).is_file():

@@ -1,7 +1,9 @@
 """Managed policies of an authorization-details file: default version parsed, other versions kept raw.
 
 AWS managed policies repeat in every account of an estate; they are parsed once per
-(ARN, default version) for the whole load and shared between accounts.
+(ARN, default version) for the whole load and shared between accounts. A file collected with ``--filter``
+may leave them out: ``aws-managed-policies.json`` beside ``accounts/`` then supplies those attached
+(:func:`read_aws_managed_policies`; a policy an account's own file lists is that account's).
 """
 
 from __future__ import annotations
@@ -14,7 +16,17 @@ from iamgraph.ingest.reader import Loc, array, decode_document, opt_string, pars
 from iamgraph.model.policy import Policy, PolicyKind
 from iamgraph.model.snapshot import ManagedPolicy, PolicyVersion
 
-__all__ = ["ManagedPolicies", "PolicyCache", "read_managed_policies"]
+__all__ = [
+    "AWS_MANAGED",
+    "AwsManaged",
+    "ManagedPolicies",
+    "PolicyCache",
+    "read_aws_managed_policies",
+    "read_managed_policies",
+]
+
+AWS_MANAGED = "aws-managed-policies.json"
+AwsManaged = dict[str, tuple[ManagedPolicy, Loc]]  # AWS managed policies supplied apart, by ARN, where each is
 
 
 @dataclass(slots=True)
@@ -36,15 +48,22 @@ class ManagedPolicies:
     locs: dict[str, Loc]  # where each default version's document is, for boundary parse errors
     cache: PolicyCache
     boundaries: dict[str, Policy] = field(default_factory=dict)
+    supplied: AwsManaged = field(default_factory=dict)  # aws-managed-policies.json, when the snapshot has one
 
     def resolve(self, arn: str, loc: Loc) -> str:
-        """Check that an attached or boundary ARN is in the Policies list."""
+        """Check that an attached or boundary ARN is in the Policies list (or, for an AWS managed policy, in
+        ``aws-managed-policies.json``: then it joins this account's policies)."""
         if arn not in self.by_arn:
+            found = self.supplied.get(arn)
+            if found is not None:
+                self.by_arn[arn], self.locs[arn] = found
+                return arn
             hint = ""
             if ":iam::aws:policy/" in arn:  # a file made with --filter leaves AWS managed policies out
                 hint = (
                     " (AWS managed policies are listed when get-account-authorization-details runs without"
-                    " --filter, or with AWSManagedPolicy among the filters)"
+                    f" --filter, or with AWSManagedPolicy among the filters; or put them in {AWS_MANAGED}"
+                    " beside accounts/)"
                 )
             raise loc.error(f"managed policy {arn} not in Policies{hint}")
         return arn
@@ -66,8 +85,10 @@ class ManagedPolicies:
         }
 
 
-def read_managed_policies(raw: list[Any], loc: Loc, account_id: str, cache: PolicyCache) -> ManagedPolicies:
-    out = ManagedPolicies(by_arn={}, locs={}, cache=cache)
+def read_managed_policies(
+    raw: list[Any], loc: Loc, account_id: str, cache: PolicyCache, supplied: AwsManaged | None = None
+) -> ManagedPolicies:
+    out = ManagedPolicies(by_arn={}, locs={}, cache=cache, supplied=supplied or {})
     for index, item in enumerate(raw):
         here = loc.at(index)
         mp, doc_loc = _managed(here.obj(item), here, account_id, cache)
@@ -76,6 +97,34 @@ def read_managed_policies(raw: list[Any], loc: Loc, account_id: str, cache: Poli
         out.by_arn[mp.arn] = mp
         out.locs[mp.arn] = doc_loc
     return out
+
+
+def read_aws_managed_policies(doc: Any, *, where: str, cache: PolicyCache) -> tuple[AwsManaged, tuple[str, ...]]:
+    """``aws-managed-policies.json``: the output of ``aws iam get-account-authorization-details --filter
+    AWSManagedPolicy`` (its user, group and role lists empty or absent), or any object with such a
+    ``Policies`` list. Every policy must be AWS managed. Returns them by ARN, and the warnings of their
+    documents (once for the snapshot, not once per account that attaches them)."""
+    loc = Loc(where)
+    top = loc.obj(doc)
+    if top.get("IsTruncated") is True:
+        raise loc.at("IsTruncated").error("only one page of the output: collect every page (the CLI does by default)")
+    for key in ("UserDetailList", "GroupDetailList", "RoleDetailList"):
+        if array(top, key, loc):
+            raise loc.at(key).error(f"{AWS_MANAGED} holds AWS managed policies only: put principals in accounts/")
+    out: AwsManaged = {}
+    warnings: list[str] = []
+    places = loc.at("Policies")
+    for index, item in enumerate(array(top, "Policies", loc, required=True)):
+        here = places.at(index)
+        arn = string(here.obj(item), "Arn", here)
+        if not arn.startswith("arn:") or arn.count(":") < 5 or arn.split(":")[4] != "aws":
+            raise here.at("Arn").error(f"{arn} is not an AWS managed policy (arn:aws:iam::aws:policy/...)")
+        if arn in out:
+            raise here.at("Arn").error(f"duplicate managed policy {arn}")
+        mp, doc_loc = _managed(item, here, "aws", cache)
+        out[arn] = (mp, doc_loc)
+        warnings.extend(f"{doc_loc.where}: {w}" for w in mp.policy.warnings)
+    return out, tuple(warnings)
 
 
 def _managed(obj: Mapping[str, Any], loc: Loc, account_id: str, cache: PolicyCache) -> tuple[ManagedPolicy, Loc]:
