@@ -164,6 +164,29 @@ def test_condition_text() -> None:
     assert conditions_text([]) == ""
 
 
+@pytest.mark.parametrize(
+    ("operator", "key", "text"),
+    [
+        ("NotIpAddress", "aws:SourceIp", "aws:SourceIp IpAddress 203.0.113.0/24"),
+        ("StringNotEqualsIfExists", "aws:RequestedRegion", "aws:RequestedRegion StringEquals 203.0.113.0/24"),
+        ("ArnNotLike", "aws:PrincipalArn", "aws:PrincipalArn ArnLike 203.0.113.0/24"),
+        (
+            "StringNotEquals",
+            "token.actions.githubusercontent.com:sub",
+            "token.actions.githubusercontent.com:sub StringEquals 203.0.113.0/24",
+        ),
+        # left as they are: a multivalued key, a set operator, an unknown key, a Bool
+        ("StringNotEquals", "aws:TagKeys", "not aws:TagKeys StringNotEquals 203.0.113.0/24"),
+        ("ForAnyValue:StringNotEquals", "aws:SourceIp", "not aws:SourceIp ForAnyValue:StringNotEquals 203.0.113.0/24"),
+        ("StringNotEquals", "s3:prefix", "not s3:prefix StringNotEquals 203.0.113.0/24"),
+        ("Bool", "aws:SecureTransport", "not aws:SecureTransport Bool 203.0.113.0/24"),
+    ],
+)
+def test_condition_text_reads_a_double_negative_as_positive_where_exact(operator: str, key: str, text: str) -> None:
+    negated = {"not": {"condition": {"operator": operator, "key": key, "values": ["203.0.113.0/24"]}}}
+    assert condition_text(negated) == text
+
+
 # ---- pages ------------------------------------------------------------------------------------------------
 
 
