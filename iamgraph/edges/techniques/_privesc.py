@@ -31,7 +31,7 @@ from iamgraph.policy.logic import And, Atom, Expr, atoms, conj
 # enum members read once: reading one off its class costs about 0.1 us (see evaluation.decision)
 _ALLOW, _DENY = Effect.ALLOW, Effect.DENY
 
-__all__ = ["Named", "PrivescIndex", "Verdict", "index"]
+__all__ = ["Named", "PrivescIndex", "Verdict", "beside_allow_all", "index"]
 
 T = TypeVar("T")
 
@@ -49,6 +49,17 @@ def _allows_everything(st: Statement) -> bool:
 
 def _conjuncts(x: Expr) -> frozenset[Expr]:
     return x.items if isinstance(x, And) else frozenset({x})
+
+
+def beside_allow_all(identity: tuple[Policy, ...], new: Policy) -> tuple[Policy, ...]:
+    """Identity policies ``identity`` (``new`` among them) as a hypothetical admin check needs them: when
+    ``new`` allows everything outright, the others' Allow statements change nothing the check reads (the
+    identity side holds outright; a :class:`Verdict` keeps the conditions, not the deciding statements),
+    so only ``new`` and the policies with a Deny are kept. Principals that differ by their Allows alone then
+    share the probes' decisions (``SharedDecisions.anywhere``'s classes)."""
+    if not any(pol is new for pol in identity) or not any(map(_allows_everything, new.statements)):
+        return identity
+    return tuple(pol for pol in identity if pol is new or any(st.ref.effect is _DENY for st in pol.statements))
 
 
 def _plainly_admin(p: PrincipalEntry) -> bool:
@@ -267,8 +278,9 @@ class PrivescIndex(Decider):
         hit = self.known(p, ("written", without), org_policies=org_policies)
         if hit is not None:
             return hit
-        kept = tuple(pol for pol in p.identity if pol.name != without)
-        return self.admin_if(p, ("written", without), identity=(*kept, WRITTEN_POLICY), org_policies=org_policies)
+        kept = (*(pol for pol in p.identity if pol.name != without), WRITTEN_POLICY)
+        identity = beside_allow_all(kept, WRITTEN_POLICY)
+        return self.admin_if(p, ("written", without), identity=identity, org_policies=org_policies)
 
 
 _INDEXES: weakref.WeakKeyDictionary[Estate, PrivescIndex] = weakref.WeakKeyDictionary()

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from iamgraph.edges.base import DerivedEdge, EdgeKind
 from iamgraph.edges.registry import register
 from iamgraph.edges.techniques._edges import WRITTEN_POLICY, make_edge
-from iamgraph.edges.techniques._privesc import PrivescIndex, Verdict, index
+from iamgraph.edges.techniques._privesc import PrivescIndex, Verdict, beside_allow_all, index
 from iamgraph.errors import PolicyError
 from iamgraph.evaluation.decision import Decision
 from iamgraph.graph.admin import SENTINEL_ACTIONS
@@ -168,7 +168,7 @@ def _with_version(idx: PrivescIndex, p: PrincipalEntry, mp: ManagedPolicy, new: 
     hit = idx.known(p, ("version", mp.arn, key))
     if hit is not None:
         return hit
-    identity = tuple(new if pol.name == mp.arn else pol for pol in p.identity)
+    identity = beside_allow_all(tuple(new if pol.name == mp.arn else pol for pol in p.identity), new)
     boundaries = p.boundaries
     if any(b.name == mp.arn for b in p.boundaries):
         as_boundary = parse_policy(new.raw, name=new.name, kind=PolicyKind.BOUNDARY)
