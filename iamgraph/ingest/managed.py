@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 AWS_MANAGED = "aws-managed-policies.json"
-AwsManaged = dict[str, tuple[ManagedPolicy, Loc]]  # AWS managed policies supplied apart, by ARN, where each is
+AwsManaged = dict[str, tuple[ManagedPolicy, Loc]]  # supplied apart: by ARN, the policy and where its document is
 
 
 @dataclass(slots=True)

@@ -3,12 +3,14 @@
 Gained and lost: edges (by source, target, kind, technique and whether they are conditional), admins and
 escalating principals. Changed: an edge kept with other actions or other conditions, an admin kept under
 other conditions (admin only with MFA before, outright now), and an escalation kept that became conditional
-or unconditional. Conditions are compared as their JSON, so a rewording that means the same shows too."""
+or unconditional. Conditions are compared by what they say (``key Operator values``, and/or/not), not by
+the statements they come from: a statement that moved within its policy changes nothing here."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from iamgraph.conditions_text import conditions_text
 from iamgraph.edges.base import DerivedEdge
 from iamgraph.errors import InputError
 from iamgraph.graph.ondemand import ON_DEMAND_NOTE
@@ -75,10 +77,11 @@ def _edge_change(old: DerivedEdge, new: DerivedEdge) -> dict[str, Any] | None:
     lost = sorted(set(old.actions) - set(new.actions))
     item = _edge_item(new)
     was = old.to_json()["conditions"]
-    if not gained and not lost and was == item["conditions"]:
+    same = conditions_text(was) == conditions_text(item["conditions"])
+    if not gained and not lost and same:
         return None
     out: dict[str, Any] = {"edge": item, "actions_gained": gained, "actions_lost": lost}
-    if was != item["conditions"]:
+    if not same:
         out["conditions_before"] = was
     return out
 
@@ -89,5 +92,5 @@ def _admins_changed(p_old: dict[str, Any], p_new: dict[str, Any]) -> list[dict[s
     return [
         {"arn": a, "conditions_before": old_if.get(a, []), "conditions_after": new_if.get(a, [])}
         for a in sorted(set(p_old["admins"]) & set(p_new["admins"]))
-        if old_if.get(a, []) != new_if.get(a, [])
+        if conditions_text(old_if.get(a, [])) != conditions_text(new_if.get(a, []))
     ]

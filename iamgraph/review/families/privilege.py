@@ -10,11 +10,15 @@ from typing import Any
 from iamgraph.catalog import get_catalog
 from iamgraph.edges.base import EdgeKind
 from iamgraph.graph.model import NodeKind
-from iamgraph.graph.queries.base import hop_json
+from iamgraph.graph.queries.base import admin_state, hop_json
 from iamgraph.graph.queries.exposure import OUTSIDE_KINDS
+from iamgraph.graph.queries.whatif import WhatIf
+from iamgraph.policy.logic import expr_to_json
 from iamgraph.review.context import AUTHORIZATION, ReviewContext
 from iamgraph.review.model import Finding, Severity
 from iamgraph.review.registry import register
+
+_KEEP = WhatIf()  # the review reads the snapshot as it is: conditions stay open
 
 FAMILY = "least-privilege"
 PM = "Permissions management"
@@ -187,9 +191,9 @@ def access_summary(ctx: ReviewContext) -> list[dict[str, Any]]:
         item: dict[str, Any] = {"principal": arn, "kind": entry.kind, "account": entry.account}
         if ctx.is_admin(arn):
             item.update(admin=True, totals=None)
-            conditions = ctx.privesc()["admin_conditions"].get(arn)
-            if conditions:  # admin only under them (MFA present, say)
-                item["admin_conditions"] = conditions
+            state = admin_state(ctx.graph.nodes[arn], _KEEP)
+            if state is not True:  # admin only under these conditions (MFA present, say)
+                item["admin_conditions"] = [expr_to_json(state)]
         else:
             levels = ctx.access_levels(arn)
             item.update(admin=False, totals=levels["totals"])

@@ -41,6 +41,9 @@ def _account(*, later: bool) -> Account:
     # the auditor reads and writes the bucket before, only reads it later
     actions = ["s3:GetObject"] if later else ["s3:GetObject", "s3:PutObject"]
     a.user("auditor", allow(actions, f"{BUCKET}/*"))
+    # the same MFA condition, from a statement that moves down its policy: no change to report
+    moved = allow("s3:ListBucket", BUCKET, Condition=MFA)
+    a.user("lister", *((allow("sqs:ListQueues"), moved) if later else (moved,)))
     a.resource(BUCKET, "AWS::S3::Bucket")
     return a
 
@@ -84,6 +87,7 @@ def test_an_edge_under_other_conditions_or_with_fewer_actions_is_a_change(result
     reader = changed[(arn("user", "auditor"), BUCKET)]
     assert reader["actions_lost"] == ["s3:PutObject"] and reader["actions_gained"] == []
     assert "conditions_before" not in reader  # unconditional before and after
+    assert (arn("user", "lister"), BUCKET) not in changed  # its statement moved, its condition is the same
     # an edge that lost its condition is lost as conditional and gained as outright, not changed
     ops = (arn("user", "ops"), arn("role", "breakglass"))
     assert ops not in changed
