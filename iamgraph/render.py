@@ -203,16 +203,16 @@ def _diff_item(item: str | dict[str, Any]) -> str:
         before, after = _or_outright(item["conditions_before"]), _or_outright(item["conditions_after"])
         return f"{escape(_short(item['arn']))}: admin {before} → {after}"
     edge = item.get("edge", item)
-    line = (
-        f"{escape(_short(edge['source']))} --{escape('[' + edge['technique'] + ']')}--> "
-        f"{escape(_short(edge['target']))}{_if(edge.get('conditions') or [])}"
-    )
+    line = f"{escape(_short(edge['source']))} {_hop(edge)}"
     if "edge" in item:  # changed: what changed
-        for sign, key in (("+", "actions_gained"), ("-", "actions_lost")):
-            if item[key]:
-                line += f" {sign}{escape(', '.join(item[key]))}"
+        changes = [
+            f"{sign}{escape(', '.join(item[key]))}"
+            for sign, key in (("+", "actions_gained"), ("-", "actions_lost"))
+            if item[key]
+        ]
         if "conditions_before" in item:
-            line += f"; was {_or_outright(item['conditions_before'])}"
+            changes.append(f"was {_or_outright(item['conditions_before'])}")
+        line += " — " + "; ".join(changes)
     return line
 
 

@@ -132,7 +132,7 @@ def test_the_terminal_shows_the_changes(snapshots: tuple[Path, Path]) -> None:
     assert "→ outright" in text
     assert "escalations changed (1)" in text and "user/ops: conditional → outright" in text
     assert "edges changed (2)" in text and "-s3:PutObject" in text
-    assert "; was (if aws:MultiFactorAuthPresent" in text
+    assert "— was (if aws:MultiFactorAuthPresent" in text
     as_json = CliRunner().invoke(app, ["diff", str(old), str(new), "--no-cache", "--json"])
     assert as_json.exit_code == 0
     body = json.loads(as_json.output)
