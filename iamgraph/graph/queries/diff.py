@@ -18,6 +18,7 @@ from iamgraph.graph.queries.base import Analysis
 from iamgraph.graph.queries.budget import Deadline
 from iamgraph.graph.queries.privesc import privesc
 from iamgraph.graph.queries.whatif import WhatIf
+from iamgraph.policy.logic import Expr, expr_to_json
 
 __all__ = ["diff"]
 
@@ -75,15 +76,18 @@ def _edge_change(old: DerivedEdge, new: DerivedEdge) -> dict[str, Any] | None:
     ``conditions_before`` only when the conditions changed (the new ones are the edge's)."""
     gained = sorted(set(new.actions) - set(old.actions))
     lost = sorted(set(old.actions) - set(new.actions))
-    item = _edge_item(new)
-    was = old.to_json()["conditions"]
-    same = conditions_text(was) == conditions_text(item["conditions"])
-    if not gained and not lost and same:
+    # equal expressions first (most edges: nothing to convert); else what they say, without their sources
+    moved = old.conditions != new.conditions and _said(old.conditions) != _said(new.conditions)
+    if not gained and not lost and not moved:
         return None
-    out: dict[str, Any] = {"edge": item, "actions_gained": gained, "actions_lost": lost}
-    if not same:
-        out["conditions_before"] = was
+    out: dict[str, Any] = {"edge": _edge_item(new), "actions_gained": gained, "actions_lost": lost}
+    if moved:
+        out["conditions_before"] = old.to_json()["conditions"]
     return out
+
+
+def _said(conditions: Expr) -> str:
+    return conditions_text([] if conditions is True else [expr_to_json(conditions)])
 
 
 def _admins_changed(p_old: dict[str, Any], p_new: dict[str, Any]) -> list[dict[str, Any]]:
