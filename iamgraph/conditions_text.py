@@ -59,7 +59,7 @@ def _positive(negated: Any) -> str | None:
     """``not <key> Not<Op>[IfExists] <values>`` as ``<key> <Op> <values>`` where that is the same (see the
     module's text); None where it is not (set operators, multivalued or unknown keys, other operators)."""
     cond = negated.get("condition") if isinstance(negated, dict) else None
-    if not isinstance(cond, dict) or "all" in negated or "any" in negated:
+    if not isinstance(cond, dict):  # and/or/not below the not: left as they are
         return None
     key, operator = cond.get("key"), cond.get("operator")
     if not isinstance(key, str) or not isinstance(operator, str):
